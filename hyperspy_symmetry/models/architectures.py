@@ -1,0 +1,122 @@
+"""Keras 3 definitions of the Bayesian CNNs.
+
+Networks are always built from this code, by the name and keyword arguments stored in a
+model card; weight files hold numbers only. Every network is a plain ``keras.Sequential``
+of standard layers with ``keras.layers.Dropout`` where the Bayesian model samples: during
+training Keras applies dropout as usual, and at inference
+:class:`hyperspy_symmetry.models.mc_dropout.MCDropoutEngine` keeps it active with masks
+of its own (see there).
+
+Importing this module imports Keras (and so TensorFlow).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import keras
+from keras import layers
+
+from ..descriptors import DESCRIPTOR_SIZE
+
+__all__ = ["ARCHITECTURES", "build_architecture", "aistem_cnn", "bravais_cnn"]
+
+
+def aistem_cnn(
+    n_classes: int = 10,
+    filters: Sequence[int] = (32, 32, 16, 16, 8, 8),
+    dense: int = 128,
+    dropout: float = 0.07,
+    pool_after: Sequence[int] = (2, 4),
+    input_size: int = DESCRIPTOR_SIZE,
+) -> keras.Sequential:
+    """The AI-STEM Bayesian CNN (Leitherer et al. 2023, Table 1).
+
+    3x3 'same' ReLU convolutions with ``filters`` channels, dropout after every convolution
+    and after the dense layer, 2x2 max pooling after the convolutions numbered in
+    ``pool_after`` (1-based), a ``dense``-unit ReLU layer and a softmax output. With the
+    defaults: about 282k parameters and 47 M multiply-adds per pass.
+
+    Examples
+    --------
+    >>> aistem_cnn().count_params()
+    281818
+    """
+    model = keras.Sequential(name="aistem_cnn")
+    model.add(keras.Input((input_size, input_size, 1), name="descriptor"))
+    for i, n in enumerate(filters, start=1):
+        model.add(layers.Conv2D(n, 3, padding="same", activation="relu", name=f"conv{i}"))
+        model.add(layers.Dropout(dropout, name=f"dropout_conv{i}"))
+        if i in pool_after:
+            model.add(layers.MaxPooling2D(2, name=f"maxpool{i}"))
+    model.add(layers.Flatten(name="flatten"))
+    model.add(layers.Dense(dense, activation="relu", name="dense"))
+    model.add(layers.Dropout(dropout, name="dropout_dense"))
+    model.add(layers.Dense(n_classes, activation="softmax", name="probabilities"))
+    return model
+
+
+def bravais_cnn(
+    n_classes: int = 6,
+    filters: Sequence[int] = (32, 32, 16),
+    dense: int = 128,
+    dropout: float = 0.2,
+    l2: float = 1e-4,
+    input_size: int = DESCRIPTOR_SIZE,
+) -> keras.Sequential:
+    """A Vasudevan-style Bayesian CNN for the 2D Bravais lattices plus noise.
+
+    As in Vasudevan et al. (2018): three 3x3 ReLU convolutions, one 2x2 average pooling,
+    a dense ReLU layer and a softmax output, with dropout after every convolution and the
+    dense layer, and L2 weight decay on all kernels.
+
+    Examples
+    --------
+    >>> bravais_cnn().output_shape
+    (None, 6)
+    """
+    reg = keras.regularizers.L2(l2) if l2 else None
+    model = keras.Sequential(name="bravais_cnn")
+    model.add(keras.Input((input_size, input_size, 1), name="descriptor"))
+    for i, n in enumerate(filters, start=1):
+        model.add(
+            layers.Conv2D(
+                n, 3, padding="same", activation="relu", kernel_regularizer=reg, name=f"conv{i}"
+            )
+        )
+        model.add(layers.Dropout(dropout, name=f"dropout_conv{i}"))
+    model.add(layers.AveragePooling2D(2, name="avgpool"))
+    model.add(layers.Flatten(name="flatten"))
+    model.add(layers.Dense(dense, activation="relu", kernel_regularizer=reg, name="dense"))
+    model.add(layers.Dropout(dropout, name="dropout_dense"))
+    model.add(
+        layers.Dense(n_classes, activation="softmax", kernel_regularizer=reg, name="probabilities")
+    )
+    return model
+
+
+#: Architecture builders by the name used in model cards.
+ARCHITECTURES: dict[str, Callable[..., keras.Sequential]] = {
+    "aistem_cnn": aistem_cnn,
+    "bravais_cnn": bravais_cnn,
+}
+
+
+def build_architecture(spec: dict[str, Any]) -> keras.Sequential:
+    """Build the network a card's ``architecture`` entry describes.
+
+    Parameters
+    ----------
+    spec
+        ``{"name": "aistem_cnn", "kwargs": {...}}``.
+    """
+    name = spec.get("name")
+    if name not in ARCHITECTURES:
+        raise ValueError(
+            f"Unknown architecture {name!r} in the model card; known: {sorted(ARCHITECTURES)}."
+        )
+    kwargs = dict(spec.get("kwargs", {}))
+    try:
+        return ARCHITECTURES[name](**kwargs)
+    except TypeError as exc:
+        raise ValueError(f"Architecture {name!r} does not accept {kwargs}: {exc}") from exc

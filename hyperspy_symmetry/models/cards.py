@@ -1,0 +1,117 @@
+"""Model cards: what a model classifies, how its input is made, and how it was trained.
+
+A card is a JSON file beside the model's ``.weights.h5`` file. It names the architecture
+(built from this package's code, never from the file), the classes, the descriptor, the
+training pixel size and field of view, the default window and stride, the weights' sha256,
+and whatever the training run measured. Reading a card never imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = ["ModelCard", "sha256_file", "CARD_FILENAME"]
+
+#: File name of a card inside a model folder.
+CARD_FILENAME = "card.json"
+
+
+def sha256_file(path: str | Path) -> str:
+    """Hex sha256 digest of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass
+class ModelCard:
+    """Everything needed to use, check and reproduce one trained model.
+
+    Attributes
+    ----------
+    name, version
+        The model's name (used in ``classify_symmetry(model=name)``) and version.
+    classes
+        Class names, in the order of the network's outputs.
+    descriptor
+        Name of the descriptor function (see :mod:`hyperspy_symmetry.descriptors`).
+    architecture
+        ``{"name": ..., "kwargs": {...}}`` for
+        :func:`hyperspy_symmetry.models.architectures.build_architecture`.
+    weights
+        File name of the ``.weights.h5`` file, relative to the card.
+    sha256
+        sha256 of the weights file; checked every time the weights are loaded.
+    pixel_size
+        Training pixel size as a length string (``"0.12 Å"``), or ``None`` for a
+        scale-invariant model.
+    field_of_view
+        Training window as a length string (``"12 Å"``) or ``None``.
+    default_window, default_stride
+        Defaults for ``window_size`` and ``stride``: an int (pixels) or a length string.
+    description, training, metrics
+        Free text, the training recipe, and the figures measured on held-out data.
+
+    Examples
+    --------
+    >>> card = ModelCard(name="demo", version="0.1", classes=["a", "b"],
+    ...                  descriptor="fft_amplitude",
+    ...                  architecture={"name": "bravais_cnn", "kwargs": {"n_classes": 2}},
+    ...                  weights="demo.weights.h5", sha256="0" * 64,
+    ...                  default_window=128, default_stride=16)
+    >>> card.n_classes
+    2
+    """
+
+    name: str
+    version: str
+    classes: list[str]
+    descriptor: str
+    architecture: dict[str, Any]
+    weights: str
+    sha256: str
+    default_window: int | str
+    default_stride: int | str
+    pixel_size: str | None = None
+    field_of_view: str | None = None
+    description: str = ""
+    training: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.classes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def save(self, path: str | Path) -> None:
+        """Write the card as UTF-8 JSON."""
+        Path(path).write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "ModelCard":
+        known = set(cls.__dataclass_fields__)
+        required = [
+            "name", "version", "classes", "descriptor", "architecture", "weights", "sha256",
+            "default_window", "default_stride",
+        ]
+        missing = [k for k in required if k not in data]
+        if missing:
+            raise ValueError(f"Model card is missing the fields {missing}.")
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    @classmethod
+    def load(cls, path: str | Path) -> "ModelCard":
+        """Read a card from its JSON file."""
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"Model card {path} is not valid JSON: {exc}") from exc
+        return cls.from_dict(data)

@@ -1,0 +1,283 @@
+"""Finding, checking, loading and saving models.
+
+A model is a folder with a ``card.json`` (:class:`~hyperspy_symmetry.models.cards.ModelCard`)
+and the ``.weights.h5`` file it names. Models shipped with the package live in
+``hyperspy_symmetry/models/shipped/<name>/``; any other folder can be used by path.
+
+Loading builds the network from this package's code (the card names the architecture),
+checks the weights' sha256 against the card, and reads the weights into it: no code is ever
+executed from a model file.
+
+Importing this module does not import TensorFlow; :func:`load_model` does.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .cards import CARD_FILENAME, ModelCard, sha256_file
+
+__all__ = [
+    "SHIPPED_DIR",
+    "PLANNED_MODELS",
+    "ModelNotAvailableError",
+    "ModelRef",
+    "SymmetryModel",
+    "list_models",
+    "resolve_model",
+    "load_model",
+    "save_model",
+    "cached_model",
+]
+
+#: Where the models that ship with the package live, one folder each.
+SHIPPED_DIR = Path(__file__).parent / "shipped"
+
+#: Models of the design whose trained weights are not in this release yet.
+PLANNED_MODELS = {
+    "aistem": "10 fcc/bcc/hcp structure and orientation classes (AI-STEM), FFT-HAADF descriptor",
+    "bravais": "5 two-dimensional Bravais lattices plus noise, FFT-amplitude descriptor",
+}
+
+
+class ModelNotAvailableError(ValueError):
+    """A model that is known by name but whose weights are not shipped."""
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """A small, picklable reference to a model: what travels in a dask task graph.
+
+    Attributes
+    ----------
+    folder
+        Absolute path of the model folder (holding ``card.json``).
+    sha256
+        Expected sha256 of the weights, checked when a worker loads them.
+    """
+
+    folder: str
+    sha256: str
+
+
+def _shipped_folders() -> dict[str, Path]:
+    if not SHIPPED_DIR.is_dir():
+        return {}
+    return {
+        p.name: p for p in sorted(SHIPPED_DIR.iterdir()) if (p / CARD_FILENAME).is_file()
+    }
+
+
+def list_models() -> list[str]:
+    """Names of the trained models shipped with this package.
+
+    Returns
+    -------
+    list of str
+        Names accepted by ``classify_symmetry(model=...)`` and :func:`load_model`. Any
+        model folder can also be passed by path.
+
+    Examples
+    --------
+    >>> import hyperspy_symmetry as hss
+    >>> isinstance(hss.list_models(), list)
+    True
+    """
+    return list(_shipped_folders())
+
+
+def _folder_of(model: str | Path) -> Path:
+    """Resolve a model name or path to its folder, with a clear error if there is none."""
+    shipped = _shipped_folders()
+    if isinstance(model, str) and model in shipped:
+        return shipped[model]
+    if isinstance(model, str) and model in PLANNED_MODELS:
+        raise ModelNotAvailableError(
+            f"The {model!r} model ({PLANNED_MODELS[model]}) has no trained weights in this "
+            f"release of hyperspy-symmetry. Pass `model=` the path of a model folder "
+            f"(card.json + .weights.h5), e.g. one written by "
+            f"hyperspy_symmetry.models.save_model. Shipped models: {sorted(shipped) or 'none'}."
+        )
+    if not isinstance(model, (str, Path)):
+        raise TypeError(
+            f"`model` must be a model name or the path of a model folder, not "
+            f"{type(model).__name__}."
+        )
+    path = Path(model).expanduser()
+    if path.is_file() and path.name == CARD_FILENAME:
+        path = path.parent
+    if path.is_dir() and (path / CARD_FILENAME).is_file():
+        return path.resolve()
+    raise ValueError(
+        f"Unknown model {str(model)!r}: it is neither a shipped model "
+        f"({sorted(shipped) or 'none shipped'}) nor a folder holding a {CARD_FILENAME}. "
+        f"See hyperspy_symmetry.list_models()."
+    )
+
+
+def resolve_model(model: str | Path) -> tuple[ModelCard, ModelRef]:
+    """Read the card of a model given by name or path, without loading its weights.
+
+    Returns
+    -------
+    card : ModelCard
+    ref : ModelRef
+        What to pass to dask tasks (see :func:`cached_model`).
+    """
+    folder = _folder_of(model)
+    card = ModelCard.load(folder / CARD_FILENAME)
+    return card, ModelRef(str(folder), card.sha256)
+
+
+class SymmetryModel:
+    """A loaded, checked model: its card, the Keras network and its MC-dropout engine.
+
+    Use :func:`load_model` to make one.
+
+    Attributes
+    ----------
+    card : ModelCard
+    network : keras.Sequential
+    engine : MCDropoutEngine
+    """
+
+    def __init__(self, card: ModelCard, network: Any, folder: Path | None = None):
+        from .mc_dropout import MCDropoutEngine
+
+        self.card = card
+        self.network = network
+        self.folder = folder
+        self.engine = MCDropoutEngine(network)
+        if self.engine.n_classes != card.n_classes:
+            raise ValueError(
+                f"Model {card.name!r}: the network has {self.engine.n_classes} outputs but the "
+                f"card lists {card.n_classes} classes."
+            )
+
+    @property
+    def name(self) -> str:
+        return self.card.name
+
+    @property
+    def class_names(self) -> list[str]:
+        return list(self.card.classes)
+
+    def statistics(self, descriptors, n_samples: int, seed: int):
+        """Mean class probabilities and uncertainty measures; see :class:`MCDropoutEngine`."""
+        return self.engine.statistics(descriptors, n_samples, seed)
+
+    def __repr__(self) -> str:
+        return (
+            f"<SymmetryModel {self.card.name!r} v{self.card.version}, "
+            f"{self.card.n_classes} classes, descriptor {self.card.descriptor!r}>"
+        )
+
+
+def _load_folder(folder: Path, expected_sha256: str | None = None) -> SymmetryModel:
+    from .architectures import build_architecture
+
+    card = ModelCard.load(folder / CARD_FILENAME)
+    weights = folder / card.weights
+    if not weights.name.endswith(".weights.h5"):
+        raise ValueError(
+            f"Model {card.name!r}: weights must be a Keras '.weights.h5' file, got "
+            f"{card.weights!r}."
+        )
+    if not weights.is_file():
+        raise FileNotFoundError(f"Model {card.name!r}: weights file {weights} is missing.")
+    digest = sha256_file(weights)
+    for expected in {card.sha256, expected_sha256} - {None}:
+        if digest != expected:
+            raise ValueError(
+                f"Model {card.name!r}: the sha256 of {weights.name} is {digest}, but "
+                f"{expected} was expected. The file is corrupted or was changed; reinstall "
+                f"the package or restore the model folder."
+            )
+    network = build_architecture(card.architecture)
+    try:
+        network.load_weights(str(weights))
+    except Exception as exc:
+        raise ValueError(
+            f"Model {card.name!r}: the weights in {weights.name} do not fit the architecture "
+            f"{card.architecture}: {exc}"
+        ) from exc
+    return SymmetryModel(card, network, folder)
+
+
+def load_model(model: str | Path) -> SymmetryModel:
+    """Load a model by name (see :func:`list_models`) or from a model folder.
+
+    The network is built from this package's code as the card names it; the weights'
+    sha256 is checked against the card before they are read.
+
+    Parameters
+    ----------
+    model
+        A shipped model's name, or the path of a folder with ``card.json`` and weights.
+
+    Returns
+    -------
+    SymmetryModel
+
+    Raises
+    ------
+    ValueError
+        Unknown model, weights that fail the sha256 check or do not fit the architecture.
+
+    Examples
+    --------
+    >>> import hyperspy_symmetry as hss
+    >>> m = hss.load_model("path/to/my_model")  # doctest: +SKIP
+    >>> m.class_names  # doctest: +SKIP
+    ['square', 'hexagonal', 'noise']
+    """
+    return _load_folder(_folder_of(model))
+
+
+def save_model(network: Any, card: ModelCard, folder: str | Path) -> ModelCard:
+    """Write a network's weights and its card (with the weights' sha256) to ``folder``.
+
+    Parameters
+    ----------
+    network
+        A Keras network built by :func:`~hyperspy_symmetry.models.architectures.build_architecture`
+        from ``card.architecture``.
+    card
+        Its card; ``weights`` and ``sha256`` are filled in here.
+    folder
+        Destination folder (created if needed).
+
+    Returns
+    -------
+    ModelCard
+        The card as written.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    card.weights = f"{card.name}.weights.h5"
+    path = folder / card.weights
+    network.save_weights(str(path))
+    card.sha256 = sha256_file(path)
+    card.save(folder / CARD_FILENAME)
+    return card
+
+
+_CACHE: dict[ModelRef, SymmetryModel] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def cached_model(ref: ModelRef) -> SymmetryModel:
+    """The model of ``ref``, loaded once per process (thread-safe).
+
+    Dask tasks carry only the small :class:`ModelRef`; each worker process loads and checks
+    the weights the first time it needs them and reuses them afterwards.
+    """
+    with _CACHE_LOCK:
+        model = _CACHE.get(ref)
+        if model is None:
+            model = _load_folder(Path(ref.folder), expected_sha256=ref.sha256)
+            _CACHE[ref] = model
+        return model

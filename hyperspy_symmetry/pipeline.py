@@ -1,0 +1,238 @@
+"""The data path and all its dask glue: images -> windows -> descriptors -> MC dropout -> statistics.
+
+Every computation is one chunk-level ``dask.array.blockwise`` over blocks that hold whole
+images (any number of navigation axes, chunked as the user chose): each task turns its
+block of images into the packed *statistics* array (mean class probabilities followed by the
+uncertainty measures, see :mod:`hyperspy_symmetry.uncertainty`) on the window grid. Tasks carry
+only a small :class:`~hyperspy_symmetry.models.ModelRef`; each process loads the weights
+once (:func:`~hyperspy_symmetry.models.cached_model`).
+
+Sharing one computation
+    ``classify_symmetry`` and ``mc_uncertainty`` slice the same statistics array, whose dask
+    name depends only on the input and the parameters, so computing both together runs the
+    network once; and each process keeps recent block results in a small cache keyed by the
+    block's content and the parameters, so computing them one after the other does too.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import dask
+import dask.array as da
+import numpy as np
+
+from .descriptors import DESCRIPTOR_SIZE, window_descriptors
+from .models.registry import ModelRef, cached_model
+from .uncertainty import MEASURES
+from .windows import window_grid_shape
+
+__all__ = [
+    "MCPlan",
+    "session_seed",
+    "resolve_seed",
+    "image_statistics",
+    "clear_cache",
+    "statistics_array",
+    "descriptor_array",
+    "as_image_dask",
+    "compute",
+]
+
+#: Pixels per block that eager data are split into (for progress and threads).
+EAGER_PIXELS_PER_CHUNK = 2**22
+
+_SESSION_SEED: int | None = None
+_SEED_LOCK = threading.Lock()
+
+
+def session_seed() -> int:
+    """A random seed drawn once per Python session, used when ``seed=None``.
+
+    With ``seed=None`` the results differ from one session to the next, but within a
+    session the same call gives the same result, so ``classify_symmetry`` and
+    ``mc_uncertainty`` still share one computation. The seed used is always recorded in
+    ``metadata.Symmetry.seed``.
+    """
+    global _SESSION_SEED
+    with _SEED_LOCK:
+        if _SESSION_SEED is None:
+            _SESSION_SEED = secrets.randbits(31)
+        return _SESSION_SEED
+
+
+def resolve_seed(seed: int | None) -> int:
+    """Validate a user seed, or return the session seed for ``None``."""
+    if seed is None:
+        return session_seed()
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"`seed` must be a non-negative int or None, not {seed!r}.")
+    if seed < 0:
+        raise ValueError(f"`seed` must be a non-negative int or None, got {seed}.")
+    return int(seed)
+
+
+@dataclass(frozen=True)
+class MCPlan:
+    """Everything a task needs to turn images into statistics (small and picklable)."""
+
+    model: ModelRef
+    descriptor: str
+    window: int
+    stride: int
+    n_samples: int
+    seed: int
+    n_classes: int
+
+    @property
+    def n_statistics(self) -> int:
+        return self.n_classes + len(MEASURES)
+
+
+# -- the per-block computation ------------------------------------------------------------
+
+_RESULTS: OrderedDict[str, np.ndarray] = OrderedDict()
+_RESULTS_LOCK = threading.Lock()
+#: Bytes of block results kept per process for sharing between calls.
+RESULT_CACHE_BYTES = 256 * 2**20
+
+
+def _cache_get(key: str) -> np.ndarray | None:
+    with _RESULTS_LOCK:
+        hit = _RESULTS.get(key)
+        if hit is not None:
+            _RESULTS.move_to_end(key)
+        return hit
+
+
+def _cache_put(key: str, value: np.ndarray) -> None:
+    with _RESULTS_LOCK:
+        _RESULTS[key] = value
+        total = sum(v.nbytes for v in _RESULTS.values())
+        while total > RESULT_CACHE_BYTES and len(_RESULTS) > 1:
+            _, old = _RESULTS.popitem(last=False)
+            total -= old.nbytes
+
+
+def clear_cache() -> None:
+    """Forget the block results this process keeps for sharing between calls."""
+    with _RESULTS_LOCK:
+        _RESULTS.clear()
+
+
+def image_statistics(images: np.ndarray, plan: MCPlan) -> np.ndarray:
+    """Statistics of every window of a block of images.
+
+    Parameters
+    ----------
+    images
+        ``(..., H, W)`` real array.
+    plan
+        Model, descriptor, window, stride, T and seed.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 ``(..., n_classes + 3, gy, gx)``.
+    """
+    key = dask.base.tokenize(images, plan)
+    hit = _cache_get(key)
+    if hit is not None:
+        return hit
+    lead = images.shape[:-2]
+    gy, gx = window_grid_shape(images.shape[-2:], plan.window, plan.stride)
+    descriptors = window_descriptors(images, plan.descriptor, plan.window, plan.stride)
+    model = cached_model(plan.model)
+    stats = model.statistics(
+        descriptors.reshape((-1, DESCRIPTOR_SIZE, DESCRIPTOR_SIZE)), plan.n_samples, plan.seed
+    )
+    stats = stats.reshape(lead + (gy, gx, plan.n_statistics))
+    stats = np.ascontiguousarray(np.moveaxis(stats, -1, -3))
+    _cache_put(key, stats)
+    return stats
+
+
+# -- dask graphs ------------------------------------------------------------------------------
+
+
+def as_image_dask(data, lazy: bool) -> da.Array:
+    """The images as a dask array whose blocks hold whole images.
+
+    Lazy data keep their navigation chunks (they set memory use and parallelism, and the
+    contract promises identical results for identical chunks). Eager data are split along
+    the navigation axes into blocks of about :data:`EAGER_PIXELS_PER_CHUNK` pixels, for the
+    progress bar and threads; results do not depend on this split.
+    """
+    if lazy:
+        arr = data if isinstance(data, da.Array) else da.asarray(data)
+        return arr.rechunk({arr.ndim - 2: -1, arr.ndim - 1: -1})
+    arr = np.asarray(data)
+    nav = arr.shape[:-2]
+    frames_per_chunk = max(1, EAGER_PIXELS_PER_CHUNK // (arr.shape[-2] * arr.shape[-1]))
+    chunks = []
+    remaining = frames_per_chunk
+    for n in reversed(nav):  # fill the fastest navigation axis first
+        c = max(1, min(n, remaining))
+        chunks.insert(0, c)
+        remaining = max(1, remaining // n) if c == n else 1
+    return da.from_array(arr, chunks=tuple(chunks) + arr.shape[-2:])
+
+
+def _blockwise_images(fn, images: da.Array, new_axes: dict[str, int], dtype, name: str, **kw):
+    """Blockwise map of whole-image blocks ``(..., H, W)`` to blocks ``(..., *new_axes)``."""
+    nav = "abcdefgh"[: images.ndim - 2]
+    return da.blockwise(
+        fn,
+        nav + "".join(new_axes),
+        images,
+        nav + "yx",
+        new_axes=new_axes,
+        concatenate=True,
+        dtype=dtype,
+        name=name,
+        meta=np.empty((0,) * (len(nav) + len(new_axes)), dtype=dtype),
+        **kw,
+    )
+
+
+def statistics_array(images: da.Array, plan: MCPlan) -> da.Array:
+    """Lazy statistics ``(..., n_classes + 3, gy, gx)`` of whole-image blocks ``(..., H, W)``."""
+    gy, gx = window_grid_shape(images.shape[-2:], plan.window, plan.stride)
+    name = "symmetry-statistics-" + dask.base.tokenize(images.name, plan)
+    return _blockwise_images(
+        image_statistics,
+        images,
+        {"k": plan.n_statistics, "i": gy, "j": gx},
+        np.float32,
+        name,
+        plan=plan,
+    )
+
+
+def descriptor_array(images: da.Array, descriptor: str, window: int, stride: int) -> da.Array:
+    """Lazy descriptors ``(..., gy, gx, 64, 64)`` of whole-image blocks ``(..., H, W)``."""
+    gy, gx = window_grid_shape(images.shape[-2:], window, stride)
+    name = "symmetry-descriptors-" + dask.base.tokenize(images.name, descriptor, window, stride)
+    return _blockwise_images(
+        window_descriptors,
+        images,
+        {"i": gy, "j": gx, "u": DESCRIPTOR_SIZE, "v": DESCRIPTOR_SIZE},
+        np.float32,
+        name,
+        descriptor=descriptor,
+        window=window,
+        stride=stride,
+    )
+
+
+def compute(array: da.Array, show_progressbar: bool) -> np.ndarray:
+    """Compute a dask array on the current scheduler, with a progress bar if asked."""
+    if show_progressbar:
+        from dask.diagnostics import ProgressBar
+
+        with ProgressBar():
+            return array.compute()
+    return array.compute()

@@ -1,0 +1,413 @@
+"""Atomic-resolution images (HAADF-STEM, HR-TEM, STM): the input signal type.
+
+A thin layer over :mod:`hyperspy_symmetry.pipeline`: it reads the axes, checks the
+arguments, builds the dask graph, and wraps the result in calibrated signals. Importing
+this module does not import TensorFlow.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from hyperspy._signals.lazy import LazySignal
+from hyperspy._signals.signal2d import Signal2D
+from hyperspy.defaults_parser import preferences
+
+from .. import pipeline
+from ..descriptors import DESCRIPTOR_SIZE, DESCRIPTORS, reciprocal_axis
+from ..models.registry import resolve_model
+from ..uncertainty import MEASURE_QUANTITIES, check_measure
+from ..windows import grid_axis, length_unit, to_pixels, window_grid_shape
+
+__all__ = ["AtomicResolution2D", "LazyAtomicResolution2D"]
+
+_COMMON_PARAMETERS = """
+        window_size : int, str or pint.Quantity, optional
+            Window side in pixels (int) or as a length (``"12 Å"``, ``"1.2 nm"``), converted
+            through the signal axes' scale and units. Default: the model card's (for
+            ``aistem``, its 12 Å field of view).
+        stride : int, str or pint.Quantity, optional
+            Step between windows, in pixels or as a length. Default: the model card's.
+        n_samples : int, default 100
+            Number of Monte-Carlo dropout samples T per window.
+        seed : int, optional
+            Seed of the dropout masks. The same seed gives bit-identical results on any
+            scheduler and for any chunking. ``None`` uses a seed drawn once per session
+            (recorded in ``metadata.Symmetry.seed``).
+        lazy_output : bool, optional
+            Return a lazy signal. Default: lazy if this signal is lazy.
+        show_progressbar : bool, optional
+            Show a progress bar while computing. Default: HyperSpy's preference."""
+
+
+class AtomicResolution2D(Signal2D):
+    """Atomic-resolution image(s): one image, a movie, or any stack of images.
+
+    Set with ``s.set_signal_type("atomic_resolution")`` (aliases ``"STEM"``, ``"HAADF"``,
+    ``"STM"``) or ``hs.load(..., signal_type="atomic_resolution")``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import hyperspy.api as hs
+    >>> s = hs.signals.Signal2D(np.random.random((256, 256)))
+    >>> s.set_signal_type("atomic_resolution")
+    >>> s  # doctest: +ELLIPSIS
+    <AtomicResolution2D, title: , dimensions: (|256, 256)>
+    """
+
+    _signal_type = "atomic_resolution"
+
+    # -- argument handling --------------------------------------------------------------
+
+    def _pixel_axes(self) -> tuple[tuple[float, float], tuple[float, float], tuple, tuple]:
+        """(scales, offsets, units, names) of the image's (y, x) axes."""
+        ax_x, ax_y = self.axes_manager.signal_axes
+        for ax in (ax_x, ax_y):
+            if not ax.is_uniform:
+                raise ValueError(
+                    f"The signal axis {ax.name!r} is not uniform; the sliding window needs "
+                    f"evenly spaced pixels. Interpolate the image onto a uniform axis first."
+                )
+        return (
+            (ax_y.scale, ax_x.scale),
+            (ax_y.offset, ax_x.offset),
+            (ax_y.units, ax_x.units),
+            (ax_y.name, ax_x.name),
+        )
+
+    def _check_data(self) -> None:
+        if np.issubdtype(self.data.dtype, np.complexfloating):
+            raise TypeError(
+                "The image data are complex; symmetry classification needs real images. "
+                "Use the amplitude or the real part, e.g. s.amplitude or s.real."
+            )
+        if not (
+            np.issubdtype(self.data.dtype, np.number) or np.issubdtype(self.data.dtype, np.bool_)
+        ):
+            raise TypeError(f"The image data have dtype {self.data.dtype}; a numeric dtype is needed.")
+
+    def _geometry(self, window_size, stride, card) -> tuple[int, int]:
+        """Window and stride in pixels, checked against the image."""
+        scales, _, units, _ = self._pixel_axes()
+        calibrated = all(length_unit(u) is not None for u in units)
+        if window_size is None:
+            window_size = card.default_window
+            if isinstance(window_size, str) and not calibrated:
+                raise ValueError(
+                    f"window_size=None uses the {card.name!r} model's default of {window_size}, "
+                    f"but the image axes have no length units ({units[1]!r}, {units[0]!r}). "
+                    f"Give window_size in pixels (the model was trained at "
+                    f"{card.pixel_size or 'a fixed pixel size'} per pixel), or calibrate the axes."
+                )
+        if stride is None:
+            stride = card.default_stride
+            if isinstance(stride, str) and not calibrated:
+                raise ValueError(
+                    f"stride=None uses the {card.name!r} model's default of {stride}, but the "
+                    f"image axes have no length units; give stride in pixels."
+                )
+        window = to_pixels(window_size, scales, units, "window_size")
+        step = to_pixels(stride, scales, units, "stride")
+        h, w = self.axes_manager.signal_shape[::-1]
+        if window > min(h, w):
+            raise ValueError(
+                f"window_size={window_size!r} ({window} px) is larger than the image "
+                f"({w} x {h} px); use a window_size of at most {min(h, w)} px."
+            )
+        if window < DESCRIPTOR_SIZE:
+            raise ValueError(
+                f"window_size={window_size!r} ({window} px) is smaller than the "
+                f"{DESCRIPTOR_SIZE}x{DESCRIPTOR_SIZE} descriptor; use a window_size of at least "
+                f"{DESCRIPTOR_SIZE} px (or upsample the image)."
+            )
+        return window, step
+
+    @staticmethod
+    def _check_n_samples(n_samples) -> int:
+        if isinstance(n_samples, (bool, np.bool_)) or not isinstance(n_samples, (int, np.integer)):
+            raise TypeError(f"`n_samples` must be an int >= 1, not {n_samples!r}.")
+        if n_samples < 1:
+            raise ValueError(f"`n_samples` must be at least 1, got {n_samples}.")
+        return int(n_samples)
+
+    def _plan(self, model, window_size, stride, n_samples, seed):
+        self._check_data()
+        n_samples = self._check_n_samples(n_samples)
+        card, ref = resolve_model(model)
+        window, step = self._geometry(window_size, stride, card)
+        plan = pipeline.MCPlan(
+            model=ref,
+            descriptor=card.descriptor,
+            window=window,
+            stride=step,
+            n_samples=n_samples,
+            seed=pipeline.resolve_seed(seed),
+            n_classes=card.n_classes,
+        )
+        return card, plan
+
+    # -- building results -------------------------------------------------------------
+
+    def _grid_axes(self, window: int, stride: int) -> list[dict]:
+        """Axis dictionaries of the window grid, in array order (y, x)."""
+        scales, offsets, units, names = self._pixel_axes()
+        grid = window_grid_shape(self.axes_manager.signal_shape[::-1], window, stride)
+        return [
+            grid_axis(scales[i], offsets[i], window, stride, grid[i], names[i], units[i])
+            for i in range(2)
+        ]
+
+    def _navigation_axes(self) -> list[dict]:
+        axes = self.axes_manager._get_navigation_axes_dicts()
+        for ax in axes:
+            ax["navigate"] = True
+        return axes
+
+    def _symmetry_metadata(self, card, plan) -> dict[str, Any]:
+        scales, _, units, _ = self._pixel_axes()
+        md = {
+            "model": card.name,
+            "model_version": card.version,
+            "model_sha256": card.sha256,
+            "class_names": list(card.classes),
+            "descriptor": card.descriptor,
+            "window_size": plan.window,
+            "stride": plan.stride,
+            "n_samples": plan.n_samples,
+            "seed": plan.seed,
+        }
+        if length_unit(units[1]) is not None:
+            md["window_size_length"] = f"{plan.window * scales[1]:g} {units[1]}"
+            md["stride_length"] = f"{plan.stride * scales[1]:g} {units[1]}"
+        return md
+
+    def _result(self, cls_name: str, data, axes, quantity: str, title: str, symmetry, lazy, progress):
+        from . import probabilities, uncertainty
+
+        classes = {
+            "probabilities": (
+                probabilities.SymmetryProbabilities,
+                probabilities.LazySymmetryProbabilities,
+            ),
+            "uncertainty": (uncertainty.SymmetryUncertainty, uncertainty.LazySymmetryUncertainty),
+        }[cls_name]
+        metadata = {
+            "General": {"title": title},
+            "Signal": {"quantity": quantity},
+            "Symmetry": symmetry,
+        }
+        if not lazy:
+            data = pipeline.compute(data, progress)
+        out = classes[1 if lazy else 0](data, axes=axes, metadata=metadata)
+        src = self.metadata.get_item("General.original_filename")
+        if src:
+            out.metadata.set_item("General.original_filename", src)
+        return out
+
+    def _statistics(self, model, window_size, stride, n_samples, seed):
+        card, plan = self._plan(model, window_size, stride, n_samples, seed)
+        images = pipeline.as_image_dask(self.data, self._lazy)
+        return card, plan, pipeline.statistics_array(images, plan)
+
+    def _resolve_output(self, lazy_output, show_progressbar) -> tuple[bool, bool]:
+        lazy = self._lazy if lazy_output is None else bool(lazy_output)
+        if show_progressbar is None:
+            show_progressbar = preferences.General.show_progressbar
+        return lazy, bool(show_progressbar)
+
+    # -- public methods -----------------------------------------------------------------
+
+    def classify_symmetry(
+        self,
+        model: str = "aistem",
+        window_size=None,
+        stride=None,
+        n_samples: int = 100,
+        seed: int | None = None,
+        lazy_output: bool | None = None,
+        show_progressbar: bool | None = None,
+    ):
+        """Map the mean class probabilities of a Bayesian CNN over a sliding window.
+
+        Each window becomes an FFT descriptor; the network runs ``n_samples`` times with
+        Monte-Carlo dropout; the mean of the T softmax outputs is the class probability.
+
+        Parameters
+        ----------
+        model : str or path, default "aistem"
+            A shipped model's name (see :func:`hyperspy_symmetry.list_models`) or the path
+            of a model folder.
+        {common}
+
+        Returns
+        -------
+        SymmetryProbabilities or LazySymmetryProbabilities
+            Data shape ``s.data.shape[:-2] + (n_classes, gy, gx)``: signal axes on the
+            window grid (``scale = stride * pixel scale``, ``offset = pixel offset +
+            (window - 1) / 2 * pixel scale``, same names and units), navigation axes
+            ``class`` followed by this signal's navigation axes.
+
+        See Also
+        --------
+        mc_uncertainty : the uncertainty of the same computation.
+
+        Examples
+        --------
+        >>> p = s.classify_symmetry(model="aistem", window_size="12 Å", stride="2.4 Å",
+        ...                         seed=0)  # doctest: +SKIP
+        >>> p.class_names  # doctest: +SKIP
+        ['BCC_Fe_100', 'BCC_Fe_110', ...]
+        >>> p.predicted_class().plot()  # doctest: +SKIP
+        """
+        lazy, progress = self._resolve_output(lazy_output, show_progressbar)
+        card, plan, stats = self._statistics(model, window_size, stride, n_samples, seed)
+        axes = self._navigation_axes()
+        axes.append({"name": "class", "units": "", "size": card.n_classes, "navigate": True})
+        axes += self._grid_axes(plan.window, plan.stride)
+        data = stats[..., : card.n_classes, :, :]
+        title = f"{self.metadata.General.title or 'Image'} class probabilities ({card.name})"
+        return self._result(
+            "probabilities", data, axes, "Probability", title,
+            self._symmetry_metadata(card, plan), lazy, progress,
+        )
+
+    def mc_uncertainty(
+        self,
+        model: str = "aistem",
+        measure: str = "mutual_information",
+        window_size=None,
+        stride=None,
+        n_samples: int = 100,
+        seed: int | None = None,
+        lazy_output: bool | None = None,
+        show_progressbar: bool | None = None,
+    ):
+        """Map the Monte-Carlo dropout uncertainty of a Bayesian CNN over a sliding window.
+
+        With the same arguments as :meth:`classify_symmetry`, both share one computation.
+
+        Parameters
+        ----------
+        model : str or path, default "aistem"
+            A shipped model's name or the path of a model folder.
+        measure : str, default "mutual_information"
+            ``"mutual_information"`` (bits): ``H[mean_t p_t] - mean_t H[p_t]``, high where
+            the sampled networks disagree (interfaces, defects, unseen structures);
+            ``"predictive_entropy"`` (bits): ``H[mean_t p_t]``; ``"variation_ratio"``:
+            the fraction of samples whose top class is not the modal one.
+        {common}
+
+        Returns
+        -------
+        SymmetryUncertainty or LazySymmetryUncertainty
+            Data shape ``s.data.shape[:-2] + (gy, gx)``, the same window-grid signal axes
+            as :meth:`classify_symmetry`; ``metadata.Signal.quantity`` names the measure
+            and its unit.
+
+        Examples
+        --------
+        >>> u = s.mc_uncertainty(window_size="12 Å", stride="2.4 Å", seed=0)  # doctest: +SKIP
+        >>> u.metadata.Signal.quantity  # doctest: +SKIP
+        'Mutual information (bits)'
+        """
+        column = check_measure(measure)
+        lazy, progress = self._resolve_output(lazy_output, show_progressbar)
+        card, plan, stats = self._statistics(model, window_size, stride, n_samples, seed)
+        axes = self._navigation_axes() + self._grid_axes(plan.window, plan.stride)
+        data = stats[..., card.n_classes + column, :, :]
+        symmetry = self._symmetry_metadata(card, plan)
+        symmetry["measure"] = measure
+        title = f"{self.metadata.General.title or 'Image'} {measure.replace('_', ' ')} ({card.name})"
+        return self._result(
+            "uncertainty", data, axes, MEASURE_QUANTITIES[measure], title, symmetry, lazy,
+            progress,
+        )
+
+    def fft_descriptors(
+        self,
+        model: str | None = "aistem",
+        descriptor: str | None = None,
+        window_size=None,
+        stride=None,
+        lazy_output: bool | None = None,
+        show_progressbar: bool | None = None,
+    ):
+        """The FFT descriptor of every window, as the network sees it.
+
+        Parameters
+        ----------
+        model : str or path, optional
+            Take the descriptor and the default window and stride from this model's card.
+        descriptor : str, optional
+            ``"fft_haadf"`` or ``"fft_amplitude"``; overrides the model's. With
+            ``model=None``, ``descriptor``, ``window_size`` and ``stride`` are required.
+        window_size, stride : int, str or pint.Quantity, optional
+            As in :meth:`classify_symmetry`.
+        lazy_output, show_progressbar : bool, optional
+            As in :meth:`classify_symmetry`.
+
+        Returns
+        -------
+        hyperspy.signals.Signal2D
+            Data shape ``s.data.shape[:-2] + (gy, gx, 64, 64)``: the window grid is added to
+            the navigation axes (calibrated as in :meth:`classify_symmetry`) and the signal
+            axes are spatial frequencies (``1 / <units>``).
+
+        Examples
+        --------
+        >>> d = s.fft_descriptors(descriptor="fft_haadf", window_size=100, stride=50,
+        ...                       model=None)  # doctest: +SKIP
+        >>> d.axes_manager.signal_shape  # doctest: +SKIP
+        (64, 64)
+        """
+        from hyperspy.signals import LazySignal2D
+
+        self._check_data()
+        if model is None:
+            if descriptor is None or window_size is None or stride is None:
+                raise ValueError(
+                    "With model=None, give `descriptor`, `window_size` and `stride`."
+                )
+            from types import SimpleNamespace
+
+            card = SimpleNamespace(
+                name="none", descriptor=descriptor, default_window=window_size,
+                default_stride=stride, pixel_size=None,
+            )
+        else:
+            card, _ = resolve_model(model)
+        name = descriptor or card.descriptor
+        if name not in DESCRIPTORS:
+            raise ValueError(f"Unknown descriptor {name!r}; choose one of {sorted(DESCRIPTORS)}.")
+        window, step = self._geometry(window_size, stride, card)
+        lazy, progress = self._resolve_output(lazy_output, show_progressbar)
+        images = pipeline.as_image_dask(self.data, self._lazy)
+        data = pipeline.descriptor_array(images, name, window, step)
+        scales, _, units, names = self._pixel_axes()
+        grid = self._grid_axes(window, step)
+        for ax in grid:
+            ax["navigate"] = True
+        axes = self._navigation_axes() + grid
+        axes += [
+            reciprocal_axis(name, window, scales[i], units[i], f"k{names[i] or 'xy'[1 - i]}")
+            for i in range(2)
+        ]
+        metadata = {
+            "General": {"title": f"{self.metadata.General.title or 'Image'} {name} descriptors"},
+            "Signal": {"quantity": f"{name} (normalised)"},
+            "Symmetry": {"descriptor": name, "window_size": window, "stride": step},
+        }
+        if lazy:
+            return LazySignal2D(data, axes=axes, metadata=metadata)
+        return Signal2D(pipeline.compute(data, progress), axes=axes, metadata=metadata)
+
+    classify_symmetry.__doc__ = classify_symmetry.__doc__.replace("{common}", _COMMON_PARAMETERS.strip())
+    mc_uncertainty.__doc__ = mc_uncertainty.__doc__.replace("{common}", _COMMON_PARAMETERS.strip())
+
+
+class LazyAtomicResolution2D(LazySignal, AtomicResolution2D):
+    """Lazy atomic-resolution image(s); methods build dask graphs and compute nothing."""
+
+    _lazy = True

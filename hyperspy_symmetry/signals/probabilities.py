@@ -1,0 +1,99 @@
+"""Class-probability maps: the mean softmax output over Monte-Carlo dropout samples."""
+
+from __future__ import annotations
+
+import numpy as np
+from hyperspy._signals.lazy import LazySignal
+from hyperspy._signals.signal2d import Signal2D
+
+from ._results import SymmetryResultMixin
+
+__all__ = ["SymmetryProbabilities", "LazySymmetryProbabilities"]
+
+
+class SymmetryProbabilities(SymmetryResultMixin, Signal2D):
+    """Mean class probabilities on the window grid, made by ``classify_symmetry``.
+
+    The first navigation axis, ``class``, runs over :attr:`class_names`; the other
+    navigation axes are those of the classified images; the signal axes are the window grid.
+    """
+
+    _signal_type = "symmetry_probabilities"
+
+    def _class_index(self, name: str) -> int:
+        names = self.class_names
+        if name not in names:
+            raise ValueError(f"Unknown class {name!r}; this model's classes are {names}.")
+        return names.index(name)
+
+    def _without_class_axis(self, data, title: str, quantity: str) -> Signal2D:
+        """A plain Signal2D with this signal's axes less ``class``."""
+        axes = [
+            ax.get_axis_dictionary()
+            for ax in self.axes_manager._axes
+            if ax is not self.axes_manager.navigation_axes[0]
+        ]
+        metadata = self.metadata.as_dictionary()
+        metadata.setdefault("General", {})["title"] = title
+        metadata.setdefault("Signal", {})["quantity"] = quantity
+        metadata["Signal"].pop("signal_type", None)
+        cls = Signal2D
+        if self._lazy:
+            from hyperspy._signals.signal2d import LazySignal2D as cls
+        return cls(data, axes=axes, metadata=metadata)
+
+    def predicted_class(self) -> Signal2D:
+        """The index of the most probable class of each window.
+
+        Returns
+        -------
+        hyperspy.signals.Signal2D
+            Integer map (int16) on the window grid, with this signal's navigation axes
+            less ``class``; windows whose probabilities are NaN get -1. Look the index up
+            in :attr:`class_names`.
+
+        Examples
+        --------
+        >>> labels = p.predicted_class()  # doctest: +SKIP
+        >>> p.class_names[int(labels.data[0, 0])]  # doctest: +SKIP
+        'FCC_Cu_100'
+        """
+        if self._lazy:
+            import dask.array as xp
+        else:
+            xp = np
+        axis = self.data.ndim - 3
+        label = xp.argmax(xp.nan_to_num(self.data, nan=-1.0), axis=axis)
+        label = xp.where(xp.isnan(self.data).any(axis=axis), -1, label).astype(np.int16)
+        title = f"{self.metadata.General.title} predicted class"
+        return self._without_class_axis(label, title, "Class index")
+
+    def class_map(self, name: str) -> Signal2D:
+        """The probability map of one class.
+
+        Parameters
+        ----------
+        name
+            One of :attr:`class_names`.
+
+        Returns
+        -------
+        hyperspy.signals.Signal2D
+
+        Examples
+        --------
+        >>> p.class_map("FCC_Cu_100").plot()  # doctest: +SKIP
+        """
+        index = self._class_index(name)
+        data = self.data[..., index, :, :]
+        out = self._without_class_axis(
+            data, f"{self.metadata.General.title}: {name}", f"Probability of {name}"
+        )
+        out.metadata.set_item("Symmetry.class_name", name)
+        return out
+
+
+class LazySymmetryProbabilities(LazySignal, SymmetryProbabilities):
+    """Lazy :class:`SymmetryProbabilities`."""
+
+    _lazy = True

@@ -1,0 +1,124 @@
+"""Statistics of Monte-Carlo dropout samples: mean probabilities and uncertainty measures.
+
+Pure NumPy. The inference engine accumulates three running sums over the T samples of
+each window (sum of probabilities, sum of per-sample entropies, votes for the arg-max
+class); :func:`statistics_from_sums` turns them into the packed *statistics* array that
+both ``classify_symmetry`` and ``mc_uncertainty`` read: the ``n_classes`` mean
+probabilities followed by one column per uncertainty measure, in :data:`MEASURES` order.
+
+All entropies are in bits (log base 2):
+
+- predictive entropy ``H[mean_t p_t]``
+- mutual information ``H[mean_t p_t] - mean_t H[p_t]``
+- variation ratio ``1 - (votes for the modal class) / T``
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "MEASURES",
+    "MEASURE_QUANTITIES",
+    "entropy_bits",
+    "mc_statistics",
+    "statistics_from_sums",
+    "check_measure",
+]
+
+#: Uncertainty measures, in the order of their columns after the class probabilities.
+MEASURES = ("predictive_entropy", "mutual_information", "variation_ratio")
+
+#: ``metadata.Signal.quantity`` of each measure.
+MEASURE_QUANTITIES = {
+    "predictive_entropy": "Predictive entropy (bits)",
+    "mutual_information": "Mutual information (bits)",
+    "variation_ratio": "Variation ratio",
+}
+
+
+def check_measure(measure: str) -> int:
+    """Column offset of ``measure`` after the class probabilities; clear error if unknown."""
+    if measure not in MEASURES:
+        raise ValueError(f"Unknown measure {measure!r}; choose one of {list(MEASURES)}.")
+    return MEASURES.index(measure)
+
+
+def entropy_bits(p: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Shannon entropy in bits along ``axis``, with ``0 log 0 = 0``.
+
+    Examples
+    --------
+    >>> float(entropy_bits(np.array([0.5, 0.5])))
+    1.0
+    >>> float(entropy_bits(np.array([1.0, 0.0])))
+    0.0
+    """
+    p = np.asarray(p, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(p > 0, p * np.log2(np.where(p > 0, p, 1.0)), 0.0)
+    terms = np.where(np.isnan(p), np.nan, terms)
+    return -terms.sum(axis=axis)
+
+
+def statistics_from_sums(
+    sum_p: np.ndarray, sum_entropy: np.ndarray, votes: np.ndarray, n_samples: int
+) -> np.ndarray:
+    """Pack running sums over MC samples into the statistics array.
+
+    Parameters
+    ----------
+    sum_p
+        ``(n, n_classes)`` sum over samples of the class probabilities.
+    sum_entropy
+        ``(n,)`` sum over samples of each sample's entropy in bits.
+    votes
+        ``(n, n_classes)`` number of samples whose arg-max is each class.
+    n_samples
+        T, the number of samples summed.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 ``(n, n_classes + 3)``: mean probabilities, then predictive entropy, mutual
+        information and variation ratio.
+    """
+    mean_p = sum_p / n_samples
+    h_mean = entropy_bits(mean_p)
+    # MI is non-negative in exact arithmetic; clip the round-off of nearly certain windows.
+    mi = np.maximum(h_mean - sum_entropy / n_samples, 0.0)
+    vr = 1.0 - votes.max(axis=-1) / n_samples
+    vr = np.where(np.isnan(h_mean), np.nan, vr)
+    return np.concatenate([mean_p, h_mean[:, None], mi[:, None], vr[:, None]], axis=1).astype(
+        np.float32
+    )
+
+
+def mc_statistics(samples: np.ndarray) -> np.ndarray:
+    """Statistics array from all MC samples at once.
+
+    Parameters
+    ----------
+    samples
+        ``(T, n, n_classes)`` softmax outputs of T stochastic passes over n windows.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n, n_classes + 3)`` as in :func:`statistics_from_sums`.
+
+    Examples
+    --------
+    Two samples that disagree completely: the mean is uniform (1 bit), each sample is
+    certain (0 bits), so the mutual information is 1 bit.
+
+    >>> s = np.array([[[1.0, 0.0]], [[0.0, 1.0]]])
+    >>> mc_statistics(s)[0].tolist()
+    [0.5, 0.5, 1.0, 1.0, 0.5]
+    """
+    samples = np.asarray(samples, dtype=np.float64)
+    t, _, c = samples.shape
+    votes = np.eye(c)[samples.argmax(axis=-1)].sum(axis=0)
+    return statistics_from_sums(
+        samples.sum(axis=0), entropy_bits(samples).sum(axis=0), votes, t
+    )
