@@ -180,6 +180,12 @@ class MCDropoutEngine:
             float32 ``(n, n_classes + 3)``, see
             :func:`hyperspy_symmetry.uncertainty.statistics_from_sums`.
         """
+        x = np.asarray(x, dtype=np.float32)
+        # Activations like ReLU turn NaN into numbers, so mark windows with NaN or inf here:
+        # their statistics are NaN, and they run as zeros.
+        bad = ~np.isfinite(x.reshape(len(x), -1)).all(axis=1)
+        if bad.any():
+            x = np.where(bad.reshape((-1,) + (1,) * (x.ndim - 1)), np.float32(0), x)
         n = len(x)
         c = self.n_classes
         sum_p = np.zeros((n, c))
@@ -192,9 +198,6 @@ class MCDropoutEngine:
             sum_p[start:stop] = p.sum(axis=0)
             sum_h[start:stop] = entropy_bits(p).sum(axis=0)
             votes[start:stop] = eye[p.argmax(axis=-1)].sum(axis=0)
-        # A window with NaN input gives NaN probabilities; keep it NaN everywhere.
-        nan = np.isnan(sum_p).any(axis=1)
-        sum_p[nan] = np.nan
         stats = statistics_from_sums(sum_p, sum_h, votes, n_samples)
-        stats[nan] = np.nan
+        stats[bad] = np.nan
         return stats

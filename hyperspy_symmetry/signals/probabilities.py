@@ -39,7 +39,7 @@ class SymmetryProbabilities(SymmetryResultMixin, Signal2D):
         metadata["Signal"].pop("signal_type", None)
         cls = Signal2D
         if self._lazy:
-            from hyperspy._signals.signal2d import LazySignal2D as cls
+            from hyperspy.signals import LazySignal2D as cls
         return cls(data, axes=axes, metadata=metadata)
 
     def predicted_class(self) -> Signal2D:
@@ -63,8 +63,9 @@ class SymmetryProbabilities(SymmetryResultMixin, Signal2D):
         else:
             xp = np
         axis = self.data.ndim - 3
-        label = xp.argmax(xp.nan_to_num(self.data, nan=-1.0), axis=axis)
-        label = xp.where(xp.isnan(self.data).any(axis=axis), -1, label).astype(np.int16)
+        nan = xp.isnan(self.data)
+        label = xp.argmax(xp.where(nan, -1.0, self.data), axis=axis)
+        label = xp.where(nan.any(axis=axis), -1, label).astype(np.int16)
         title = f"{self.metadata.General.title} predicted class"
         return self._without_class_axis(label, title, "Class index")
 

@@ -1,0 +1,346 @@
+"""classify_symmetry, mc_uncertainty and fft_descriptors on eager and lazy signals."""
+
+import dask
+import dask.array as da
+import numpy as np
+import pytest
+
+import hyperspy.api as hs
+from hyperspy_symmetry import pipeline
+from hyperspy_symmetry.models.registry import SymmetryModel
+from hyperspy_symmetry.signals import (
+    LazySymmetryProbabilities,
+    LazySymmetryUncertainty,
+    SymmetryProbabilities,
+    SymmetryUncertainty,
+)
+
+from conftest import calibrated, lattice_image
+
+
+def _forbid_compute(*args, **kwargs):
+    raise AssertionError("something was computed before .compute()")
+
+
+def movie(n=3, shape=(256, 256)):
+    return np.stack([lattice_image(shape, period=(8 + i, 9), seed=i) for i in range(n)])
+
+
+def test_done_when_lazy_movie(tiny_aistem):
+    """The issue's acceptance case: lazy in, lazy out, calibrated, nothing computed."""
+    s = calibrated(movie(3), scale=0.12, units="Å", lazy=True)
+    s.axes_manager.navigation_axes[0].name = "frame"
+    with dask.config.set(scheduler=_forbid_compute):
+        p = s.classify_symmetry(model=tiny_aistem, window_size=100, stride=20, n_samples=5,
+                                seed=0)
+        u = s.mc_uncertainty(model=tiny_aistem, window_size=100, stride=20, n_samples=5, seed=0)
+    assert isinstance(p, LazySymmetryProbabilities) and isinstance(p.data, da.Array)
+    assert isinstance(u, LazySymmetryUncertainty)
+    assert p.data.shape == (3, 10, 8, 8)
+    assert u.data.shape == (3, 8, 8)
+    for sig in (p, u):
+        for ax in sig.axes_manager.signal_axes:
+            assert ax.scale == pytest.approx(2.4)
+            assert ax.offset == pytest.approx(5.94)
+            assert ax.units == "Å"
+    assert [ax.name for ax in p.axes_manager.navigation_axes] == ["class", "frame"]
+    assert [ax.name for ax in u.axes_manager.navigation_axes] == ["frame"]
+    assert [ax.name for ax in p.axes_manager.signal_axes] == ["x", "y"]
+    p.compute()
+    assert isinstance(p, SymmetryProbabilities)
+    np.testing.assert_allclose(p.data.sum(axis=1), 1.0, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "nav_shape", [(), (2,), (2, 3)], ids=["image", "movie", "4D"]
+)
+@pytest.mark.parametrize("units, scale", [("Å", 0.12), ("nm", 0.012)])
+def test_axes_calibration(tiny_aistem, nav_shape, units, scale):
+    h, w = 200, 264  # non-square image
+    data = np.random.default_rng(0).random(nav_shape + (h, w)).astype(np.float32)
+    s = calibrated(data, scale=scale, units=units)
+    s.axes_manager.signal_axes[0].offset = 3 * scale
+    s.axes_manager.signal_axes[1].offset = -2 * scale
+    for i, ax in enumerate(s.axes_manager.navigation_axes):
+        ax.name, ax.scale, ax.units = f"nav{i}", 0.5 + i, "s"
+    length = "12 Å" if units == "Å" else "1.2 nm"
+    stride = "2.4 Å" if units == "Å" else "0.24 nm"
+    p = s.classify_symmetry(model=tiny_aistem, window_size=length, stride=stride, n_samples=3,
+                            seed=1)
+    gy, gx = (h - 100) // 20 + 1, (w - 100) // 20 + 1
+    assert p.data.shape == nav_shape + (10, gy, gx)
+    x, y = p.axes_manager.signal_axes
+    assert (x.size, y.size) == (gx, gy)
+    assert x.scale == pytest.approx(20 * scale) and y.scale == pytest.approx(20 * scale)
+    assert x.offset == pytest.approx(3 * scale + 49.5 * scale)
+    assert y.offset == pytest.approx(-2 * scale + 49.5 * scale)
+    assert x.units == y.units == units
+    nav = p.axes_manager.navigation_axes
+    assert nav[0].name == "class" and nav[0].size == 10
+    for i, ax in enumerate(nav[1:]):
+        assert (ax.name, ax.scale, ax.units) == (f"nav{i}", 0.5 + i, "s")
+    assert p.axes_manager.navigation_shape == (10,) + nav_shape[::-1]
+    u = s.mc_uncertainty(model=tiny_aistem, window_size=length, stride=stride, n_samples=3, seed=1)
+    assert u.data.shape == nav_shape + (gy, gx)
+    assert u.axes_manager.signal_axes[0].offset == pytest.approx(x.offset)
+
+
+def test_default_window_and_stride_come_from_the_card(tiny_aistem):
+    s = calibrated(movie(1)[0], scale=0.1, units="Å")
+    p = s.classify_symmetry(model=tiny_aistem, n_samples=2, seed=0)
+    assert p.metadata.Symmetry.window_size == 120  # 12 Å at 0.1 Å/px
+    assert p.metadata.Symmetry.stride == 24  # 2.4 Å
+    assert p.metadata.Symmetry.window_size_length == "12 Å"
+
+
+def test_pixel_model_on_uncalibrated_image(tiny_bravais):
+    s = hs.signals.Signal2D(movie(2))
+    s.set_signal_type("atomic_resolution")
+    p = s.classify_symmetry(model=tiny_bravais, n_samples=2, seed=0)
+    assert p.data.shape == (2, 6, 9, 9)  # (256 - 128) // 16 + 1
+    assert p.axes_manager.signal_axes[0].scale == 16
+
+
+def test_lazy_equals_eager_for_any_chunking(tiny_aistem):
+    data = movie(4, (160, 180))
+    kw = dict(model=tiny_aistem, window_size=100, stride=16, n_samples=7, seed=3)
+    eager = calibrated(data)
+    p = eager.classify_symmetry(**kw)
+    u = eager.mc_uncertainty(**kw)
+    for chunks in [(1, 160, 180), (3, 80, 90), (4, 160, 180)]:
+        pipeline.clear_cache()
+        lazy = calibrated(data, lazy=True, chunks=chunks)
+        pl = lazy.classify_symmetry(**kw)
+        ul = lazy.mc_uncertainty(**kw)
+        np.testing.assert_array_equal(pl.data.compute(), p.data)
+        np.testing.assert_array_equal(ul.data.compute(), u.data)
+
+
+def test_lazy_output_switch(tiny_aistem):
+    s = calibrated(movie(2))
+    kw = dict(model=tiny_aistem, window_size=100, stride=50, n_samples=2, seed=0)
+    assert isinstance(s.classify_symmetry(lazy_output=True, **kw), LazySymmetryProbabilities)
+    lazy = calibrated(movie(2), lazy=True)
+    assert isinstance(lazy.mc_uncertainty(lazy_output=False, **kw), SymmetryUncertainty)
+
+
+def _count_model_runs(monkeypatch):
+    calls = []
+    original = SymmetryModel.statistics
+
+    def spy(self, descriptors, n_samples, seed):
+        calls.append(len(descriptors))
+        return original(self, descriptors, n_samples, seed)
+
+    monkeypatch.setattr(SymmetryModel, "statistics", spy)
+    return calls
+
+
+def test_shared_computation_eager(tiny_aistem, monkeypatch):
+    calls = _count_model_runs(monkeypatch)
+    s = calibrated(movie(2))
+    kw = dict(model=tiny_aistem, window_size=100, stride=20, n_samples=5, seed=0)
+    s.classify_symmetry(**kw)
+    n = len(calls)
+    assert n >= 1
+    for measure in ("mutual_information", "predictive_entropy", "variation_ratio"):
+        s.mc_uncertainty(measure=measure, **kw)
+    assert len(calls) == n  # no new CNN run
+    s.mc_uncertainty(model=tiny_aistem, window_size=100, stride=20, n_samples=5, seed=1)
+    assert len(calls) > n  # other arguments: a new run
+
+
+def test_shared_computation_lazy(tiny_aistem, monkeypatch):
+    calls = _count_model_runs(monkeypatch)
+    s = calibrated(movie(3), lazy=True, chunks=(1, 256, 256))
+    kw = dict(model=tiny_aistem, window_size=100, stride=20, n_samples=5, seed=0)
+    p = s.classify_symmetry(**kw)
+    u = s.mc_uncertainty(**kw)
+    dask.compute(p.data, u.data)
+    assert len(calls) == 3  # one run per chunk for both results
+    p.compute()
+    u.compute()
+    assert len(calls) == 3
+
+
+def test_metadata_records_the_run(tiny_aistem):
+    s = calibrated(movie(1)[0])
+    s.metadata.General.title = "Cu grain"
+    p = s.classify_symmetry(model=tiny_aistem, window_size="12 Å", stride=30, n_samples=9, seed=4)
+    md = p.metadata.Symmetry
+    assert md.model == "tiny_aistem" and md.model_version == "0.0-test"
+    assert md.window_size == 100 and md.stride == 30
+    assert md.n_samples == 9 and md.seed == 4
+    assert md.descriptor == "fft_haadf"
+    assert p.class_names == [f"class_{i}" for i in range(10)]
+    assert p.metadata.Signal.quantity == "Probability"
+    assert "Cu grain" in p.metadata.General.title
+    u = s.mc_uncertainty(model=tiny_aistem, window_size="12 Å", stride=30, n_samples=9, seed=4)
+    assert u.metadata.Signal.quantity == "Mutual information (bits)"
+    assert u.metadata.Symmetry.measure == "mutual_information"
+
+
+def test_seed_none_is_recorded_and_shared(tiny_aistem):
+    s = calibrated(movie(1)[0])
+    kw = dict(model=tiny_aistem, window_size=100, stride=50, n_samples=3)
+    p = s.classify_symmetry(**kw)
+    u = s.mc_uncertainty(**kw)
+    assert isinstance(p.metadata.Symmetry.seed, int)
+    assert p.metadata.Symmetry.seed == u.metadata.Symmetry.seed == pipeline.session_seed()
+    again = s.classify_symmetry(seed=p.metadata.Symmetry.seed, **kw)
+    np.testing.assert_array_equal(again.data, p.data)
+
+
+@pytest.mark.parametrize("measure, column", [
+    ("predictive_entropy", 0), ("mutual_information", 1), ("variation_ratio", 2)])
+def test_measures_are_the_statistics_columns(tiny_aistem, measure, column):
+    s = calibrated(movie(1)[0])
+    kw = dict(model=tiny_aistem, window_size=100, stride=40, n_samples=6, seed=2)
+    u = s.mc_uncertainty(measure=measure, **kw)
+    card, plan = s._plan(tiny_aistem, 100, 40, 6, 2)
+    stats = pipeline.image_statistics(s.data, plan)
+    np.testing.assert_array_equal(u.data, stats[10 + column])
+    assert u.metadata.Signal.quantity.startswith(measure.split("_")[0].capitalize())
+
+
+def test_predicted_class_and_class_map(tiny_aistem):
+    s = calibrated(movie(2))
+    p = s.classify_symmetry(model=tiny_aistem, window_size=100, stride=20, n_samples=4, seed=0)
+    labels = p.predicted_class()
+    assert labels.data.shape == (2, 8, 8) and labels.data.dtype == np.int16
+    np.testing.assert_array_equal(labels.data, p.data.argmax(axis=1))
+    assert labels.axes_manager.signal_axes[0].scale == pytest.approx(2.4)
+    m = p.class_map("class_2")
+    np.testing.assert_array_equal(m.data, p.data[:, 2])
+    assert m.metadata.Signal.quantity == "Probability of class_2"
+    assert m.axes_manager.navigation_shape == (2,)
+    with pytest.raises(ValueError, match="Unknown class 'Cu'"):
+        p.class_map("Cu")
+    lazy_labels = s.as_lazy().classify_symmetry(
+        model=tiny_aistem, window_size=100, stride=20, n_samples=4, seed=0).predicted_class()
+    assert lazy_labels._lazy
+    np.testing.assert_array_equal(lazy_labels.data.compute(), labels.data)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.int32, np.float32, np.float64])
+def test_integer_and_float_images(tiny_aistem, dtype):
+    base = movie(1)[0]
+    data = ((base - base.min()) / np.ptp(base) * 200).astype(dtype)
+    s = calibrated(data)
+    before = s.data.copy()
+    p = s.classify_symmetry(model=tiny_aistem, window_size=100, stride=50, n_samples=3, seed=0)
+    assert np.all(np.isfinite(p.data))
+    np.testing.assert_array_equal(s.data, before)  # the input is never modified
+    assert s.data.dtype == dtype
+
+
+def test_nan_region_gives_nan_only_in_touching_windows(tiny_aistem):
+    data = movie(1)[0]
+    data[10, 10] = np.nan
+    s = calibrated(data)
+    u = s.mc_uncertainty(model=tiny_aistem, window_size=100, stride=20, n_samples=3, seed=0)
+    assert np.isnan(u.data[0, 0])
+    assert np.isfinite(u.data[1:, :]).all() and np.isfinite(u.data[:, 1:]).all()
+
+
+def test_progressbar(tiny_aistem, capsys):
+    s = calibrated(movie(1)[0])
+    s.classify_symmetry(model=tiny_aistem, window_size=100, stride=50, n_samples=2, seed=0,
+                        show_progressbar=True)
+    captured = capsys.readouterr()
+    assert "100% Completed" in captured.out + captured.err
+    pipeline.clear_cache()
+    s.classify_symmetry(model=tiny_aistem, window_size=100, stride=50, n_samples=2, seed=0,
+                        show_progressbar=False)
+    captured = capsys.readouterr()
+    assert "Completed" not in captured.out + captured.err
+
+
+def test_fft_descriptors_signal(tiny_aistem):
+    data = movie(2, (200, 220))
+    s = calibrated(data, scale=0.12, units="Å")
+    d = s.fft_descriptors(model=tiny_aistem, window_size=100, stride=20)
+    gy, gx = 6, 7
+    assert d.data.shape == (2, gy, gx, 64, 64)
+    assert d.axes_manager.signal_shape == (64, 64)
+    assert d.axes_manager.navigation_shape == (gx, gy, 2)
+    kx = d.axes_manager.signal_axes[0]
+    assert kx.units == "1 / Å" and kx.scale == pytest.approx(1 / 12)
+    assert kx.offset + 32 * kx.scale == pytest.approx(0)
+    gx_axis = d.axes_manager.navigation_axes[0]
+    assert gx_axis.scale == pytest.approx(2.4) and gx_axis.offset == pytest.approx(5.94)
+    from hyperspy_symmetry.descriptors import fft_haadf
+
+    np.testing.assert_array_equal(d.data[1, 2, 3], fft_haadf(data[1, 40:140, 60:160]))
+    lazy = calibrated(data, lazy=True).fft_descriptors(
+        model=None, descriptor="fft_amplitude", window_size="12 Å", stride="2.4 Å")
+    assert lazy._lazy and lazy.data.shape == (2, gy, gx, 64, 64)
+    assert lazy.axes_manager.signal_axes[0].scale == pytest.approx(1 / (64 * 0.12))
+
+
+# -- bad input ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def image():
+    return calibrated(movie(1)[0])
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (dict(window_size=300), ValueError, "window_size=300.*larger than the image"),
+        (dict(window_size="40 Å"), ValueError, "window_size.*larger than the image"),
+        (dict(window_size=48), ValueError, "window_size=48.*at least 64"),
+        (dict(window_size="5 Å"), ValueError, "smaller than the 64x64 descriptor"),
+        (dict(stride=0), ValueError, "`stride` must be positive"),
+        (dict(stride=-4), ValueError, "`stride` must be positive"),
+        (dict(n_samples=0), ValueError, "`n_samples` must be at least 1"),
+        (dict(n_samples=2.5), TypeError, "`n_samples` must be an int"),
+        (dict(window_size="12 eV"), ValueError, "not of length"),
+        (dict(window_size="twelve"), ValueError, "window_size"),
+        (dict(seed=-1), ValueError, "`seed`"),
+        (dict(model="no_such_model"), ValueError, "Unknown model 'no_such_model'"),
+    ],
+)
+def test_bad_arguments(image, tiny_aistem, kwargs, error, match):
+    args = dict(model=tiny_aistem, window_size=100, stride=20, n_samples=2, seed=0)
+    args.update(kwargs)
+    before = image.data.copy()
+    with pytest.raises(error, match=match):
+        image.classify_symmetry(**args)
+    with pytest.raises(error, match=match):
+        image.mc_uncertainty(**args)
+    np.testing.assert_array_equal(image.data, before)
+
+
+def test_unknown_measure(image, tiny_aistem):
+    with pytest.raises(ValueError, match="Unknown measure 'entropy'"):
+        image.mc_uncertainty(model=tiny_aistem, measure="entropy", window_size=100, stride=20)
+
+
+def test_planned_model_without_weights(image):
+    import hyperspy_symmetry as hss
+
+    if "aistem" in hss.list_models():
+        pytest.skip("aistem weights ship in this release")
+    with pytest.raises(ValueError, match="no trained weights"):
+        image.classify_symmetry(window_size=100, stride=20)
+
+
+def test_length_on_uncalibrated_image(tiny_aistem):
+    s = hs.signals.Signal2D(movie(1)[0])
+    s.set_signal_type("atomic_resolution")
+    with pytest.raises(ValueError, match="no length units.*pixels"):
+        s.classify_symmetry(model=tiny_aistem, window_size="12 Å", stride=20)
+    with pytest.raises(ValueError, match="window_size=None.*12 Å.*no length units"):
+        s.classify_symmetry(model=tiny_aistem)
+    p = s.classify_symmetry(model=tiny_aistem, window_size=100, stride=20, n_samples=2, seed=0)
+    assert p.data.shape == (10, 8, 8)
+
+
+def test_complex_data_rejected(tiny_aistem):
+    s = calibrated(movie(1)[0])
+    s.data = s.data.astype(np.complex64)
+    with pytest.raises(TypeError, match="complex"):
+        s.classify_symmetry(model=tiny_aistem, window_size=100, stride=20)

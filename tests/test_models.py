@@ -1,0 +1,209 @@
+"""Model cards, safe loading with sha256 checks, architectures and the MC-dropout engine."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+import hyperspy_symmetry as hss
+from hyperspy_symmetry.models import (
+    ModelCard,
+    ModelNotAvailableError,
+    cached_model,
+    load_model,
+    resolve_model,
+    sha256_file,
+)
+from hyperspy_symmetry.models.architectures import aistem_cnn, bravais_cnn, build_architecture
+from hyperspy_symmetry.models.mc_dropout import MCDropoutEngine
+from hyperspy_symmetry.uncertainty import mc_statistics
+
+
+def test_aistem_architecture_matches_paper():
+    import keras
+
+    net = aistem_cnn()
+    assert net.input_shape == (None, 64, 64, 1)
+    assert net.output_shape == (None, 10)
+    assert net.count_params() == 281818  # "about 282k parameters"
+    convs = [l for l in net.layers if isinstance(l, keras.layers.Conv2D)]
+    assert [c.filters for c in convs] == [32, 32, 16, 16, 8, 8]
+    assert all(c.kernel_size == (3, 3) and c.padding == "same" for c in convs)
+    drops = [l for l in net.layers if isinstance(l, keras.layers.Dropout)]
+    assert len(drops) == 7 and all(d.rate == pytest.approx(0.07) for d in drops)
+    pools = [i for i, l in enumerate(net.layers) if isinstance(l, keras.layers.MaxPooling2D)]
+    assert len(pools) == 2
+    assert net.layers[-1].activation.__name__ == "softmax"
+
+
+def test_bravais_architecture():
+    import keras
+
+    net = bravais_cnn()
+    assert net.output_shape == (None, 6)
+    kinds = [type(l).__name__ for l in net.layers]
+    assert kinds.count("Conv2D") == 3 and kinds.count("AveragePooling2D") == 1
+    assert all(l.rate == pytest.approx(0.2) for l in net.layers if isinstance(l, keras.layers.Dropout))
+
+
+def test_build_architecture_errors():
+    with pytest.raises(ValueError, match="Unknown architecture"):
+        build_architecture({"name": "resnet"})
+    with pytest.raises(ValueError, match="does not accept"):
+        build_architecture({"name": "aistem_cnn", "kwargs": {"depth": 3}})
+
+
+def test_list_models_and_planned_models():
+    names = hss.list_models()
+    assert isinstance(names, list)
+    # No untrained weights ship: a planned model without trained weights is refused clearly.
+    if "aistem" not in names:
+        with pytest.raises(ModelNotAvailableError, match="no trained weights"):
+            load_model("aistem")
+
+
+def test_unknown_model():
+    with pytest.raises(ValueError, match="Unknown model 'no_such_model'"):
+        resolve_model("no_such_model")
+    with pytest.raises(TypeError, match="model"):
+        resolve_model(3.5)
+
+
+def test_card_round_trip_and_load(tiny_aistem, tmp_path):
+    card, ref = resolve_model(tiny_aistem)
+    assert card.sha256 == sha256_file(f"{tiny_aistem}/{card.weights}")
+    assert ref.sha256 == card.sha256
+    card.save(tmp_path / "card.json")
+    assert ModelCard.load(tmp_path / "card.json") == card
+    model = load_model(tiny_aistem)
+    assert model.class_names == card.classes
+    assert "tiny_aistem" in repr(model)
+    # by the card's own path too
+    assert load_model(f"{tiny_aistem}/card.json").card == card
+
+
+def _copy(folder, tmp_path):
+    dst = tmp_path / "copy"
+    shutil.copytree(folder, dst)
+    return dst
+
+
+def test_tampered_weights_fail_sha256(tiny_aistem, tmp_path):
+    dst = _copy(tiny_aistem, tmp_path)
+    card = ModelCard.load(dst / "card.json")
+    with open(dst / card.weights, "r+b") as fh:
+        fh.seek(-100, 2)
+        byte = fh.read(1)
+        fh.seek(-100, 2)
+        fh.write(bytes([byte[0] ^ 0xFF]))
+    with pytest.raises(ValueError, match="sha256.*corrupted or was changed"):
+        load_model(dst)
+
+
+def test_weights_not_matching_architecture(tiny_aistem, tmp_path):
+    dst = _copy(tiny_aistem, tmp_path)
+    data = json.loads((dst / "card.json").read_text())
+    data["architecture"]["kwargs"]["dense"] = 32
+    (dst / "card.json").write_text(json.dumps(data))
+    with pytest.raises(ValueError, match="do not fit the architecture"):
+        load_model(dst)
+
+
+def test_card_must_name_weights_file(tiny_aistem, tmp_path):
+    dst = _copy(tiny_aistem, tmp_path)
+    data = json.loads((dst / "card.json").read_text())
+    data["weights"] = "model.keras"
+    (dst / "card.json").write_text(json.dumps(data))
+    with pytest.raises(ValueError, match=r"\.weights\.h5"):
+        load_model(dst)
+    (dst / "card.json").write_text("{not json")
+    with pytest.raises(ValueError, match="not valid JSON"):
+        load_model(dst)
+    (dst / "card.json").write_text(json.dumps({"name": "x"}))
+    with pytest.raises(ValueError, match="missing the fields"):
+        load_model(dst)
+
+
+def test_cached_model_loads_once(tiny_aistem):
+    _, ref = resolve_model(tiny_aistem)
+    assert cached_model(ref) is cached_model(ref)
+
+
+@pytest.fixture(scope="module")
+def engine():
+    import keras
+
+    keras.utils.set_random_seed(1)
+    return MCDropoutEngine(aistem_cnn(filters=(4, 4, 4, 4, 2, 2), dense=16, dropout=0.3),
+                           passes_per_batch=64)
+
+
+def _x(n, seed=0):
+    return np.random.default_rng(seed).random((n, 64, 64), dtype=np.float32)
+
+
+def test_engine_matches_explicit_per_sample_networks(engine):
+    """Each sample t is one network: Keras layers with that sample's masks applied by hand."""
+    x = _x(5)
+    n_samples, seed = 6, 3
+    keep = engine._keep_masks(seed, n_samples)
+    import keras
+
+    samples = []
+    for t in range(n_samples):
+        h = x[..., None]
+        k = 0
+        for layer in engine.model.layers:
+            if isinstance(layer, keras.layers.Dropout):
+                h = h * keep[k][t] / (1 - layer.rate)
+                k += 1
+            else:
+                h = np.asarray(layer(h, training=False))
+        samples.append(h)
+    expected = mc_statistics(np.array(samples))
+    got = engine.statistics(x, n_samples, seed)
+    np.testing.assert_allclose(got, expected, atol=2e-5)
+
+
+def test_engine_is_stochastic_and_seeded(engine):
+    x = _x(4)
+    a = engine.statistics(x, 20, seed=5)
+    b = engine.statistics(x, 20, seed=5)
+    c = engine.statistics(x, 20, seed=6)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+    assert np.all(a[:, 11] > 0)  # dropout at 0.3 makes the samples disagree: MI > 0
+    np.testing.assert_allclose(a[:, :10].sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_engine_result_independent_of_batch_and_grouping(engine):
+    """A window's statistics do not depend on the other windows or on the batch plan."""
+    x = _x(9)
+    full = engine.statistics(x, 30, seed=2)
+    alone = np.concatenate([engine.statistics(x[i : i + 1], 30, seed=2) for i in range(9)])
+    np.testing.assert_array_equal(full, alone)
+    other = MCDropoutEngine(engine.model, passes_per_batch=7)  # T split into groups of 7
+    np.testing.assert_allclose(other.statistics(x, 30, seed=2), full, atol=1e-5)
+
+
+def test_single_sample_has_zero_mutual_information(engine):
+    s = engine.statistics(_x(3), 1, seed=0)
+    np.testing.assert_array_equal(s[:, 11], 0.0)
+    np.testing.assert_array_equal(s[:, 12], 0.0)
+
+
+def test_engine_rejects_network_without_dropout():
+    import keras
+
+    net = keras.Sequential([keras.Input((64, 64, 1)), keras.layers.Flatten(),
+                            keras.layers.Dense(3, activation="softmax")])
+    with pytest.raises(ValueError, match="no Dropout"):
+        MCDropoutEngine(net)
+
+
+def test_engine_nan_windows(engine):
+    x = _x(3)
+    x[1] = np.nan
+    s = engine.statistics(x, 5, seed=0)
+    assert np.all(np.isnan(s[1])) and np.all(np.isfinite(s[[0, 2]]))
