@@ -45,6 +45,12 @@ def _sqrt_hann_2d(n: int) -> np.ndarray:
     return np.sqrt(np.outer(h, h))
 
 
+def _central_crop(spectrum: np.ndarray) -> np.ndarray:
+    """The central 64x64 of shifted spectra ``(..., N, N)``, starting at ``N//2 - 32``."""
+    start = spectrum.shape[-1] // 2 - DESCRIPTOR_SIZE // 2
+    return spectrum[..., start : start + DESCRIPTOR_SIZE, start : start + DESCRIPTOR_SIZE]
+
+
 def _check_windows(windows: np.ndarray) -> np.ndarray:
     windows = np.asarray(windows)
     if windows.ndim < 2 or windows.shape[-1] != windows.shape[-2]:
@@ -97,18 +103,16 @@ def fft_haadf(windows: np.ndarray, threshold: float = 0.1) -> np.ndarray:
     power = _minmax(power)
     power = np.minimum(power / threshold, 1.0)
     power = _minmax(power)
-    start = n // 2 - DESCRIPTOR_SIZE // 2
-    crop = power[..., start : start + DESCRIPTOR_SIZE, start : start + DESCRIPTOR_SIZE]
-    return _minmax(crop).astype(np.float32)
+    return _minmax(_central_crop(power)).astype(np.float32)
 
 
 def fft_amplitude(windows: np.ndarray) -> np.ndarray:
     """Log FFT-amplitude descriptor for the Bravais-lattice model.
 
     Subtract each window's mean; multiply by the square root of the outer product of two
-    Hann windows; ``|FFT|``; fftshift; resample the whole spectrum to 64x64 (anti-aliased,
-    so that the descriptor depends on the number of unit cells in the window, not on the
-    window size in pixels); ``log1p(a / mean(a))`` to compress the dynamic range
+    Hann windows; ``|FFT|``; fftshift; crop the central 64x64 (starting at ``N//2 - 32``, as
+    for FFT-HAADF, which keeps the full spectral resolution of the window: lattice periods
+    down to ``N / 32`` px are kept); ``log1p(a / mean(a))`` to compress the dynamic range
     independently of the image's intensity scale; min-max normalise.
 
     Parameters
@@ -127,23 +131,11 @@ def fft_amplitude(windows: np.ndarray) -> np.ndarray:
     >>> fft_amplitude(np.cos(2 * np.pi * x / 8)[None]).shape
     (1, 64, 64)
     """
-    from skimage.transform import resize
-
     w = _check_windows(windows)
     n = w.shape[-1]
     w = (w - w.mean(axis=(-2, -1), keepdims=True)) * _sqrt_hann_2d(n)
     amp = scipy.fft.fftshift(np.abs(scipy.fft.fft2(w, axes=(-2, -1))), axes=(-2, -1))
-    if n != DESCRIPTOR_SIZE:
-        lead = amp.shape[:-2]
-        flat = amp.reshape((-1, n, n))
-        flat = resize(
-            flat,
-            (flat.shape[0], DESCRIPTOR_SIZE, DESCRIPTOR_SIZE),
-            order=1,
-            anti_aliasing=True,
-            preserve_range=True,
-        )
-        amp = flat.reshape(lead + (DESCRIPTOR_SIZE, DESCRIPTOR_SIZE))
+    amp = _central_crop(amp)
     mean = amp.mean(axis=(-2, -1), keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
         amp = np.log1p(np.where(mean == 0, 0.0, amp / mean))
@@ -167,30 +159,26 @@ def get_descriptor(name: str) -> Callable[[np.ndarray], np.ndarray]:
         ) from None
 
 
-def reciprocal_axis(
-    name: str, window: int, pixel_scale: float, units: str | None, axis_name: str
-) -> dict:
+def reciprocal_axis(window: int, pixel_scale: float, units: str | None, axis_name: str) -> dict:
     """HyperSpy axis dictionary of one reciprocal-space axis of a descriptor.
 
-    The descriptor pixel ``j`` lies at spatial frequency ``(c_j - N//2) / (N * d)``, where
-    ``c_j`` is the FFT pixel it comes from (the crop start plus ``j`` for ``fft_haadf``, the
-    resampled centre for ``fft_amplitude``), ``N`` the window size and ``d`` the pixel size.
+    Descriptor pixel ``j`` is FFT pixel ``N//2 - 32 + j``, at spatial frequency
+    ``(j - 32) / (N * d)`` for window size ``N`` and pixel size ``d``.
+
+    Examples
+    --------
+    >>> ax = reciprocal_axis(100, 0.12, "Å", "kx")
+    >>> ax["units"], round(ax["scale"], 4), round(ax["offset"], 4)
+    ('1 / Å', 0.0833, -2.6667)
     """
-    n = window
-    if name == "fft_haadf":
-        first = n // 2 - DESCRIPTOR_SIZE // 2
-        step = 1.0
-    else:
-        step = n / DESCRIPTOR_SIZE
-        first = 0.5 * step - 0.5
-    freq = 1.0 / (n * pixel_scale)
+    freq = 1.0 / (window * pixel_scale)
     recip_units = f"1 / {units}" if units not in (None, "", "<undefined>") else "1 / px"
     return {
         "name": axis_name,
         "units": recip_units,
         "size": DESCRIPTOR_SIZE,
-        "scale": step * freq,
-        "offset": (first - n // 2) * freq,
+        "scale": freq,
+        "offset": -(DESCRIPTOR_SIZE // 2) * freq,
         "navigate": False,
     }
 

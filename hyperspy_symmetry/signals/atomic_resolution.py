@@ -391,7 +391,7 @@ class AtomicResolution2D(Signal2D):
             ax["navigate"] = True
         axes = self._navigation_axes() + grid
         axes += [
-            reciprocal_axis(name, window, scales[i], units[i], f"k{names[i] or 'xy'[1 - i]}")
+            reciprocal_axis(window, scales[i], units[i], f"k{names[i] or 'yx'[i]}")
             for i in range(2)
         ]
         metadata = {
