@@ -56,7 +56,7 @@ def length_unit(units: str | None):
         return None
     ureg = _ureg()
     text = str(units).strip().replace("µ", "u").replace("μ", "u")
-    if text in ("A", "Å", "Å"):
+    if text in ("A", "\u00c5", "\u212b"):  # Latin capital A with ring, Angstrom sign
         text = "angstrom"
     try:
         unit = ureg.Unit(text)
@@ -71,8 +71,8 @@ def _as_quantity(value: Any, name: str):
     """Parse a length given as a string (``"12 Å"``) or a pint quantity."""
     ureg = _ureg()
     if isinstance(value, str):
-        text = value.strip().replace("µ", "u").replace("μ", "u").replace("Å", "angstrom")
-        text = text.replace("Å", "angstrom")
+        text = value.strip().replace("µ", "u").replace("μ", "u")
+        text = text.replace("\u00c5", " angstrom").replace("\u212b", " angstrom")
         try:
             q = ureg.Quantity(text)
         except Exception as exc:
