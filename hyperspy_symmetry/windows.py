@@ -30,6 +30,12 @@ __all__ = [
 _UNDEFINED_UNITS = {"", "<undefined>", "undefined", "none", "px", "pixel", "pixels"}
 
 
+def _normalise_unit_text(text: str) -> str:
+    """Spell micro as ``u`` and both Å code points (U+00C5, U+212B) as ``angstrom`` for pint."""
+    text = str(text).replace("µ", "u").replace("μ", "u")
+    return text.replace("\u00c5", " angstrom").replace("\u212b", " angstrom").strip()
+
+
 @lru_cache(maxsize=1)
 def _ureg():
     import pint
@@ -55,8 +61,8 @@ def length_unit(units: str | None):
     if units is None or str(units).strip().lower() in _UNDEFINED_UNITS:
         return None
     ureg = _ureg()
-    text = str(units).strip().replace("µ", "u").replace("μ", "u")
-    if text in ("A", "\u00c5", "\u212b"):  # Latin capital A with ring, Angstrom sign
+    text = _normalise_unit_text(units)
+    if text == "A":
         text = "angstrom"
     try:
         unit = ureg.Unit(text)
@@ -71,10 +77,8 @@ def _as_quantity(value: Any, name: str):
     """Parse a length given as a string (``"12 Å"``) or a pint quantity."""
     ureg = _ureg()
     if isinstance(value, str):
-        text = value.strip().replace("µ", "u").replace("μ", "u")
-        text = text.replace("\u00c5", " angstrom").replace("\u212b", " angstrom")
         try:
-            q = ureg.Quantity(text)
+            q = ureg.Quantity(_normalise_unit_text(value))
         except Exception as exc:
             raise ValueError(
                 f"`{name}`={value!r} is not a length that can be read; give an integer number "
