@@ -1,0 +1,123 @@
+"""Training sets: deterministic samples, chunked zarr, recipe in the metadata."""
+
+import numpy as np
+import pytest
+import zarr
+
+from hyperspy_symmetry.simulate import (
+    AISTEM_CLASSES,
+    BRAVAIS_CLASSES,
+    TrainingSetRecipe,
+    build_training_set,
+    load_training_set,
+    make_samples,
+)
+from hyperspy_symmetry.simulate.augment import AugmentationRecipe
+from hyperspy_symmetry.simulate.bravais import lattice_class
+
+
+def test_default_recipes_have_the_papers_sizes():
+    aistem = TrainingSetRecipe.default("aistem")
+    bravais = TrainingSetRecipe.default("bravais")
+    assert aistem.n_samples >= 31_000 and aistem.window == 100 and aistem.pixel_size == 0.12
+    assert bravais.n_samples >= 24_000 and bravais.window == 128
+    assert aistem.class_names == list(AISTEM_CLASSES)
+    assert bravais.class_names == list(BRAVAIS_CLASSES)
+    assert (aistem.descriptor, bravais.descriptor) == ("fft_haadf", "fft_amplitude")
+
+
+@pytest.mark.parametrize("model", ["aistem", "bravais"])
+def test_samples_do_not_depend_on_how_the_set_is_split(model):
+    recipe = TrainingSetRecipe.default(model, n_per_class=2, seed=5)
+    n = recipe.n_samples
+    whole = make_samples(recipe, 0, n)
+    parts = [make_samples(recipe, a, b) for a, b in [(0, 3), (3, 4), (4, n)]]
+    for i in range(3):
+        np.testing.assert_array_equal(whole[i], np.concatenate([p[i] for p in parts]))
+    x, y, params = whole
+    n_classes = len(recipe.class_names)
+    assert x.shape == (n, 64, 64) and x.dtype == np.float32
+    assert np.isfinite(x).all() and x.min() >= 0 and x.max() <= 1
+    assert y.tolist() == [k % n_classes for k in range(n)]  # classes interleave
+    other = make_samples(TrainingSetRecipe.default(model, n_per_class=2, seed=6), 0, n)[0]
+    assert not np.allclose(x, other)
+
+
+def test_bravais_parameters_respect_the_class_rules():
+    recipe = TrainingSetRecipe.default("bravais", n_per_class=5, seed=1)
+    _, labels, params = make_samples(recipe, 0, recipe.n_samples)
+    for label, (a, ratio, gamma, _, _) in zip(labels, params):
+        name = BRAVAIS_CLASSES[label]
+        if name in ("noise", "centered_rectangular"):
+            continue
+        g = np.radians(gamma)
+        vectors = np.array([[a, 0.0], [a * ratio * np.cos(g), a * ratio * np.sin(g)]])
+        assert lattice_class(vectors) == name
+
+
+def test_aistem_parameters_vary_as_the_recipe_says():
+    recipe = TrainingSetRecipe.default("aistem", n_per_class=3, seed=2, rotation=(0, 90, 5))
+    _, labels, params = make_samples(recipe, 0, recipe.n_samples)
+    classes = list(AISTEM_CLASSES.values())
+    for label, (a, c_over_a, rotation, displacement) in zip(labels, params):
+        crystal = classes[label]
+        assert abs(a - crystal.a) <= 0.1 + 1e-6
+        assert rotation % 5 == 0 and 0 <= rotation <= 90
+        assert 0 <= displacement <= 0.05
+        assert np.isnan(c_over_a) == (crystal.c_over_a is None)
+
+
+def _small_recipe(model, **kw):
+    return TrainingSetRecipe.default(model, n_per_class=3, seed=9, **kw)
+
+
+def test_build_writes_chunked_zarr_identical_for_any_chunking(tmp_path):
+    recipe = _small_recipe("bravais", augmentation=AugmentationRecipe.papers().to_dict())
+    a = build_training_set(tmp_path / "a.zarr", recipe=recipe, chunk_size=5,
+                           scheduler="threads", num_workers=2, show_progressbar=False)
+    build_training_set(tmp_path / "b.zarr", recipe=recipe, chunk_size=7,
+                       scheduler="synchronous", show_progressbar=False)
+    assert a["descriptors"].chunks == (5, 64, 64)
+    first, second = load_training_set(tmp_path / "a.zarr"), load_training_set(tmp_path / "b.zarr")
+    for key in ("descriptors", "labels", "parameters"):
+        np.testing.assert_array_equal(first[key], second[key])
+    attrs = first["attrs"]
+    assert attrs["complete"] is True and attrs["build_seconds"] >= 0
+    assert attrs["class_names"] == list(BRAVAIS_CLASSES)
+    assert attrs["descriptor"] == "fft_amplitude" and attrs["window"] == 128
+    assert first["recipe"] == recipe  # the whole recipe round-trips through the attributes
+    assert first["recipe"].augmentation_recipe() == AugmentationRecipe.papers()
+    lazy = load_training_set(tmp_path / "a.zarr", lazy=True)
+    np.testing.assert_array_equal(lazy["descriptors"].compute(), first["descriptors"])
+
+
+@pytest.mark.timeout(600)
+def test_build_on_a_local_cluster_matches_threads(tmp_path):
+    from distributed import Client, LocalCluster
+
+    recipe = _small_recipe("aistem")
+    build_training_set(tmp_path / "t.zarr", recipe=recipe, chunk_size=8,
+                       scheduler="threads", show_progressbar=False)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        build_training_set(tmp_path / "d.zarr", recipe=recipe, chunk_size=8, scheduler=client)
+    a, b = load_training_set(tmp_path / "t.zarr"), load_training_set(tmp_path / "d.zarr")
+    np.testing.assert_array_equal(a["descriptors"], b["descriptors"])
+    np.testing.assert_array_equal(a["labels"], b["labels"])
+
+
+def test_existing_and_incomplete_sets_are_clear_errors(tmp_path):
+    recipe = _small_recipe("bravais")
+    path = tmp_path / "s.zarr"
+    build_training_set(path, recipe=recipe, scheduler="synchronous", show_progressbar=False)
+    with pytest.raises(FileExistsError, match="overwrite"):
+        build_training_set(path, recipe=recipe, scheduler="synchronous")
+    zarr.open_group(str(path), mode="a").attrs["complete"] = False
+    with pytest.raises(ValueError, match="not completely written"):
+        load_training_set(path)
+    with pytest.raises(ValueError, match="not a training set"):
+        load_training_set(tmp_path / "nothing.zarr")
+    with pytest.raises(ValueError, match="model"):
+        TrainingSetRecipe.default("resnet")
+    with pytest.raises(ValueError, match="window"):
+        TrainingSetRecipe.default("aistem", window=32)
