@@ -149,6 +149,13 @@ def _add_common(p: argparse.ArgumentParser, seed_default: int | None = 0) -> Non
     p.add_argument("--overwrite", action="store_true", help="replace existing output")
 
 
+def _add_size(p: argparse.ArgumentParser, default: int, pixel_size: bool = True) -> None:
+    p.add_argument("--size", type=int, default=default, help="pixels (default: %(default)s)")
+    if pixel_size:
+        p.add_argument("--pixel-size", type=float, default=0.12,
+                       help="Å/px (default: %(default)s)")
+
+
 def _add_augmentation(p: argparse.ArgumentParser) -> None:
     p.add_argument("--augmentation", choices=["none", "papers", "realistic"], default=None,
                    help="noise, blur and scan distortions to add (default: none)")
@@ -164,8 +171,7 @@ def _simulate_parser(sub) -> None:
     p = kinds.add_parser("crystal", help="HAADF-STEM image of an aistem class")
     p.add_argument("class_name", choices=list(AISTEM_CLASSES), metavar="CLASS",
                    help=f"one of {', '.join(AISTEM_CLASSES)}")
-    p.add_argument("--size", type=int, default=256, help="pixels (default: %(default)s)")
-    p.add_argument("--pixel-size", type=float, default=0.12, help="Å/px (default: %(default)s)")
+    _add_size(p, 256)
     p.add_argument("--rotation", type=float, default=0.0, help="degrees (default: %(default)s)")
     p.add_argument("--lattice-parameter", type=float, default=None, help="a in Å (default: nominal)")
     p.add_argument("--method", choices=["convolution", "multislice"], default="convolution")
@@ -176,7 +182,7 @@ def _simulate_parser(sub) -> None:
     p = kinds.add_parser("bravais", help="image of a 2D Bravais lattice (or the noise class)")
     p.add_argument("lattice", choices=list(BRAVAIS_CLASSES), metavar="LATTICE",
                    help=f"one of {', '.join(BRAVAIS_CLASSES)}")
-    p.add_argument("--size", type=int, default=256, help="pixels (default: %(default)s)")
+    _add_size(p, 256, pixel_size=False)
     p.add_argument("--a", type=float, default=None, help="lattice spacing, px (default: random)")
     p.add_argument("--b-over-a", type=float, default=None, help="length ratio (default: random)")
     p.add_argument("--gamma", type=float, default=None, help="degrees (default: random)")
@@ -197,15 +203,14 @@ def _simulate_parser(sub) -> None:
     p.add_argument("misorientation", type=float, help="degrees between the grains")
     p.add_argument("--rotation", type=float, default=0.0, help="left grain, degrees")
     p.add_argument("--second-class", choices=list(AISTEM_CLASSES), default=None)
-    p.add_argument("--size", type=int, default=320, help="pixels (default: %(default)s)")
-    p.add_argument("--pixel-size", type=float, default=0.12, help="Å/px (default: %(default)s)")
+    _add_size(p, 320)
     _add_augmentation(p)
     _add_common(p)
     p.set_defaults(run=_sim_bicrystal)
 
     p = kinds.add_parser("damage-movie", help="a lattice in which holes grow exponentially")
     p.add_argument("--frames", type=int, default=50)
-    p.add_argument("--size", type=int, default=256)
+    _add_size(p, 256, pixel_size=False)
     p.add_argument("--frame-time", type=float, default=5.0, help="seconds per frame")
     p.add_argument("--rho", type=float, default=0.02, help="growth rate, 1/s")
     p.add_argument("--A0", type=float, default=0.002, help="initial hole fraction")
@@ -214,7 +219,7 @@ def _simulate_parser(sub) -> None:
 
     p = kinds.add_parser("transforming-lattice", help="a square lattice turning hexagonal")
     p.add_argument("--frames", type=int, default=30)
-    p.add_argument("--size", type=int, default=256)
+    _add_size(p, 256, pixel_size=False)
     p.add_argument("--frame-time", type=float, default=1.0, help="seconds per frame")
     _add_common(p)
     p.set_defaults(run=_sim_transforming)

@@ -58,7 +58,7 @@ def entropy_bits(p: np.ndarray, axis: int = -1) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where(p > 0, p * np.log2(np.where(p > 0, p, 1.0)), 0.0)
     terms = np.where(np.isnan(p), np.nan, terms)
-    return -terms.sum(axis=axis)
+    return 0.0 - terms.sum(axis=axis)  # 0.0 - x, not -x: no negative zero
 
 
 def statistics_from_sums(

@@ -131,7 +131,7 @@ def to_pixels(
     --------
     >>> to_pixels("12 Å", (0.12, 0.12), ("Å", "Å"), "window_size")
     100
-    >>> to_pixels("1.2 nm", (0.012, 0.012), ("µm", "µm"), "window_size")
+    >>> to_pixels("1.2 nm", (0.012, 0.012), ("nm", "nm"), "window_size")
     100
     """
     if isinstance(value, (bool, np.bool_)):

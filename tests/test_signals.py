@@ -48,6 +48,7 @@ def test_registered_with_hyperspy():
 
 
 def test_importing_and_setting_type_does_not_import_tensorflow(tmp_path):
+    # nor abTEM: importing the simulation package and building the CLI stay light
     code = f"""
 import sys
 import numpy as np
@@ -59,6 +60,9 @@ t = hs.load(r"{tmp_path / 'img.zspy'}", lazy=True)
 t2 = hs.load(r"{tmp_path / 'img.zspy'}", signal_type="STEM")
 import hyperspy_symmetry
 hyperspy_symmetry.list_models()
+import hyperspy_symmetry.simulate, hyperspy_symmetry.lattice, hyperspy_symmetry.cli
+hyperspy_symmetry.cli.build_parser()
+assert "abtem" not in sys.modules
 assert type(t).__name__ == "LazyAtomicResolution2D", type(t)
 assert type(t2).__name__ == "AtomicResolution2D", type(t2)
 bad = [m for m in ("tensorflow", "keras") if m in sys.modules]

@@ -344,13 +344,13 @@ def test_column_displacement_statistics():
     rng = np.random.default_rng(0)
     for lattice, disp in (("noise", 0.35), ("noise", 0.3), ("square", 0.05)):
         p = sample_lattice(lattice, rng, displacement=disp)
-        sites, positions, intensities = bv._columns(p, 256, rng)
+        sites, positions, intensities = bv.lattice_columns(p, 256, rng)
         d = (positions - sites) / p["a"]
         assert len(d) > 150
         assert np.std(d, axis=0) == pytest.approx([disp, disp], rel=0.15)
         assert abs(np.mean(d)) < 0.05
     p = sample_lattice("square", rng, displacement=0.0, intensity_spread=0.1)
-    sites, positions, intensities = bv._columns(p, 256, rng)
+    sites, positions, intensities = bv.lattice_columns(p, 256, rng)
     assert np.array_equal(sites, positions)
     assert np.std(intensities) == pytest.approx(0.1, rel=0.2)
     noise = [sample_lattice("noise", rng)["displacement"] for _ in range(200)]

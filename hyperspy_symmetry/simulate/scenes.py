@@ -462,7 +462,7 @@ def transforming_lattice(
     >>> from hyperspy_symmetry.simulate import transforming_lattice
     >>> movie, labels = transforming_lattice(n_frames=4, seed=0, size=64)
     >>> [labels.metadata.Symmetry.class_names[i] for i in labels.data[:, 0, 0]]
-    ['square', 'centered_rectangular', 'centered_rectangular', 'hexagonal']
+    ['square', 'centered_rectangular', 'hexagonal', 'hexagonal']
     """
     from .bravais import BRAVAIS_CLASSES, lattice_class, render_columns, sample_lattice
 
