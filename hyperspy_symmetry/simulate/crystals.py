@@ -458,9 +458,10 @@ def crystal_array(
 
     if isinstance(crystal, str):
         cls = _crystal_class(crystal)
-        if zone_axis is not None:
-            cls = CrystalClass(cls.name, cls.element, cls.structure, cls.a, tuple(zone_axis),
-                               cls.c_over_a)
+        if zone_axis is not None and tuple(zone_axis) != cls.zone_axis:
+            # Another orientation of the same crystal is no longer the named class.
+            cls = CrystalClass(f"{cls.structure.upper()}_{cls.element}", cls.element,
+                               cls.structure, cls.a, tuple(zone_axis), cls.c_over_a)
         bulk = bulk_atoms(cls, lattice_parameter, c_over_a)
         zone = cls.zone_axis
         name = cls.name
