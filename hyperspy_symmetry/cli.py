@@ -238,6 +238,40 @@ def _simulate_parser(sub) -> None:
     p.set_defaults(run=_sim_training_set)
 
 
+# -- train ---------------------------------------------------------------------------------
+
+
+def _train(args) -> None:
+    from .training import train_model
+
+    train_model(args.model, args.out, seed=args.seed, epochs=args.epochs,
+                n_per_class=args.per_class, held_out_per_class=args.held_out,
+                eval_samples=args.mc_samples, data_dir=args.data_dir, num_workers=args.workers,
+                verbose=0 if args.quiet else 2)
+
+
+def _train_parser(sub) -> None:
+    from .training import PLANS
+
+    p = sub.add_parser("train", help="rebuild a shipped model from scratch (simulate, train, "
+                                     "measure, write weights and card)")
+    p.add_argument("model", choices=sorted(PLANS))
+    p.add_argument("--out", type=Path, required=True, help="model folder to write")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    p.add_argument("--epochs", type=int, default=None, help="maximum epochs (default: the plan's)")
+    p.add_argument("--per-class", type=int, default=None,
+                   help="training samples per class (default: the plan's)")
+    p.add_argument("--held-out", type=int, default=None,
+                   help="held-out samples per class for the card's metrics (default: 300)")
+    p.add_argument("--mc-samples", type=int, default=None,
+                   help="MC-dropout samples T for the card's metrics (default: 30)")
+    p.add_argument("--data-dir", type=Path, default=None,
+                   help="keep (and reuse) the simulated sets here")
+    p.add_argument("--workers", type=int, default=None, help="processes for the simulation")
+    p.add_argument("--quiet", action="store_true", help="no progress output from Keras")
+    p.set_defaults(run=_train)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``hyperspy-symmetry`` command."""
     from . import __version__
@@ -248,6 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _simulate_parser(sub)
+    _train_parser(sub)
     return parser
 
 

@@ -16,6 +16,7 @@ import scipy.fft
 
 __all__ = [
     "DESCRIPTOR_SIZE",
+    "MIN_WINDOW",
     "DESCRIPTORS",
     "fft_haadf",
     "fft_amplitude",
@@ -26,6 +27,12 @@ __all__ = [
 
 #: Side length of every descriptor (the network input size).
 DESCRIPTOR_SIZE = 64
+
+#: Smallest window (px). Windows smaller than the descriptor have their spectrum padded with
+#: zeros beyond the Nyquist frequency: the frequency step stays 1 / (window length), so a
+#: window of the same length in Å gives the same descriptor at any pixel size ("window
+#: scaling"), down to half the descriptor size.
+MIN_WINDOW = DESCRIPTOR_SIZE // 2
 
 
 def _minmax(a: np.ndarray) -> np.ndarray:
@@ -46,9 +53,19 @@ def _sqrt_hann_2d(n: int) -> np.ndarray:
 
 
 def _central_crop(spectrum: np.ndarray) -> np.ndarray:
-    """The central 64x64 of shifted spectra ``(..., N, N)``, starting at ``N//2 - 32``."""
-    start = spectrum.shape[-1] // 2 - DESCRIPTOR_SIZE // 2
-    return spectrum[..., start : start + DESCRIPTOR_SIZE, start : start + DESCRIPTOR_SIZE]
+    """The central 64x64 of shifted spectra ``(..., N, N)``, starting at ``N//2 - 32``.
+
+    For ``N < 64`` the spectrum is padded with zeros around it instead, with its zero
+    frequency at index 32 as for larger windows.
+    """
+    n = spectrum.shape[-1]
+    start = n // 2 - DESCRIPTOR_SIZE // 2
+    if start >= 0:
+        return spectrum[..., start : start + DESCRIPTOR_SIZE, start : start + DESCRIPTOR_SIZE]
+    before = -start
+    after = DESCRIPTOR_SIZE - n - before
+    pad = [(0, 0)] * (spectrum.ndim - 2) + [(before, after)] * 2
+    return np.pad(spectrum, pad)
 
 
 def _check_windows(windows: np.ndarray) -> np.ndarray:
@@ -59,10 +76,10 @@ def _check_windows(windows: np.ndarray) -> np.ndarray:
         )
     if np.iscomplexobj(windows):
         raise TypeError("windows must be real-valued images, not complex.")
-    if windows.shape[-1] < DESCRIPTOR_SIZE:
+    if windows.shape[-1] < MIN_WINDOW:
         raise ValueError(
-            f"windows of {windows.shape[-1]} px are smaller than the {DESCRIPTOR_SIZE}x"
-            f"{DESCRIPTOR_SIZE} descriptor; use a window_size of at least {DESCRIPTOR_SIZE} px."
+            f"windows of {windows.shape[-1]} px are too small for a descriptor; use a "
+            f"window_size of at least {MIN_WINDOW} px."
         )
     return windows.astype(np.float64, copy=False)
 

@@ -54,13 +54,25 @@ def test_build_architecture_errors():
         build_architecture({"name": "aistem_cnn", "kwargs": {"depth": 3}})
 
 
-def test_list_models_and_planned_models():
-    names = hss.list_models()
-    assert isinstance(names, list)
-    # No untrained weights ship: a planned model without trained weights is refused clearly.
-    if "aistem" not in names:
-        with pytest.raises(ModelNotAvailableError, match="no trained weights"):
-            load_model("aistem")
+def test_list_models_and_planned_models(tmp_path, monkeypatch):
+    from hyperspy_symmetry.models import registry
+
+    assert isinstance(hss.list_models(), list)
+    # A planned model whose weights are missing from the installation is refused clearly.
+    monkeypatch.setattr(registry, "SHIPPED_DIR", tmp_path / "empty")
+    monkeypatch.setenv("HYPERSPY_SYMMETRY_MODELS", str(tmp_path / "none"))
+    assert hss.list_models() == []
+    with pytest.raises(ModelNotAvailableError, match="no trained weights"):
+        load_model("aistem")
+
+
+def test_user_models_are_found_by_name(tmp_path, monkeypatch):
+    from conftest import make_model_folder
+
+    monkeypatch.setenv("HYPERSPY_SYMMETRY_MODELS", str(tmp_path))
+    make_model_folder(tmp_path / "my_model", "bravais")
+    assert "my_model" in hss.list_models()
+    assert load_model("my_model").card.name == "tiny_bravais"
 
 
 def test_unknown_model():

@@ -95,6 +95,60 @@ class ModelCard:
         """Write the card as UTF-8 JSON."""
         Path(path).write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n")
 
+    def to_markdown(self) -> str:
+        """The card as a Markdown section for the documentation.
+
+        Examples
+        --------
+        >>> card = ModelCard("demo", "1.0", ["a", "b"], "fft_haadf", {"name": "aistem_cnn"},
+        ...                  "demo.weights.h5", "0" * 64, "12 Å", "1.2 Å")
+        >>> card.to_markdown().splitlines()[0]
+        '## `demo` (version 1.0)'
+        """
+        m, t = self.metrics, self.training
+        lines = [f"## `{self.name}` (version {self.version})", "", self.description, ""]
+        rows = [
+            ("classes", ", ".join(f"`{c}`" for c in self.classes)),
+            ("descriptor", f"`{self.descriptor}`"),
+            ("training pixel size / field of view", f"{self.pixel_size} / {self.field_of_view}"),
+            ("default window / stride", f"{self.default_window} / {self.default_stride}"),
+            ("architecture", f"`{self.architecture.get('name')}` {self.architecture.get('kwargs', {})}"),
+            ("weights", f"`{self.weights}`, sha256 `{self.sha256}`"),
+        ]
+        if t:
+            seconds = t.get("seconds", {})
+            rows += [
+                ("rebuilt by", f"`{t.get('command', '')}`"),
+                ("training run", f"{t.get('epochs_run')} epochs (best {t.get('best_epoch')}), "
+                                 f"{seconds.get('total', 0) / 60:.0f} min in all "
+                                 f"({seconds.get('simulation', 0):.0f} s simulation, "
+                                 f"{seconds.get('training', 0):.0f} s training) on "
+                                 f"{t.get('machine', '?')}"),
+            ]
+        if m:
+            rows += [
+                ("held-out accuracy / top-2", f"{m.get('accuracy')} / {m.get('top2_accuracy')} "
+                 f"({m.get('n_windows')} windows, seed {m.get('held_out_seed')}, "
+                 f"T = {m.get('mc_samples')})"),
+                ("expected calibration error", f"{m.get('expected_calibration_error')}"),
+                ("median MI in / out of distribution",
+                 f"{m.get('mi_in_distribution_median', 0):.4f} / "
+                 f"{m.get('mi_out_of_distribution_median', 0):.4f} bits "
+                 f"({m.get('out_of_distribution', '')})"),
+            ]
+        lines += ["| | |", "|---|---|"] + [f"| {k} | {v} |" for k, v in rows]
+        if "confusion_matrix" in m:
+            lines += ["", "Confusion matrix (rows: true class, columns: predicted):", "",
+                      "| | " + " | ".join(str(i) for i in range(self.n_classes)) + " |",
+                      "|---" * (self.n_classes + 1) + "|"]
+            lines += [f"| {i} `{c}` | " + " | ".join(str(v) for v in row) + " |"
+                      for i, (c, row) in enumerate(zip(self.classes, m["confusion_matrix"]))]
+        for name, scene in m.get("scenes", {}).items():
+            if isinstance(scene, dict):
+                lines.append(f"- {name}: " + ", ".join(f"{k} {v:.4g}" if isinstance(v, float)
+                                                       else f"{k} {v}" for k, v in scene.items()))
+        return "\n".join(lines) + "\n"
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "ModelCard":
         known = set(cls.__dataclass_fields__)

@@ -13,6 +13,8 @@ Importing this module does not import TensorFlow; :func:`load_model` does.
 
 from __future__ import annotations
 
+import os
+
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,12 +33,14 @@ __all__ = [
     "load_model",
     "save_model",
     "cached_model",
+    "user_models_dir",
 ]
 
 #: Where the models that ship with the package live, one folder each.
 SHIPPED_DIR = Path(__file__).parent / "shipped"
 
-#: Models of the design whose trained weights are not in this release yet.
+#: The models of the design; each ships in ``SHIPPED_DIR/<name>`` (a missing folder means a
+#: broken installation, reported clearly).
 PLANNED_MODELS = {
     "aistem": "10 fcc/bcc/hcp structure and orientation classes (AI-STEM), FFT-HAADF descriptor",
     "bravais": "5 two-dimensional Bravais lattices plus noise, FFT-amplitude descriptor",
@@ -63,16 +67,32 @@ class ModelRef:
     sha256: str
 
 
-def _shipped_folders() -> dict[str, Path]:
-    if not SHIPPED_DIR.is_dir():
+def user_models_dir() -> Path:
+    """Folder of the user's own models, usable by name like the shipped ones.
+
+    ``$HYPERSPY_SYMMETRY_MODELS`` if set, else ``~/.local/share/hyperspy_symmetry/models``.
+    :func:`hyperspy_symmetry.training.extend_model` writes there by default.
+    """
+    default = Path("~/.local/share/hyperspy_symmetry/models")
+    return Path(os.environ.get("HYPERSPY_SYMMETRY_MODELS", default)).expanduser()
+
+
+def _model_folders(root: Path) -> dict[str, Path]:
+    if not root.is_dir():
         return {}
-    return {
-        p.name: p for p in sorted(SHIPPED_DIR.iterdir()) if (p / CARD_FILENAME).is_file()
-    }
+    return {p.name: p for p in sorted(root.iterdir()) if (p / CARD_FILENAME).is_file()}
+
+
+def _shipped_folders() -> dict[str, Path]:
+    """Shipped models, then the user's (a shipped name cannot be shadowed)."""
+    shipped = _model_folders(SHIPPED_DIR)
+    user = {k: v for k, v in _model_folders(user_models_dir()).items() if k not in shipped}
+    return {**shipped, **user}
 
 
 def list_models() -> list[str]:
-    """Names of the trained models shipped with this package.
+    """Names of the trained models: those shipped with this package, then the user's own
+    (see :func:`user_models_dir`).
 
     Returns
     -------
@@ -97,9 +117,10 @@ def _folder_of(model: str | Path) -> Path:
     if isinstance(model, str) and model in PLANNED_MODELS:
         raise ModelNotAvailableError(
             f"The {model!r} model ({PLANNED_MODELS[model]}) has no trained weights in this "
-            f"release of hyperspy-symmetry. Pass `model=` the path of a model folder "
-            f"(card.json + .weights.h5), e.g. one written by "
-            f"hyperspy_symmetry.models.save_model. Shipped models: {sorted(shipped) or 'none'}."
+            f"installation: {SHIPPED_DIR / model} is missing; reinstall hyperspy-symmetry, "
+            f"rebuild it with `hyperspy-symmetry train {model} --out DIR`, or pass `model=` "
+            f"the path of a model folder (card.json + .weights.h5). "
+            f"Available models: {sorted(shipped) or 'none'}."
         )
     if not isinstance(model, (str, Path)):
         raise TypeError(

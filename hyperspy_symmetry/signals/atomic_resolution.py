@@ -15,7 +15,7 @@ from hyperspy._signals.signal2d import Signal2D
 from hyperspy.defaults_parser import preferences
 
 from .. import pipeline
-from ..descriptors import DESCRIPTOR_SIZE, DESCRIPTORS, reciprocal_axis
+from ..descriptors import DESCRIPTOR_SIZE, DESCRIPTORS, MIN_WINDOW, reciprocal_axis
 from ..models.registry import resolve_model
 from ..uncertainty import MEASURE_QUANTITIES, check_measure
 from ..windows import grid_axis, length_unit, to_pixels, window_grid_shape
@@ -116,11 +116,10 @@ class AtomicResolution2D(Signal2D):
                 f"window_size={window_size!r} ({window} px) is larger than the image "
                 f"({w} x {h} px); use a window_size of at most {min(h, w)} px."
             )
-        if window < DESCRIPTOR_SIZE:
+        if window < MIN_WINDOW:
             raise ValueError(
-                f"window_size={window_size!r} ({window} px) is smaller than the "
-                f"{DESCRIPTOR_SIZE}x{DESCRIPTOR_SIZE} descriptor; use a window_size of at least "
-                f"{DESCRIPTOR_SIZE} px (or upsample the image)."
+                f"window_size={window_size!r} ({window} px) is too small: a descriptor needs "
+                f"at least {MIN_WINDOW} px (upsample the image or use a larger window)."
             )
         return window, step
 

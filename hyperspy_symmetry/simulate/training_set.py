@@ -32,6 +32,7 @@ from .. import descriptors as _descriptors
 
 __all__ = [
     "TrainingSetRecipe",
+    "crystal_spec",
     "build_training_set",
     "load_training_set",
     "make_samples",
@@ -71,6 +72,10 @@ class TrainingSetRecipe:
     augmentation
         :class:`~hyperspy_symmetry.simulate.augment.AugmentationRecipe` as a dict;
         default: its ``realistic()`` preset.
+    extra_classes
+        ``aistem`` only: more classes after the 10 built-in ones, ``{name: spec}`` with
+        ``spec`` from :func:`crystal_spec` (an ASE structure and a zone axis, as JSON).
+        Their lattice is scaled as a whole by ``1 ± lattice_jitter / a``.
     """
 
     model: str = "aistem"
@@ -82,6 +87,7 @@ class TrainingSetRecipe:
     lattice_jitter: float = 0.1
     displacement: float = 0.05
     augmentation: dict[str, Any] | None = None
+    extra_classes: dict[str, dict[str, Any]] | None = None
 
     @classmethod
     def default(cls, model: str = "aistem", **changes: Any) -> "TrainingSetRecipe":
@@ -111,13 +117,15 @@ class TrainingSetRecipe:
             )
         if len(tuple(self.rotation)) != 3:
             raise ValueError(f"rotation must be (min, max, step) in degrees, got {self.rotation}.")
+        if self.extra_classes and self.model != "aistem":
+            raise ValueError("extra_classes are HAADF crystal classes: only for model='aistem'.")
 
     @property
     def class_names(self) -> list[str]:
         if self.model == "aistem":
             from .crystals import AISTEM_CLASSES
 
-            return list(AISTEM_CLASSES)
+            return list(AISTEM_CLASSES) + list(self.extra_classes or {})
         from .bravais import BRAVAIS_CLASSES
 
         return list(BRAVAIS_CLASSES)
@@ -164,11 +172,53 @@ def _draw_rotation(rotation: Sequence[float], rng: np.random.Generator) -> float
     return float(rng.uniform(lo, hi))
 
 
+def crystal_spec(atoms, zone_axis) -> dict[str, Any]:
+    """A JSON description of a crystal class: an ASE bulk cell and a zone axis.
+
+    Examples
+    --------
+    >>> from ase.build import bulk
+    >>> spec = crystal_spec(bulk("Au", "fcc", a=4.08, cubic=True), (1, 1, 0))
+    >>> spec["zone_axis"], len(spec["numbers"])
+    ([1, 1, 0], 4)
+    """
+    return {
+        "numbers": [int(z) for z in atoms.numbers],
+        "cell": np.asarray(atoms.cell[:], dtype=float).round(8).tolist(),
+        "scaled_positions": atoms.get_scaled_positions(wrap=False).round(8).tolist(),
+        "zone_axis": [int(i) for i in zone_axis],
+    }
+
+
+def _spec_atoms(spec: dict[str, Any], scale: float = 1.0):
+    from ase import Atoms
+
+    return Atoms(numbers=spec["numbers"], cell=np.asarray(spec["cell"]) * scale,
+                 scaled_positions=spec["scaled_positions"], pbc=True)
+
+
+def _extra_window(spec, rng, recipe: TrainingSetRecipe, size: int):
+    from .crystals import crystal_array
+
+    a0 = float(np.linalg.norm(spec["cell"][0]))
+    a = a0 + rng.uniform(-float(recipe.lattice_jitter), float(recipe.lattice_jitter))
+    rotation = _draw_rotation(recipe.rotation, rng)
+    displacement = rng.uniform(0.0, float(recipe.displacement))
+    image, _ = crystal_array(
+        _spec_atoms(spec, a / a0), size, recipe.pixel_size, rotation, rng,
+        zone_axis=spec["zone_axis"], displacement=displacement,
+    )
+    return image, (a, np.nan, rotation, displacement)
+
+
 def _aistem_window(
     class_index: int, rng: np.random.Generator, recipe: TrainingSetRecipe, size: int
 ):
     from .crystals import AISTEM_CLASSES, crystal_array
 
+    if class_index >= len(AISTEM_CLASSES):
+        name = recipe.class_names[class_index]
+        return _extra_window(recipe.extra_classes[name], rng, recipe, size)
     crystal = list(AISTEM_CLASSES.values())[class_index]
     jitter = float(recipe.lattice_jitter)
     a = crystal.a + rng.uniform(-jitter, jitter)

@@ -1,0 +1,101 @@
+"""How each shipped model is trained: architecture, data recipe, optimiser and card defaults."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+__all__ = ["TrainingPlan", "PLANS", "get_plan"]
+
+
+@dataclass(frozen=True)
+class TrainingPlan:
+    """Everything :func:`~hyperspy_symmetry.training.train_model` needs for one model.
+
+    Attributes
+    ----------
+    name, description
+        Model name (the folder and ``classify_symmetry(model=name)``) and a sentence for
+        the card.
+    data
+        :class:`~hyperspy_symmetry.simulate.TrainingSetRecipe` keyword arguments.
+    architecture
+        ``{"name", "kwargs"}`` for :func:`~hyperspy_symmetry.models.architectures.build_architecture`.
+    epochs, batch_size, learning_rate, patience, validation_fraction
+        Adam optimiser settings; training stops when the validation loss has not improved
+        for ``patience`` epochs and keeps the best weights.
+    held_out_per_class
+        Size of the held-out test set (another seed, never seen in training).
+    eval_samples
+        MC-dropout samples T per window when measuring the card's metrics.
+    card
+        Card fields: descriptor, pixel size, field of view, default window and stride.
+    """
+
+    name: str
+    description: str
+    data: dict[str, Any]
+    architecture: dict[str, Any]
+    epochs: int = 20
+    batch_size: int = 64
+    learning_rate: float = 1e-3
+    patience: int = 3
+    validation_fraction: float = 0.2
+    held_out_per_class: int = 300
+    eval_samples: int = 30
+    card: dict[str, Any] = field(default_factory=dict)
+
+    def with_changes(self, **changes: Any) -> "TrainingPlan":
+        """A copy with some fields changed (``data`` entries are merged)."""
+        data = {**self.data, **changes.pop("data", {})}
+        return replace(self, data=data, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+PLANS: dict[str, TrainingPlan] = {
+    "aistem": TrainingPlan(
+        name="aistem",
+        description=(
+            "AI-STEM (Leitherer et al. 2023): 10 structure/orientation classes of fcc Cu, "
+            "bcc Fe and hcp Ti in HAADF-STEM, from 12 Å windows at 0.12 Å/px, FFT-HAADF "
+            "descriptor, Bayesian CNN with MC dropout. Trained only on images simulated by "
+            "hyperspy_symmetry.simulate (abTEM convolution approximation) with realistic "
+            "microscope augmentation."
+        ),
+        data={"model": "aistem"},
+        architecture={"name": "aistem_cnn", "kwargs": {"n_classes": 10, "dropout": 0.07}},
+        card={
+            "descriptor": "fft_haadf", "pixel_size": "0.12 Å", "field_of_view": "12 Å",
+            "default_window": "12 Å", "default_stride": "1.2 Å",
+        },
+    ),
+    "bravais": TrainingPlan(
+        name="bravais",
+        description=(
+            "2D Bravais lattices plus noise (after Vasudevan et al. 2018): square, rectangular, "
+            "centred rectangular, hexagonal, oblique and disordered 'noise', from the FFT "
+            "amplitude of 128 px windows; trained on lattices of 6-20 px spacing in any "
+            "rotation, several column shapes, with realistic microscope augmentation."
+        ),
+        data={"model": "bravais"},
+        architecture={"name": "bravais_cnn", "kwargs": {"n_classes": 6, "dropout": 0.2}},
+        card={"descriptor": "fft_amplitude", "pixel_size": None, "field_of_view": None,
+              "default_window": 128, "default_stride": 16},
+    ),
+}
+
+
+def get_plan(name: str) -> TrainingPlan:
+    """The training plan of a shipped model.
+
+    Examples
+    --------
+    >>> get_plan("aistem").architecture["name"]
+    'aistem_cnn'
+    """
+    try:
+        return PLANS[name]
+    except KeyError:
+        raise ValueError(f"No training plan for {name!r}; choose one of {sorted(PLANS)}.") from None

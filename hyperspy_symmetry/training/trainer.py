@@ -1,0 +1,318 @@
+"""Train a Bayesian CNN on simulated data, measure it on held-out data, write its card.
+
+One call, :func:`train_model`, rebuilds a shipped model from scratch:
+
+1. simulate the training set (seed ``seed``) and a held-out test set (seed ``seed + 1``,
+   never used in training) with :func:`~hyperspy_symmetry.simulate.build_training_set`;
+2. train the plan's architecture with Adam on a stratified 80/20 split of the training set,
+   stopping when the validation loss stops improving (best weights kept);
+3. measure on the held-out set with MC dropout: accuracy, top-2 accuracy, confusion matrix,
+   expected calibration error, and mutual information on in- versus out-of-distribution
+   windows;
+4. write the ``.weights.h5`` file and the card (with sha256, recipe, run time, metrics).
+"""
+
+from __future__ import annotations
+
+import platform
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from .metrics import accuracy, confusion_matrix, expected_calibration_error, top_k_accuracy
+from .plans import TrainingPlan, get_plan
+
+__all__ = ["train_model", "evaluate_network", "stratified_split", "measure_scenes"]
+
+
+def stratified_split(
+    labels: np.ndarray, fraction: float, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of a stratified split: ``fraction`` of every class goes to the second part.
+
+    Examples
+    --------
+    >>> train, val = stratified_split(np.repeat([0, 1], 10), 0.2, seed=0)
+    >>> len(train), len(val), sorted(np.repeat([0, 1], 10)[val].tolist())
+    (16, 4, [0, 0, 1, 1])
+    """
+    rng = np.random.default_rng([seed, 104729])
+    first, second = [], []
+    for c in np.unique(labels):
+        idx = rng.permutation(np.flatnonzero(labels == c))
+        k = int(round(fraction * len(idx)))
+        second.append(idx[:k])
+        first.append(idx[k:])
+    return np.sort(np.concatenate(first)), np.sort(np.concatenate(second))
+
+
+def evaluate_network(
+    network, descriptors: np.ndarray, labels: np.ndarray, n_samples: int, seed: int,
+    ood: np.ndarray | None = None,
+) -> dict[str, Any]:
+    """MC-dropout metrics of a network on labelled descriptors (and optional OOD inputs).
+
+    Returns accuracy, top-2 accuracy, the confusion matrix (rows: true class), the
+    expected calibration error, and the median and 90th percentile of the mutual
+    information (bits) in distribution and, with ``ood``, out of distribution.
+    """
+    from ..models.mc_dropout import MCDropoutEngine
+    from ..uncertainty import MEASURES
+
+    engine = MCDropoutEngine(network)
+    n_classes = engine.n_classes
+    stats = engine.statistics(descriptors, n_samples=n_samples, seed=seed)
+    p = stats[:, :n_classes]
+    mi = stats[:, n_classes + MEASURES.index("mutual_information")]
+    result: dict[str, Any] = {
+        "n_windows": int(len(labels)),
+        "mc_samples": int(n_samples),
+        "accuracy": round(accuracy(p, labels), 5),
+        "top2_accuracy": round(top_k_accuracy(p, labels, 2), 5),
+        "confusion_matrix": confusion_matrix(p, labels, n_classes).tolist(),
+        "expected_calibration_error": round(expected_calibration_error(p, labels), 5),
+        "mi_in_distribution_median": float(np.median(mi)),
+        "mi_in_distribution_p90": float(np.percentile(mi, 90)),
+    }
+    if ood is not None:
+        ood_stats = engine.statistics(ood, n_samples=n_samples, seed=seed)
+        ood_mi = ood_stats[:, n_classes + MEASURES.index("mutual_information")]
+        result.update({
+            "mi_out_of_distribution_median": float(np.median(ood_mi)),
+            "mi_out_of_distribution_p90": float(np.percentile(ood_mi, 90)),
+        })
+    return result
+
+
+def _load_set(path: Path):
+    from ..simulate import load_training_set
+
+    data = load_training_set(path)
+    return data["descriptors"][..., None], data["labels"].astype(np.int64)
+
+
+def train_model(
+    name: str,
+    out: str | Path,
+    *,
+    seed: int = 0,
+    plan: TrainingPlan | None = None,
+    epochs: int | None = None,
+    n_per_class: int | None = None,
+    held_out_per_class: int | None = None,
+    eval_samples: int | None = None,
+    data_dir: str | Path | None = None,
+    num_workers: int | None = None,
+    scenes: bool = True,
+    verbose: int = 2,
+    log: Callable[[str], None] = print,
+):
+    """Rebuild a model from scratch: simulate, train, measure, write weights and card.
+
+    Parameters
+    ----------
+    name
+        ``"aistem"`` or ``"bravais"`` (see :data:`~hyperspy_symmetry.training.plans.PLANS`).
+    out
+        Model folder to write (``card.json`` and ``<name>.weights.h5``); usable as
+        ``classify_symmetry(model=out)``.
+    seed
+        Seed of the training data, the initial weights, the split and the shuffling; the
+        held-out set uses ``seed + 1``.
+    plan
+        A :class:`~hyperspy_symmetry.training.plans.TrainingPlan`; default the shipped one.
+    epochs, n_per_class, held_out_per_class, eval_samples
+        Override the plan's maximum number of epochs, training samples per class, held-out
+        samples per class and MC samples T of the measurements.
+    data_dir
+        Keep the simulated sets in this folder (and reuse them if they are complete and
+        were made from the same recipe); default: a temporary folder, deleted afterwards.
+    num_workers
+        Processes for simulating the data; default: all cores.
+    scenes
+        For HAADF models, also measure the polycrystal and bicrystal scenes
+        (:func:`measure_scenes`; a few minutes).
+    verbose
+        Keras ``fit`` verbosity.
+    log
+        Where progress lines go.
+
+    Returns
+    -------
+    ModelCard
+        The card as written.
+    """
+    import keras
+
+    from .. import __version__
+    from ..models import ModelCard, save_model
+    from ..models.architectures import build_architecture
+    from ..simulate import TrainingSetRecipe, build_training_set
+    from .ood import ood_descriptors
+
+    plan = plan or get_plan(name)
+    if epochs is not None:
+        plan = replace(plan, epochs=int(epochs))
+    if n_per_class is not None:
+        plan = plan.with_changes(data={"n_per_class": int(n_per_class)})
+    if held_out_per_class is not None:
+        plan = replace(plan, held_out_per_class=int(held_out_per_class))
+    if eval_samples is not None:
+        plan = replace(plan, eval_samples=int(eval_samples))
+    began = time.perf_counter()
+
+    train_recipe = TrainingSetRecipe.default(seed=int(seed), **plan.data)
+    test_recipe = replace(train_recipe, seed=int(seed) + 1, n_per_class=plan.held_out_per_class)
+    tmp = None
+    if data_dir is None:
+        tmp = tempfile.TemporaryDirectory(prefix=f"{name}_data_")
+        data_dir = tmp.name
+    data_dir = Path(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        paths = {}
+        for part, recipe in (("train", train_recipe), ("test", test_recipe)):
+            path = data_dir / f"{name}_{part}_seed{recipe.seed}.zarr"
+            if not _reusable(path, recipe):
+                log(f"simulating {recipe.n_samples} {part} samples -> {path}")
+                build_training_set(path, recipe=recipe, num_workers=num_workers,
+                                   show_progressbar=verbose > 0, overwrite=True)
+            paths[part] = path
+        simulated = time.perf_counter()
+        x, y = _load_set(paths["train"])
+        x_test, y_test = _load_set(paths["test"])
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+
+    train_idx, val_idx = stratified_split(y, plan.validation_fraction, seed)
+    keras.utils.set_random_seed(int(seed))
+    network = build_architecture(plan.architecture)
+    network.compile(
+        optimizer=keras.optimizers.Adam(plan.learning_rate),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    stop = keras.callbacks.EarlyStopping(
+        monitor="val_loss", patience=plan.patience, restore_best_weights=True
+    )
+    log(f"training {plan.architecture['name']} on {len(train_idx)} windows, "
+        f"validating on {len(val_idx)}")
+    history = network.fit(
+        x[train_idx], y[train_idx], validation_data=(x[val_idx], y[val_idx]),
+        epochs=plan.epochs, batch_size=plan.batch_size, shuffle=True, callbacks=[stop],
+        verbose=verbose,
+    )
+    trained = time.perf_counter()
+
+    log(f"measuring on {len(y_test)} held-out windows (seed {test_recipe.seed})")
+    ood, ood_what = ood_descriptors(name if name in ("aistem", "bravais") else plan.data["model"],
+                                    seed=int(seed) + 2)
+    metrics = evaluate_network(network, x_test, y_test, plan.eval_samples, seed, ood=ood)
+    metrics["held_out_seed"] = test_recipe.seed
+    metrics["out_of_distribution"] = ood_what
+    val = history.history
+    best = int(np.argmin(val["val_loss"]))
+    metrics["validation_accuracy"] = round(float(val["val_accuracy"][best]), 5)
+    metrics["train_accuracy"] = round(float(val["accuracy"][best]), 5)
+    finished = time.perf_counter()
+
+    card = ModelCard(
+        name=plan.name if name == plan.name else name,
+        version=__version__,
+        classes=train_recipe.class_names,
+        architecture=plan.architecture,
+        weights="",
+        sha256="",
+        description=plan.description,
+        training={
+            "command": f"hyperspy-symmetry train {name} --seed {seed}"
+                       + (f" --epochs {epochs}" if epochs is not None else "")
+                       + (f" --per-class {n_per_class}" if n_per_class is not None else ""),
+            "seed": int(seed),
+            "plan": plan.to_dict(),
+            "data_recipe": train_recipe.to_dict(),
+            "epochs_run": len(val["loss"]),
+            "best_epoch": best + 1,
+            "history": {k: [round(float(v), 5) for v in vals] for k, vals in val.items()},
+            "seconds": {
+                "simulation": round(simulated - began, 1),
+                "training": round(trained - simulated, 1),
+                "evaluation": round(finished - trained, 1),
+                "total": round(finished - began, 1),
+            },
+            "machine": f"{platform.machine()}, {_cores()} cores, "
+                       f"{'GPU' if _has_gpu() else 'no GPU'}",
+            "software": _versions(),
+        },
+        metrics=metrics,
+        **plan.card,
+    )
+    card = save_model(network, card, out)
+    if scenes and plan.data.get("model") == "aistem":
+        log("measuring on the polycrystal and bicrystal scenes")
+        card = measure_scenes(out, seed=int(seed) + 100, n_samples=plan.eval_samples)
+    log(f"wrote {Path(out) / 'card.json'}: held-out accuracy {metrics['accuracy']:.4f}, "
+        f"top-2 {metrics['top2_accuracy']:.4f}, {card.training['seconds']['total']:.0f} s")
+    return card
+
+
+def measure_scenes(folder: str | Path, seed: int = 100, n_samples: int = 30):
+    """Add the polycrystal and bicrystal figures of an ``aistem``-like model to its card.
+
+    Runs :func:`~hyperspy_symmetry.training.scenes.polycrystal_metrics` and
+    :func:`~hyperspy_symmetry.training.scenes.bicrystal_metrics` (clean and with the
+    realistic augmentation) and stores them in ``card.metrics["scenes"]``; the weights and
+    their sha256 are untouched.
+    """
+    from ..models.cards import CARD_FILENAME, ModelCard
+    from ..simulate.augment import AugmentationRecipe
+    from .scenes import bicrystal_metrics, polycrystal_metrics
+
+    folder = Path(folder)
+    realistic = AugmentationRecipe.realistic()
+    scenes = {
+        "polycrystal": polycrystal_metrics(folder, seed=seed, n_samples=n_samples),
+        "polycrystal_realistic_noise": polycrystal_metrics(
+            folder, seed=seed, n_samples=n_samples, augmentation=realistic),
+        "bicrystal_FCC_Cu_100_15_37": bicrystal_metrics(folder, seed=seed, n_samples=n_samples),
+        "bicrystal_FCC_Cu_100_15_37_realistic_noise": bicrystal_metrics(
+            folder, seed=seed, n_samples=n_samples, augmentation=realistic),
+        "seed": int(seed),
+        "mc_samples": int(n_samples),
+    }
+    card = ModelCard.load(folder / CARD_FILENAME)
+    card.metrics["scenes"] = scenes
+    card.save(folder / CARD_FILENAME)
+    return card
+
+
+def _reusable(path: Path, recipe) -> bool:
+    from ..simulate import load_training_set
+
+    try:
+        return load_training_set(path, lazy=True)["recipe"].to_dict() == recipe.to_dict()
+    except (ValueError, KeyError, TypeError):
+        return False
+
+
+def _cores() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
+def _has_gpu() -> bool:
+    import tensorflow as tf
+
+    return bool(tf.config.list_physical_devices("GPU"))
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import version
+
+    return {pkg: version(pkg) for pkg in ("tensorflow", "keras", "numpy", "abtem", "ase")}
