@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-all install clean
+.PHONY: demo test test-all install clean model-cards
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ test: $(STAMP)
 
 test-all: $(STAMP)
 	$(PY) -m pytest -q
+
+# Regenerate docs/models.md from the shipped model cards (a test checks it is up to date).
+model-cards: $(STAMP)
+	$(PY) -c "from hyperspy_symmetry.models.cards import cards_markdown; open('docs/models.md', 'w').write(cards_markdown())"
 
 clean:
 	rm -rf $(VENV) demo_output .pytest_cache

@@ -1,10 +1,11 @@
 """Quick demo: train a small Bayesian CNN on synthetic lattices, then map a two-grain image.
 
-This release ships no trained weights yet (they come with the training issue), so the demo
-trains a small three-class model (square, hexagonal, no lattice) from scratch on synthetic
-images in about a minute, saves it as a model folder with its card, and classifies a
-synthetic image with a square grain, a hexagonal grain and a disordered band between them:
-class probabilities, mutual information, and PNG maps.
+The demo shows the whole path with a model made on the spot: it trains a small three-class
+model (square, hexagonal, no lattice) from scratch on synthetic images in about a minute,
+saves it as a model folder with its card, and classifies a synthetic image with a square
+grain, a hexagonal grain and a disordered band between them: class probabilities, mutual
+information, and PNG maps. (The shipped ``aistem`` and ``bravais`` models are used by name,
+``model="aistem"``; see docs/models.md.)
 
 Run with ``make demo`` or ``python examples/quick_demo.py --out demo_output``.
 """

@@ -125,7 +125,7 @@ def test_weights_not_matching_architecture(tiny_aistem, tmp_path):
 def test_card_must_name_weights_file(tiny_aistem, tmp_path):
     dst = _copy(tiny_aistem, tmp_path)
     data = json.loads((dst / "card.json").read_text())
-    data["weights"] = "model.keras"
+    data["weights"] = "model.pkl"
     (dst / "card.json").write_text(json.dumps(data))
     with pytest.raises(ValueError, match=r"\.weights\.h5"):
         load_model(dst)
@@ -135,6 +135,42 @@ def test_card_must_name_weights_file(tiny_aistem, tmp_path):
     (dst / "card.json").write_text(json.dumps({"name": "x"}))
     with pytest.raises(ValueError, match="missing the fields"):
         load_model(dst)
+
+
+def _keras_folder(tmp_path, network, n_classes):
+    from hyperspy_symmetry.models.cards import ModelCard, sha256_file
+
+    folder = tmp_path / "keras_model"
+    folder.mkdir()
+    network.save(folder / "model.keras")
+    card = ModelCard("user", "1", [f"c{i}" for i in range(n_classes)], "fft_haadf",
+                     {"name": "user"}, "model.keras", sha256_file(folder / "model.keras"),
+                     100, 20)
+    card.save(folder / "card.json")
+    return folder
+
+
+def test_keras_model_file_loads_in_safe_mode(tmp_path):
+    from hyperspy_symmetry.models.architectures import bravais_cnn
+
+    folder = _keras_folder(tmp_path, bravais_cnn(n_classes=3, filters=(2, 2, 2), dense=4), 3)
+    model = load_model(folder)
+    assert model.class_names == ["c0", "c1", "c2"]
+    stats = model.statistics(np.zeros((2, 64, 64), np.float32), n_samples=3, seed=0)
+    assert stats.shape == (2, 6)
+
+
+def test_keras_file_with_code_is_refused(tmp_path):
+    import keras
+
+    inputs = keras.Input((64, 64, 1))
+    x = keras.layers.Lambda(lambda t: t * 2.0)(inputs)
+    x = keras.layers.Flatten()(x)
+    x = keras.layers.Dropout(0.1)(x)
+    outputs = keras.layers.Dense(2, activation="softmax")(x)
+    folder = _keras_folder(tmp_path, keras.Model(inputs, outputs), 2)
+    with pytest.raises(ValueError, match="safe mode"):
+        load_model(folder)
 
 
 def test_cached_model_loads_once(tiny_aistem):

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ModelCard", "sha256_file", "CARD_FILENAME"]
+__all__ = ["ModelCard", "sha256_file", "CARD_FILENAME", "cards_markdown"]
 
 #: File name of a card inside a model folder.
 CARD_FILENAME = "card.json"
@@ -169,3 +169,18 @@ class ModelCard:
         except json.JSONDecodeError as exc:
             raise ValueError(f"Model card {path} is not valid JSON: {exc}") from exc
         return cls.from_dict(data)
+
+
+def cards_markdown() -> str:
+    """``docs/models.md``: the cards of every shipped model (``make model-cards``)."""
+    from .registry import SHIPPED_DIR
+
+    parts = [
+        "# Shipped models\n",
+        "Generated from the model cards in `hyperspy_symmetry/models/shipped/` by "
+        "`make model-cards`. Every figure was measured by `hyperspy-symmetry train` on "
+        "held-out simulated data (a seed never used in training).\n",
+    ]
+    for card_path in sorted(SHIPPED_DIR.glob(f"*/{CARD_FILENAME}")):
+        parts.append(ModelCard.load(card_path).to_markdown())
+    return "\n".join(parts)

@@ -197,15 +197,35 @@ class SymmetryModel:
         )
 
 
+def _load_keras_file(card: ModelCard, path: Path):
+    """A whole ``.keras`` model file, read in Keras safe mode (no code from the file runs)."""
+    import keras
+
+    try:
+        network = keras.saving.load_model(str(path), compile=False, safe_mode=True)
+    except Exception as exc:  # Keras raises ValueError/TypeError for unsafe or bad files
+        raise ValueError(
+            f"Model {card.name!r}: {path.name} could not be loaded in Keras safe mode, which "
+            f"refuses files that carry code (e.g. Lambda layers): {exc}"
+        ) from exc
+    n_out = network.output_shape[-1]
+    if n_out != card.n_classes:
+        raise ValueError(
+            f"Model {card.name!r}: {path.name} has {n_out} outputs but the card names "
+            f"{card.n_classes} classes."
+        )
+    return network
+
+
 def _load_folder(folder: Path, expected_sha256: str | None = None) -> SymmetryModel:
     from .architectures import build_architecture
 
     card = ModelCard.load(folder / CARD_FILENAME)
     weights = folder / card.weights
-    if not weights.name.endswith(".weights.h5"):
+    if not weights.name.endswith((".weights.h5", ".keras")):
         raise ValueError(
-            f"Model {card.name!r}: weights must be a Keras '.weights.h5' file, got "
-            f"{card.weights!r}."
+            f"Model {card.name!r}: weights must be a Keras '.weights.h5' file (or a "
+            f"'.keras' model file), got {card.weights!r}."
         )
     if not weights.is_file():
         raise FileNotFoundError(f"Model {card.name!r}: weights file {weights} is missing.")
@@ -217,6 +237,8 @@ def _load_folder(folder: Path, expected_sha256: str | None = None) -> SymmetryMo
                 f"{expected} was expected. The file is corrupted or was changed; reinstall "
                 f"the package or restore the model folder."
             )
+    if weights.name.endswith(".keras"):
+        return SymmetryModel(card, _load_keras_file(card, weights), folder)
     network = build_architecture(card.architecture)
     try:
         network.load_weights(str(weights))

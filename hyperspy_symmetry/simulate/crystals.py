@@ -18,7 +18,9 @@ abTEM and ASE are imported when a function runs, not when this module is importe
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import asdict, dataclass
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any, Sequence
 
@@ -305,13 +307,30 @@ def margin_pixels(size: int, pixel_size: float) -> int:
         n += 1
 
 
+_ABTEM_CONFIG_LOCK = threading.Lock()
+
+
+@contextmanager
+def _numpy_fft():
+    """Make abTEM use NumPy's FFT, not FFTW, inside the block.
+
+    FFTW_MEASURE picks its algorithm by timing, so results would differ in the last bits
+    from process to process, and training sets must not. abTEM's config is global, so the
+    block holds a lock: another thread leaving its block must not switch FFTW back on.
+    """
+    import abtem
+
+    with _ABTEM_CONFIG_LOCK, abtem.config.set({"fft": "numpy"}):
+        yield
+
+
 @lru_cache(maxsize=8)
 def _probe_kernel(energy: float, semiangle: float, gpts: tuple[int, int], pixel_size: float):
     """rFFT of the probe intensity, centred on pixel (0, 0) and normalised to unit sum."""
     import abtem
 
     probe = abtem.Probe(energy=energy, semiangle_cutoff=semiangle, gpts=gpts, sampling=pixel_size)
-    with abtem.config.set({"fft": "numpy"}):  # deterministic, see _convolution_haadf
+    with _numpy_fft():
         intensity = probe.build(lazy=False).intensity().array
     kernel = np.fft.rfft2(np.fft.ifftshift(intensity / intensity.sum()))
     kernel.setflags(write=False)
@@ -326,9 +345,7 @@ def _convolution_haadf(atoms, pixel_size: float, energy: float, semiangle: float
         atoms, gpts=gpts, parametrization="kirkland", projection="infinite",
         slice_thickness=float(atoms.cell[2, 2]),
     )
-    # NumPy's FFT, not FFTW: FFTW_MEASURE picks its algorithm by timing, so results would
-    # differ in the last bits from process to process, and training sets must not.
-    with abtem.config.set({"fft": "numpy"}):
+    with _numpy_fft():
         projected = potential.build(lazy=False).project().array
     kernel = _probe_kernel(float(energy), float(semiangle), gpts, float(pixel_size))
     return np.fft.irfft2(np.fft.rfft2(projected) * kernel, s=projected.shape)
