@@ -107,9 +107,9 @@ def extend_model(
     from .. import __version__
     from ..models import ModelCard, load_model, save_model
     from ..models.registry import user_models_dir
-    from ..simulate import build_training_set, load_training_set
+    from ..simulate import build_training_set
     from ..simulate.training_set import crystal_spec
-    from .trainer import evaluate_network, stratified_split
+    from .trainer import evaluate_network, load_arrays, run_seconds, stratified_split
 
     if not new_classes:
         raise ValueError("new_classes is empty: give {class_name: (ase.Atoms, zone_axis)}.")
@@ -144,10 +144,10 @@ def extend_model(
         for part, r in (("train", recipe), ("test", test_recipe)):
             build_training_set(Path(tmp) / f"{part}.zarr", recipe=r, num_workers=num_workers,
                                show_progressbar=verbose > 0)
-        train, test = (load_training_set(Path(tmp) / f"{p}.zarr") for p in ("train", "test"))
+        x, y = load_arrays(Path(tmp) / "train.zarr")
+        x_test, y_test = load_arrays(Path(tmp) / "test.zarr")
     simulated = time.perf_counter()
 
-    x, y = train["descriptors"][..., None], train["labels"].astype(np.int64)
     network, spec = _grow_output(base_model, len(new_classes), int(seed))
     network.compile(optimizer=keras.optimizers.Adam(learning_rate),
                     loss="sparse_categorical_crossentropy", metrics=["accuracy"])
@@ -160,8 +160,7 @@ def extend_model(
                                                  restore_best_weights=True)],
     )
     trained = time.perf_counter()
-    metrics = evaluate_network(network, test["descriptors"], test["labels"].astype(np.int64),
-                               eval_samples, int(seed))
+    metrics = evaluate_network(network, x_test, y_test, eval_samples, int(seed))
     metrics["held_out_seed"] = test_recipe.seed
     n_old = len(base_model.class_names)
     per_class = np.diag(metrics["confusion_matrix"]) / np.sum(metrics["confusion_matrix"], axis=1)
@@ -185,10 +184,7 @@ def extend_model(
             "data_recipe": recipe.to_dict(),
             "epochs_run": len(history.history.get("loss", [])),
             "learning_rate": learning_rate,
-            "seconds": {"simulation": round(simulated - began, 1),
-                        "training": round(trained - simulated, 1),
-                        "evaluation": round(finished - trained, 1),
-                        "total": round(finished - began, 1)},
+            "seconds": run_seconds(began, simulated, trained, finished),
         },
         metrics=metrics,
     )

@@ -88,7 +88,18 @@ def evaluate_network(
     return result
 
 
-def _load_set(path: Path):
+def run_seconds(began: float, simulated: float, trained: float, finished: float) -> dict:
+    """The card's ``training.seconds``: time spent in each stage of a run."""
+    return {
+        "simulation": round(simulated - began, 1),
+        "training": round(trained - simulated, 1),
+        "evaluation": round(finished - trained, 1),
+        "total": round(finished - began, 1),
+    }
+
+
+def load_arrays(path: Path):
+    """Network inputs ``(n, 64, 64, 1)`` and int64 labels of a training set."""
     from ..simulate import load_training_set
 
     data = load_training_set(path)
@@ -183,8 +194,8 @@ def train_model(
                                    show_progressbar=verbose > 0, overwrite=True)
             paths[part] = path
         simulated = time.perf_counter()
-        x, y = _load_set(paths["train"])
-        x_test, y_test = _load_set(paths["test"])
+        x, y = load_arrays(paths["train"])
+        x_test, y_test = load_arrays(paths["test"])
     finally:
         if tmp is not None:
             tmp.cleanup()
@@ -210,8 +221,7 @@ def train_model(
     trained = time.perf_counter()
 
     log(f"measuring on {len(y_test)} held-out windows (seed {test_recipe.seed})")
-    ood, ood_what = ood_descriptors(name if name in ("aistem", "bravais") else plan.data["model"],
-                                    seed=int(seed) + 2)
+    ood, ood_what = ood_descriptors(plan.data["model"], seed=int(seed) + 2)
     metrics = evaluate_network(network, x_test, y_test, plan.eval_samples, seed, ood=ood)
     metrics["held_out_seed"] = test_recipe.seed
     metrics["out_of_distribution"] = ood_what
@@ -222,7 +232,7 @@ def train_model(
     finished = time.perf_counter()
 
     card = ModelCard(
-        name=plan.name if name == plan.name else name,
+        name=name,
         version=__version__,
         classes=train_recipe.class_names,
         architecture=plan.architecture,
@@ -239,12 +249,7 @@ def train_model(
             "epochs_run": len(val["loss"]),
             "best_epoch": best + 1,
             "history": {k: [round(float(v), 5) for v in vals] for k, vals in val.items()},
-            "seconds": {
-                "simulation": round(simulated - began, 1),
-                "training": round(trained - simulated, 1),
-                "evaluation": round(finished - trained, 1),
-                "total": round(finished - began, 1),
-            },
+            "seconds": run_seconds(began, simulated, trained, finished),
             "machine": f"{platform.machine()}, {_cores()} cores, "
                        f"{'GPU' if _has_gpu() else 'no GPU'}",
             "software": _versions(),
