@@ -93,6 +93,7 @@ def _sim_bicrystal(args) -> None:
     image, labels = bicrystal(args.class_name, args.misorientation, size=args.size,
                               pixel_size=args.pixel_size, rotation=args.rotation,
                               second_class=args.second_class, seed=args.seed,
+                              core_disorder=args.core_disorder,
                               augmentation=_recipe(args.augmentation))
     _save(image, args.out, args.overwrite)
     _save(labels, _labels_path(args.out), args.overwrite)
@@ -203,6 +204,8 @@ def _simulate_parser(sub) -> None:
     p.add_argument("misorientation", type=float, help="degrees between the grains")
     p.add_argument("--rotation", type=float, default=0.0, help="left grain, degrees")
     p.add_argument("--second-class", choices=list(AISTEM_CLASSES), default=None)
+    p.add_argument("--core-disorder", type=float, default=0.4,
+                   help="rms displacement (Å) of atoms at the boundary plane; 0: a sharp boundary")
     _add_size(p, 320)
     _add_augmentation(p)
     _add_common(p)

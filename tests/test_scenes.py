@@ -81,6 +81,19 @@ def test_bicrystal_boundary_has_no_overlapping_columns():
     assert np.percentile(image.data, 99.9) < 1.3 * np.percentile(reference.data, 99.9)
 
 
+def test_bicrystal_core_disorder_stays_at_the_boundary():
+    disordered, labels = bicrystal("FCC_Cu_100", 22.0, size=300, rotation=15.0, seed=3)
+    sharp, _ = bicrystal("FCC_Cu_100", 22.0, size=300, rotation=15.0, seed=3, core_disorder=0.0)
+    assert disordered.metadata.Simulation.core_disorder == 0.4
+    x = np.arange(300) * 0.12
+    distance = np.abs(x - labels.metadata.Symmetry.boundary_x)
+    change = np.abs(disordered.data - sharp.data).max(axis=0)
+    assert change[distance < 2.0].max() > 0.2  # columns in the core move
+    assert change[distance > 12.0].max() < 0.02  # the grains stay perfect crystals
+    with pytest.raises(ValueError, match="core_disorder"):
+        bicrystal("FCC_Cu_100", 10.0, size=64, core_disorder=-1.0)
+
+
 def test_heterophase_bicrystal_and_bad_input():
     _, labels = bicrystal("FCC_Cu_100", 10.0, size=64, second_class="BCC_Fe_100", seed=0)
     assert labels.metadata.Symmetry.class_names == ["FCC_Cu_100", "BCC_Fe_100"]

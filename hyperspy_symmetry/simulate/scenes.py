@@ -194,15 +194,22 @@ def bicrystal(
     rotation: float = 0.0,
     second_class: str | None = None,
     boundary: float = 0.5,
+    core_disorder: float = 0.4,
+    core_width: float = 3.0,
     seed: int | None = None,
     thickness: float = 10.0,
     method: str = "convolution",
     augmentation=None,
 ):
-    """Two grains meeting at a vertical boundary.
+    """Two grains meeting at a vertical boundary with a disordered core.
 
     The left grain is ``class_name`` turned by ``rotation``; the right grain is
     ``second_class`` (default: the same class) turned by ``rotation + misorientation``.
+    Atoms near the boundary plane are displaced at random (each atom on its own, so the
+    columns there are no longer straight), with an rms displacement of ``core_disorder``
+    at the plane falling off as a Gaussian of width ``core_width``: the structural
+    disorder of a real grain-boundary core. ``core_disorder=0`` gives an idealised sharp
+    boundary, two perfect half-crystals that touch.
 
     Parameters
     ----------
@@ -220,6 +227,11 @@ def bicrystal(
         Class of the right grain (a heterophase boundary); default ``class_name``.
     boundary
         Position of the boundary as a fraction of the image width.
+    core_disorder
+        rms displacement (Å) of each atom at the boundary plane, in the image plane.
+    core_width
+        Standard deviation (Å) of the Gaussian fall-off of the displacement with the
+        distance from the boundary plane.
     seed
         Seed of the grains' shifts and the augmentation.
     thickness, method, augmentation
@@ -250,6 +262,9 @@ def bicrystal(
         raise ValueError(f"size must be at least 16 pixels, got {size}.")
     if not 0.0 < float(boundary) < 1.0:
         raise ValueError(f"boundary must be a fraction of the width in (0, 1), got {boundary}.")
+    if not (float(core_disorder) >= 0.0 and float(core_width) > 0.0):
+        raise ValueError("core_disorder must be >= 0 and core_width > 0 (Å), got "
+                         f"{core_disorder} and {core_width}.")
     rng = np.random.default_rng(seed)
     margin = margin_pixels(size, pixel_size)
     total = (size + 2 * margin) * pixel_size
@@ -264,15 +279,17 @@ def bicrystal(
     ):
         shift = (*rng.uniform(0.0, 10.0, 2), 0.0)
         grains.append((_grain_atoms(name, extent, thickness, angle, shift, rng), inside))
-    image, drawn = _simulate(_assemble(grains, extent), pixel_size, margin, method,
-                             augmentation, rng)
+    atoms = _disorder_core(_assemble(grains, extent), x_box, float(core_disorder),
+                           float(core_width), rng)
+    image, drawn = _simulate(atoms, pixel_size, margin, method, augmentation, rng)
     labels = np.zeros((size, size), dtype=np.int16)
     labels[:, column:] = 1
     boundary_x = (column - 0.5) * pixel_size
     params = {
         "scene": "bicrystal", "seed": seed, "classes": [class_name, second],
         "rotations": rotations, "misorientation": float(misorientation),
-        "boundary_x": boundary_x, "size": size, "pixel_size": pixel_size,
+        "boundary_x": boundary_x, "core_disorder": float(core_disorder),
+        "core_width": float(core_width), "size": size, "pixel_size": pixel_size,
         "thickness": thickness, "method": method, "augmentation": drawn,
     }
     signal = as_atomic_resolution(image, pixel_size, "Å", title="Simulated bicrystal",
@@ -280,6 +297,17 @@ def bicrystal(
     truth = as_labels(labels, [class_name, second], pixel_size, "Å", title="Bicrystal grains",
                       extra={"rotations": rotations, "boundary_x": boundary_x})
     return signal, truth
+
+
+def _disorder_core(atoms, x_plane: float, amplitude: float, width: float, rng):
+    """Displace each atom in the image plane by a Gaussian of rms ``amplitude`` at the
+    plane ``x = x_plane``, falling off as ``exp(-d**2 / (2 width**2))`` with the distance."""
+    if amplitude == 0.0:
+        return atoms
+    distance = atoms.positions[:, 0] - x_plane
+    rms = amplitude * np.exp(-0.5 * (distance / width) ** 2)
+    atoms.positions[:, :2] += rng.normal(size=(len(atoms), 2)) * rms[:, None] / math.sqrt(2.0)
+    return atoms
 
 
 def _smoothstep(x: np.ndarray) -> np.ndarray:
