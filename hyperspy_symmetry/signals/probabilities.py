@@ -93,6 +93,40 @@ class SymmetryProbabilities(SymmetryResultMixin, Signal2D):
         out.metadata.set_item("Symmetry.class_name", name)
         return out
 
+    # -- plotting (see hyperspy_symmetry.plotting) ----------------------------------------
+
+    def plot_class_map(self, image=None, **kwargs):
+        """Draw the predicted-class map with a named legend, optionally over ``image``.
+
+        See :func:`hyperspy_symmetry.plotting.plot_class_map` for the keyword arguments
+        (``ax``, ``alpha``, ``index``, ``legend``, ...); returns the matplotlib Axes.
+
+        Examples
+        --------
+        >>> ax = p.plot_class_map(image=s)  # doctest: +SKIP
+        """
+        from ..plotting import plot_class_map
+
+        return plot_class_map(self, image=image, **kwargs)
+
+    def plot(self, navigator="auto", **kwargs):
+        """HyperSpy's interactive plot, with defaults for probabilities.
+
+        Defaults: colour range fixed to 0-1, ``cmap="viridis"``, a colorbar, the navigator's
+        class axis labelled with the class names and the title naming the class shown. Any
+        keyword argument of :meth:`hyperspy.signals.Signal2D.plot` overrides them.
+
+        Examples
+        --------
+        >>> p.plot()  # doctest: +SKIP
+        >>> p.plot(cmap="magma", vmax=0.5)  # doctest: +SKIP
+        """
+        from ..plotting import interactive_plot_defaults
+
+        navigator, kwargs, finish = interactive_plot_defaults(self, navigator, kwargs)
+        super().plot(navigator=navigator, **kwargs)
+        finish()
+
 
 class LazySymmetryProbabilities(LazySignal, SymmetryProbabilities):
     """Lazy :class:`SymmetryProbabilities`."""

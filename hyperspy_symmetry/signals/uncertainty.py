@@ -25,6 +25,39 @@ class SymmetryUncertainty(SymmetryResultMixin, Signal2D):
         """The measure mapped: ``mutual_information``, ``predictive_entropy`` or ``variation_ratio``."""
         return str(self.metadata.get_item("Symmetry.measure"))
 
+    # -- plotting (see hyperspy_symmetry.plotting) ----------------------------------------
+
+    def plot_map(self, image=None, **kwargs):
+        """Draw the uncertainty map with a colorbar labelled with the quantity.
+
+        See :func:`hyperspy_symmetry.plotting.plot_uncertainty` for the keyword arguments
+        (``ax``, ``cmap``, ``alpha``, ``vmax``, ``index``, ...); returns the matplotlib Axes.
+
+        Examples
+        --------
+        >>> ax = u.plot_map(image=s)  # doctest: +SKIP
+        """
+        from ..plotting import plot_uncertainty
+
+        return plot_uncertainty(self, image=image, **kwargs)
+
+    def plot(self, navigator="auto", **kwargs):
+        """HyperSpy's interactive plot, with defaults for uncertainty maps.
+
+        Defaults: ``cmap="inferno"`` (perceptually uniform), ``vmin=0``, a colorbar labelled
+        with ``metadata.Signal.quantity``. Any keyword argument of
+        :meth:`hyperspy.signals.Signal2D.plot` overrides them.
+
+        Examples
+        --------
+        >>> u.plot()  # doctest: +SKIP
+        """
+        from ..plotting import interactive_plot_defaults
+
+        navigator, kwargs, finish = interactive_plot_defaults(self, navigator, kwargs)
+        super().plot(navigator=navigator, **kwargs)
+        finish()
+
 
 class LazySymmetryUncertainty(LazySignal, SymmetryUncertainty):
     """Lazy :class:`SymmetryUncertainty`."""

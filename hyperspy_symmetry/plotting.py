@@ -1,0 +1,410 @@
+"""Static plots of symmetry results: class maps and uncertainty maps, over the image.
+
+Pure matplotlib: each function takes signals (or arrays), draws on one Axes and returns it.
+The window grid is drawn with its calibrated extent, each cell centred on its window's
+centre (``offset + i * scale``), so it lines up with the image drawn in the same units.
+The signal methods ``p.plot_class_map`` and ``u.plot_map`` call these functions; the
+interactive ``p.plot()`` and ``u.plot()`` take their defaults from
+:func:`interactive_plot_defaults`.
+
+Colours of classes
+    Class ``i`` of a model is always drawn in ``class_colors(n)[i]``: Okabe and Ito's seven
+    colour-blind-safe colours, then Paul Tol's muted indigo, wine, olive, teal, rose and
+    sand (13 in all; more classes continue with matplotlib's ``tab20``).
+
+Examples
+--------
+>>> import matplotlib
+>>> matplotlib.use("Agg")
+>>> from hyperspy_symmetry.plotting import class_colors
+>>> class_colors(3)[0]
+(0.9019607843137255, 0.6235294117647059, 0.0, 1.0)
+>>> ax = plot_class_map(p, image=s)  # doctest: +SKIP
+>>> ax.figure.savefig("classes.png")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from traits.api import Undefined
+
+__all__ = [
+    "CLASS_COLORS",
+    "class_colors",
+    "grid_extent",
+    "plot_class_map",
+    "plot_uncertainty",
+    "interactive_plot_defaults",
+    "PROBABILITY_CMAP",
+    "UNCERTAINTY_CMAP",
+]
+
+#: Okabe-Ito (without black), then Paul Tol's muted scheme: one colour per class index.
+CLASS_COLORS: tuple[str, ...] = (
+    "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7",
+    "#332288", "#882255", "#999933", "#44AA99", "#CC6677", "#DDCC77",
+)
+#: Colormap of probability maps (perceptually uniform, 0 dark, 1 bright).
+PROBABILITY_CMAP = "viridis"
+#: Colormap of uncertainty maps (perceptually uniform; uncertain windows glow).
+UNCERTAINTY_CMAP = "inferno"
+
+
+def class_colors(n: int) -> list[tuple[float, float, float, float]]:
+    """RGBA colours of classes ``0 .. n-1``; the same index always gets the same colour.
+
+    Examples
+    --------
+    >>> len(class_colors(10)), class_colors(10)[:2] == class_colors(6)[:2]
+    (10, True)
+    """
+    from matplotlib import colormaps
+    from matplotlib.colors import to_rgba
+
+    colors = [to_rgba(c) for c in CLASS_COLORS[:n]]
+    extra = colormaps["tab20"]
+    colors += [tuple(float(v) for v in extra(i % 20)) for i in range(n - len(colors))]
+    return colors
+
+
+# -- geometry and data access ---------------------------------------------------------------
+
+
+def _axis_label(axis) -> str:
+    name = "" if axis.name is Undefined else str(axis.name)
+    units = "" if axis.units is Undefined else str(axis.units)
+    return f"{name} ({units})" if units else name
+
+
+def grid_extent(signal) -> tuple[float, float, float, float]:
+    """``imshow`` extent (left, right, bottom, top) of a signal's two signal axes.
+
+    Pixel ``i`` is centred at ``offset + i * scale``, so the extent runs half a cell beyond
+    the first and last centres.
+
+    Examples
+    --------
+    >>> import numpy as np, hyperspy.api as hs
+    >>> s = hs.signals.Signal2D(np.zeros((3, 4)))
+    >>> s.axes_manager[0].scale = 2.0
+    >>> grid_extent(s)
+    (-1.0, 7.0, 2.5, -0.5)
+    """
+    ax_x, ax_y = signal.axes_manager.signal_axes
+    return (
+        ax_x.offset - ax_x.scale / 2,
+        ax_x.offset + (ax_x.size - 0.5) * ax_x.scale,
+        ax_y.offset + (ax_y.size - 0.5) * ax_y.scale,
+        ax_y.offset - ax_y.scale / 2,
+    )
+
+
+def _frame_axes(signal, skip_class: bool) -> list:
+    nav = list(signal.axes_manager.navigation_axes)
+    return nav[1:] if skip_class else nav
+
+
+def _frame_index(signal, skip_class: bool, index) -> tuple[int, ...]:
+    """Navigation index (HyperSpy order) of the frame to draw, class axis excluded."""
+    axes = _frame_axes(signal, skip_class)
+    if index is None:
+        return tuple(int(ax.index) for ax in axes)
+    index = (index,) if np.isscalar(index) else tuple(int(i) for i in index)
+    if len(index) != len(axes):
+        raise ValueError(
+            f"`index` has {len(index)} entries but the signal has {len(axes)} navigation "
+            f"axes besides the class axis."
+        )
+    return index
+
+
+def _as_numpy(data) -> np.ndarray:
+    return np.asarray(data.compute() if hasattr(data, "compute") else data)
+
+
+def _frame(signal, index: tuple[int, ...], core: int) -> np.ndarray:
+    """The ``core`` trailing dimensions of the data at navigation ``index``."""
+    lead = signal.data.ndim - core
+    sl = tuple(reversed(index))[-lead:] if lead else ()
+    return _as_numpy(signal.data[sl])
+
+
+def _pixel_calibration(result) -> tuple[tuple[float, float], tuple[float, float]]:
+    """(scales, offsets) along (y, x) of the image a result was made from."""
+    window = result.metadata.get_item("Symmetry.window_size")
+    stride = result.metadata.get_item("Symmetry.stride")
+    if window is None or stride is None:
+        raise ValueError(
+            "This result has no metadata.Symmetry window_size and stride; pass the image "
+            "as a signal with calibrated axes instead of an array."
+        )
+    scales, offsets = [], []
+    for ax in reversed(result.axes_manager.signal_axes):
+        scale = ax.scale / stride
+        scales.append(scale)
+        offsets.append(ax.offset - (window - 1) / 2 * scale)
+    return tuple(scales), tuple(offsets)
+
+
+def _image_layer(result, image, index: tuple[int, ...]):
+    """(2D array, extent) of the image frame that ``result`` frame ``index`` came from."""
+    from hyperspy.signal import BaseSignal
+
+    if isinstance(image, BaseSignal):
+        if image.axes_manager.signal_dimension != 2:
+            raise ValueError("`image` must be a 2D image signal (signal dimension 2).")
+        n_nav = image.axes_manager.navigation_dimension
+        sub = index if n_nav == len(index) else tuple(int(ax.index) for ax in
+                                                     image.axes_manager.navigation_axes)
+        return _frame(image, sub, 2), grid_extent(image)
+    data = np.asarray(image)
+    if data.ndim > 2:
+        data = data[tuple(reversed(index))[-(data.ndim - 2):]]
+    (sy, sx), (oy, ox) = _pixel_calibration(result)
+    h, w = data.shape
+    return data, (ox - sx / 2, ox + (w - 0.5) * sx, oy + (h - 0.5) * sy, oy - sy / 2)
+
+
+def _new_axes(ax):
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(figsize=(7, 5.5), layout="constrained")[1]
+
+
+def _decorate(ax, signal, extent, title: str) -> None:
+    ax_x, ax_y = signal.axes_manager.signal_axes
+    ax.set_xlabel(_axis_label(ax_x))
+    ax.set_ylabel(_axis_label(ax_y))
+    ax.set_xlim(extent[0], extent[1])
+    ax.set_ylim(extent[2], extent[3])
+    ax.set_title(title)
+
+
+def _frame_title(signal, index: tuple[int, ...], suffix: str = "") -> str:
+    """The signal's title, then ``suffix``, then the frame index of a stack."""
+    title = signal.metadata.get_item("General.title") or ""
+    title = f"{title}: {suffix}" if title and suffix else title or suffix
+    return f"{title} {list(index)}" if index else title
+
+
+# -- the plots ------------------------------------------------------------------------------
+
+
+def _labels(frame: np.ndarray) -> np.ndarray:
+    """Most probable class of each window of a ``(n_classes, gy, gx)`` frame; -1 for NaN."""
+    nan = np.isnan(frame)
+    label = np.argmax(np.where(nan, -1.0, frame), axis=0)
+    return np.where(nan.any(axis=0), -1, label)
+
+
+def plot_class_map(
+    probabilities,
+    image=None,
+    ax=None,
+    alpha: float | None = None,
+    index=None,
+    legend: bool = True,
+    image_cmap: str = "gray",
+    title: str | None = None,
+):
+    """Draw the predicted-class map, with a named legend, optionally over the image.
+
+    Parameters
+    ----------
+    probabilities : SymmetryProbabilities
+        From ``classify_symmetry`` (eager or lazy; only the frame drawn is computed).
+    image : Signal2D or numpy.ndarray, optional
+        The classified image(s), drawn in grey underneath with their calibrated extent. An
+        array is placed with the pixel calibration recorded in ``probabilities``.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; default: a new figure.
+    alpha : float, optional
+        Opacity of the class map; default 0.45 over an image, 1 without.
+    index : int or tuple of int, optional
+        Navigation index of the frame of a stack (class axis excluded, HyperSpy order);
+        default: the current position of the signal's navigation axes.
+    legend : bool, default True
+        One patch per class present in the frame, named by ``class_names``.
+    image_cmap : str, default "gray"
+        Colormap of the image.
+    title : str, optional
+        Axes title; default from the signal title.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The class map is the last image of ``ax.images``: its array holds the class
+        indices (masked where windows are NaN), drawn with :func:`class_colors`.
+
+    Examples
+    --------
+    >>> ax = plot_class_map(p, image=s)  # doctest: +SKIP
+    >>> [t.get_text() for t in ax.get_legend().get_texts()]  # doctest: +SKIP
+    ['FCC_Cu_100']
+    """
+    from matplotlib.colors import ListedColormap
+    from matplotlib.patches import Patch
+
+    names = probabilities.class_names
+    index = _frame_index(probabilities, True, index)
+    labels = _labels(_frame(probabilities, index, 3).astype(float))
+    ax = _new_axes(ax)
+    extent = grid_extent(probabilities)
+    if image is not None:
+        data, image_extent = _image_layer(probabilities, image, index)
+        ax.imshow(data, cmap=image_cmap, extent=image_extent, interpolation="nearest")
+        extent = image_extent
+    colors = class_colors(len(names))
+    cmap = ListedColormap(colors, name="symmetry_classes").with_extremes(bad=(0, 0, 0, 0))
+    ax.imshow(
+        np.ma.masked_less(labels, 0), cmap=cmap, vmin=-0.5, vmax=len(names) - 0.5,
+        extent=grid_extent(probabilities), interpolation="nearest",
+        alpha=(0.45 if image is not None else 1.0) if alpha is None else alpha,
+    )
+    if legend:
+        present = [int(i) for i in np.unique(labels) if i >= 0]
+        handles = [Patch(facecolor=colors[i], edgecolor="none", label=names[i]) for i in present]
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0),
+                  borderaxespad=0.0, fontsize="small", title=probabilities.model_name)
+    _decorate(ax, probabilities, extent,
+              title if title is not None else _frame_title(probabilities, index, "predicted class"))
+    return ax
+
+
+def plot_uncertainty(
+    uncertainty,
+    image=None,
+    ax=None,
+    cmap: str = UNCERTAINTY_CMAP,
+    alpha: float | None = None,
+    vmin: float = 0.0,
+    vmax: float | None = None,
+    index=None,
+    colorbar: bool = True,
+    image_cmap: str = "gray",
+    title: str | None = None,
+):
+    """Draw an uncertainty map (e.g. mutual information) with a labelled colorbar.
+
+    Parameters
+    ----------
+    uncertainty : SymmetryUncertainty
+        From ``mc_uncertainty`` (eager or lazy; only the frame drawn is computed).
+    image : Signal2D or numpy.ndarray, optional
+        The image(s) to draw underneath, as in :func:`plot_class_map`.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; default: a new figure.
+    cmap : str, default "inferno"
+        A perceptually uniform colormap.
+    alpha : float, optional
+        Opacity of the map; default 0.6 over an image, 1 without.
+    vmin, vmax : float, optional
+        Colour range; ``vmax`` defaults to the frame's maximum.
+    index : int or tuple of int, optional
+        Navigation index of the frame of a stack; default: the current position.
+    colorbar : bool, default True
+        Add a colorbar labelled with ``metadata.Signal.quantity``.
+    image_cmap : str, default "gray"
+        Colormap of the image.
+    title : str, optional
+        Axes title; default from the signal title.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The map is the last image of ``ax.images`` (NaN windows masked, transparent).
+
+    Examples
+    --------
+    >>> ax = plot_uncertainty(u, image=s)  # doctest: +SKIP
+    >>> ax.images[-1].colorbar.ax.get_ylabel()  # doctest: +SKIP
+    'Mutual information (bits)'
+    """
+    from matplotlib import colormaps
+
+    index = _frame_index(uncertainty, False, index)
+    data = _frame(uncertainty, index, 2).astype(float)
+    ax = _new_axes(ax)
+    extent = grid_extent(uncertainty)
+    if image is not None:
+        pixels, extent = _image_layer(uncertainty, image, index)
+        ax.imshow(pixels, cmap=image_cmap, extent=extent, interpolation="nearest")
+    if vmax is None:
+        finite = data[np.isfinite(data)]
+        vmax = float(finite.max()) if finite.size and finite.max() > vmin else vmin + 1e-3
+    im = ax.imshow(
+        np.ma.masked_invalid(data), cmap=colormaps[cmap].with_extremes(bad=(0, 0, 0, 0)),
+        vmin=vmin, vmax=vmax, extent=grid_extent(uncertainty), interpolation="nearest",
+        alpha=(0.6 if image is not None else 1.0) if alpha is None else alpha,
+    )
+    if colorbar:
+        quantity = uncertainty.metadata.get_item("Signal.quantity") or ""
+        ax.figure.colorbar(im, ax=ax, label=quantity)
+    _decorate(ax, uncertainty, extent,
+              title if title is not None else _frame_title(uncertainty, index))
+    return ax
+
+
+# -- defaults of the interactive HyperSpy plots -------------------------------------------
+
+
+def interactive_plot_defaults(signal, navigator, kwargs: dict[str, Any]):
+    """Defaults of ``p.plot()`` / ``u.plot()``; returns ``(navigator, kwargs, finish)``.
+
+    The given keyword arguments win over the defaults. ``finish()`` is called after
+    HyperSpy has drawn the plot: for probabilities it names the classes on the navigator's
+    class axis and keeps the signal figure's title naming the class shown.
+    """
+    probabilities = signal._signal_type == "symmetry_probabilities"
+    kwargs = dict(kwargs)
+    kwargs.setdefault("cmap", PROBABILITY_CMAP if probabilities else UNCERTAINTY_CMAP)
+    kwargs.setdefault("vmin", 0.0)
+    if probabilities:
+        kwargs.setdefault("vmax", 1.0)
+    kwargs.setdefault("colorbar", True)
+    # a lazy signal's plot has already replaced "auto" by its stored (computed) navigator
+    own_navigator = (isinstance(navigator, str) and navigator == "auto") or (
+        navigator is not None and navigator is signal.navigator
+    )
+    own_title = "title" not in kwargs
+
+    def finish() -> None:
+        if probabilities and signal._plot is not None:
+            _name_classes(signal, own_navigator, own_title)
+
+    return navigator, kwargs, finish
+
+
+def _name_classes(signal, navigator: bool, title: bool) -> None:
+    """Class names on the navigator's class axis and in the signal figure's title."""
+    try:
+        names = signal.class_names
+    except AttributeError:
+        return
+    plot = signal._plot
+    am = plot.axes_manager
+    nav = plot.navigator_plot
+    if navigator and nav is not None and getattr(nav, "ax", None) is not None:
+        nav.ax.set_xticks(range(len(names)))
+        nav.ax.set_xticklabels(names, rotation=60, ha="right", fontsize="small")
+        nav.ax.set_xlabel("class")
+    imf = plot.signal_plot
+    if not title or imf is None or imf.ax is None:
+        return
+    base = signal.metadata.get_item("General.title") or ""
+    class_axis = am.navigation_axes[0]
+
+    def show_class() -> None:
+        if imf.ax is None:
+            return
+        name = names[int(class_axis.index)] if int(class_axis.index) < len(names) else ""
+        imf.ax.set_title(f"{base}: {name}" if base else name)
+        imf.ax.figure.canvas.draw_idle()
+
+    show_class()
+    am.events.indices_changed.connect(show_class, [])
+    imf.events.closed.connect(lambda: am.events.indices_changed.disconnect(show_class), [])
