@@ -7,6 +7,7 @@ Examples
     $ hyperspy-symmetry simulate crystal FCC_Cu_100 --size 256 --seed 0 --out cu.zspy
     $ hyperspy-symmetry simulate polycrystal --seed 0 --out poly.zspy
     $ hyperspy-symmetry simulate training-set aistem --out aistem_train.zarr
+    $ hyperspy-symmetry classify image.dm4 --stride "2.4 Å" --samples 100 --out result
 
 Errors in the input end the command with one line on stderr and a non-zero exit status,
 not a traceback.
@@ -275,6 +276,85 @@ def _train_parser(sub) -> None:
     p.set_defaults(run=_train)
 
 
+# -- classify ------------------------------------------------------------------------------
+
+
+def _pixels_or_length(text: str) -> int | str:
+    """``"100"`` -> 100 (pixels); anything else is a length for the signal methods."""
+    try:
+        return int(text)
+    except ValueError:
+        return text.strip()
+
+
+def _classify(args) -> None:
+    from .report import classify_file, format_summary
+
+    client = None
+    if args.scheduler not in (None, "threads", "processes", "synchronous"):
+        from dask.distributed import Client
+
+        client = Client(args.scheduler)
+    try:
+        summary = classify_file(
+            args.input, args.out, model=args.model, window_size=args.window,
+            stride=args.stride, n_samples=args.samples, seed=args.seed,
+            lazy=True if args.lazy else None, signal_type=args.signal_type,
+            signal_index=args.signal_index, overwrite=args.overwrite,
+            show_progressbar=not args.quiet, scheduler=client or args.scheduler,
+        )
+    except TypeError as err:  # e.g. complex data: a user error, reported in one line
+        raise CommandError(str(err)) from err
+    finally:
+        if client is not None:
+            client.close()
+    window, stride = summary["window"], summary["stride"]
+    print(f"{summary['model']['name']} {summary['model']['version']}: "
+          f"window {window['pixels']} px, stride {stride['pixels']} px, "
+          f"{summary['n_samples']} samples, seed {summary['seed']}, "
+          f"{summary['n_windows']} windows in {summary['run_time_s']:.1f} s")
+    print(format_summary(summary))
+    print(f"wrote {args.out}")
+
+
+def _classify_parser(sub) -> None:
+    p = sub.add_parser(
+        "classify", help="classify an image file: probability and uncertainty maps, plots, "
+                         "summary.json",
+        description="Map the local crystal symmetry of the image(s) in INPUT (any file "
+                    "RosettaSciIO reads) and write probabilities.zspy, uncertainty.zspy, "
+                    "class_map.png, uncertainty.png (first frame of a stack) and "
+                    "summary.json to DIR.",
+    )
+    p.add_argument("input", type=Path, metavar="INPUT", help="image file (dm3, dm4, emd, tif, "
+                                                             "hspy, zspy, ...)")
+    p.add_argument("--model", default="aistem",
+                   help="shipped model name or model folder (default: %(default)s)")
+    p.add_argument("--window", type=_pixels_or_length, default=None,
+                   help="window side: pixels (100) or a length ('12 Å', 1.2nm); "
+                        "default: the model card's")
+    p.add_argument("--stride", type=_pixels_or_length, default=None,
+                   help="step between windows, pixels or a length; default: the model card's")
+    p.add_argument("--samples", type=int, default=100,
+                   help="MC-dropout samples per window (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=None,
+                   help="dropout seed (default: random, recorded in summary.json)")
+    p.add_argument("--lazy", action="store_true",
+                   help="read the input lazily (default: only large .zspy/.hspy files)")
+    p.add_argument("--scheduler", default=None,
+                   help="threads (default), processes, synchronous, or a dask.distributed "
+                        "scheduler address")
+    p.add_argument("--signal-type", default="atomic_resolution",
+                   choices=["atomic_resolution", "STEM", "HAADF", "STM"],
+                   help="signal type to give the image (default: %(default)s)")
+    p.add_argument("--signal-index", type=int, default=None,
+                   help="which signal of a multi-signal file (default: its only 2D image)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
+    p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    p.set_defaults(run=_classify)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``hyperspy-symmetry`` command."""
     from . import __version__
@@ -286,6 +366,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _simulate_parser(sub)
     _train_parser(sub)
+    _classify_parser(sub)
     return parser
 
 
