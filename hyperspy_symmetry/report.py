@@ -406,7 +406,7 @@ def format_summary(summary: dict[str, Any]) -> str:
       median     0.0100
       p90        0.2000
       max        0.5000
-      > 0.1       25.0 % of windows
+      > 0.1     25.0 % of windows
     """
     fractions, means = summary["class_fractions"], summary["mean_probabilities"]
     n = summary["n_valid_windows"]
@@ -421,7 +421,7 @@ def format_summary(summary: dict[str, Any]) -> str:
         for key in ("median", "p90", "max"):
             lines.append(f"  {key:<8} {mi[key]:8.4f}")
         lines.append(f"  {'> ' + format(mi['threshold_bits'], 'g'):<8} "
-                     f"{100 * mi['fraction_above_threshold']:8.1f} % of windows")
+                     f"{100 * mi['fraction_above_threshold']:5.1f} % of windows")
     else:
         lines.append("  no finite values")
     return "\n".join(lines)
