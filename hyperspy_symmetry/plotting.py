@@ -269,7 +269,8 @@ def plot_class_map(
         present = [int(i) for i in np.unique(labels) if i >= 0]
         handles = [Patch(facecolor=colors[i], edgecolor="none", label=names[i]) for i in present]
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0),
-                  borderaxespad=0.0, fontsize="small", title=probabilities.model_name)
+                  borderaxespad=0.0, fontsize="small",
+                  title=probabilities.metadata.get_item("Symmetry.model"))
     _decorate(ax, probabilities, extent,
               title if title is not None else _frame_title(probabilities, index, "predicted class"))
     return ax

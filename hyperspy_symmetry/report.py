@@ -236,7 +236,7 @@ def summarize(probabilities, uncertainty) -> dict[str, Any]:
     pdata = pdata[~np.isnan(pdata).any(axis=1)]
     fractions = {n: (float((labels == i).sum() / n_valid) if n_valid else 0.0)
                  for i, n in enumerate(names)}
-    means = {n: (float(pdata[:, i].mean()) if len(pdata) else float("nan"))
+    means = {n: (float(pdata[:, i].mean()) if len(pdata) else None)  # None: no valid window
              for i, n in enumerate(names)}
     values = np.asarray(uncertainty.data, dtype=np.float64).ravel()
     values = values[np.isfinite(values)]
@@ -413,8 +413,8 @@ def format_summary(summary: dict[str, Any]) -> str:
     width = max(len("class"), *(len(k) for k in fractions))
     lines = [f"{'class':<{width}}  windows  fraction  mean p"]
     for name, fraction in fractions.items():
-        lines.append(f"{name:<{width}}  {round(fraction * n):7d}  {fraction:8.3f}  "
-                     f"{means[name]:6.3f}")
+        mean = "-" if means[name] is None else f"{means[name]:.3f}"
+        lines.append(f"{name:<{width}}  {round(fraction * n):7d}  {fraction:8.3f}  {mean:>6}")
     mi = summary["mutual_information"]
     lines += ["", mi.get("quantity") or "Uncertainty"]
     if "median" in mi:

@@ -234,3 +234,24 @@ def test_console_script_error(tmp_path):
     )
     assert done.returncode == 1
     assert done.stderr.strip().endswith("does not exist.") and done.stderr.count("\n") == 1
+
+
+def test_summary_leaves_nan_windows_out():
+    from test_plotting import NAMES, make_probabilities, make_uncertainty
+
+    p, u = make_probabilities(frames=2), make_uncertainty(frames=2)
+    summary = report.summarize(p, u)
+    labels = p.predicted_class().data
+    assert summary["n_windows"] == labels.size and summary["n_valid_windows"] == labels.size - 2
+    assert sum(summary["class_fractions"].values()) == pytest.approx(1.0)
+    assert summary["class_fractions"]["oblique"] == 0.0  # never the most probable
+    assert summary["class_fractions"]["noise"] == pytest.approx(
+        np.sum(labels == 3) / (labels.size - 2))
+    valid = ~np.isnan(p.data).any(axis=1)
+    assert summary["mean_probabilities"][NAMES[1]] == pytest.approx(
+        float(np.mean(p.data[:, 1][valid])))
+    mi = u.data[np.isfinite(u.data)]
+    assert summary["mutual_information"]["max"] == pytest.approx(float(mi.max()))
+    assert summary["mutual_information"]["fraction_above_threshold"] == pytest.approx(
+        float(np.mean(mi > 0.1)))
+    assert "oblique" in report.format_summary(summary)
