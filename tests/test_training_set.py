@@ -46,13 +46,38 @@ def test_samples_do_not_depend_on_how_the_set_is_split(model):
 def test_bravais_parameters_respect_the_class_rules():
     recipe = TrainingSetRecipe.default("bravais", n_per_class=5, seed=1)
     _, labels, params = make_samples(recipe, 0, recipe.n_samples)
-    for label, (a, ratio, gamma, _, _) in zip(labels, params):
+    for label, (a, ratio, gamma, _, _, _) in zip(labels, params):
         name = BRAVAIS_CLASSES[label]
         if name in ("noise", "centered_rectangular"):
             continue
         g = np.radians(gamma)
         vectors = np.array([[a, 0.0], [a * ratio * np.cos(g), a * ratio * np.sin(g)]])
         assert lattice_class(vectors) == name
+
+
+def test_bravais_holes_follow_the_recipe():
+    from hyperspy_symmetry.simulate.training_set import BRAVAIS_HOLES, soft_targets
+
+    recipe = TrainingSetRecipe.default("bravais", n_per_class=40, seed=3)
+    assert recipe.holes == BRAVAIS_HOLES
+    x, labels, params = make_samples(recipe, 0, recipe.n_samples)
+    coverage = params[:, -1]
+    noise = labels == BRAVAIS_CLASSES.index("noise")
+    assert 0.35 < (coverage[~noise] > 0).mean() < 0.65  # lattice_probability 0.5
+    assert 0.1 < (coverage[noise] == 1).mean() < 0.5  # noise_empty_probability 0.3
+    assert set(np.unique(coverage[noise])) <= {0.0, 1.0}
+    assert coverage.min() >= 0 and coverage.max() <= 1
+    # Empty windows: no lattice left, a flat descriptor apart from noise.
+    empty = np.flatnonzero(noise & (coverage == 1))
+    full = np.flatnonzero(~noise & (coverage == 0))
+    assert x[empty].std(axis=(1, 2)).mean() < x[full].std(axis=(1, 2)).mean()
+    targets = soft_targets(labels, coverage, 6, BRAVAIS_CLASSES.index("noise"))
+    np.testing.assert_allclose(targets.sum(axis=1), 1.0, rtol=1e-6)
+    np.testing.assert_allclose(targets[~noise, 5], coverage[~noise], rtol=1e-6)
+    no_holes = TrainingSetRecipe.default("bravais", n_per_class=2, seed=3, holes=None)
+    assert (make_samples(no_holes, 0, no_holes.n_samples)[2][:, -1] == 0).all()
+    with pytest.raises(ValueError, match="holes"):
+        TrainingSetRecipe.default("aistem", holes=BRAVAIS_HOLES)
 
 
 def test_aistem_parameters_vary_as_the_recipe_says():

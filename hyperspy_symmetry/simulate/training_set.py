@@ -36,7 +36,13 @@ __all__ = [
     "build_training_set",
     "load_training_set",
     "make_samples",
+    "soft_targets",
+    "hole_mask",
+    "BRAVAIS_HOLES",
 ]
+
+#: Holes in the default ``bravais`` recipe, see :class:`TrainingSetRecipe`.
+BRAVAIS_HOLES = {"lattice_probability": 0.5, "noise_empty_probability": 0.3}
 
 #: Default number of samples per class: 3,100 x 10 = 31,000 (the AI-STEM set) and
 #: 4,000 x 6 = 24,000 (the Vasudevan set).
@@ -76,6 +82,17 @@ class TrainingSetRecipe:
         ``aistem`` only: more classes after the 10 built-in ones, ``{name: spec}`` with
         ``spec`` from :func:`crystal_spec` (an ASE structure and a zone axis, as JSON).
         Their lattice is scaled as a whole by ``1 ± lattice_jitter / a``.
+    holes
+        ``bravais`` only: windows with holes (regions without atoms, as where the beam has
+        sputtered a 2D material away), ``{"lattice_probability", "noise_empty_probability"}``.
+        A lattice window gets, with ``lattice_probability``, holes covering a uniform random
+        fraction of it; its ``hole_coverage`` parameter is that fraction weighted as the
+        descriptor weights pixels, and the trainer's target becomes ``1 - coverage`` of its
+        class and ``coverage`` of ``noise`` (so a mean ``noise`` probability estimates the
+        hole area, as the Bravais paper uses it). A ``noise`` window is, with
+        ``noise_empty_probability``, an empty window (vacuum, coverage 1) instead of a
+        disordered lattice: the paper's noise class stands for "no periodicity (or no atoms)".
+        ``None``: no holes (the default recipe of ``bravais`` sets :data:`BRAVAIS_HOLES`).
     """
 
     model: str = "aistem"
@@ -88,6 +105,7 @@ class TrainingSetRecipe:
     displacement: float = 0.05
     augmentation: dict[str, Any] | None = None
     extra_classes: dict[str, dict[str, Any]] | None = None
+    holes: dict[str, float] | None = None
 
     @classmethod
     def default(cls, model: str = "aistem", **changes: Any) -> "TrainingSetRecipe":
@@ -103,7 +121,8 @@ class TrainingSetRecipe:
         if model not in DEFAULT_PER_CLASS:
             raise ValueError(f"model must be one of {sorted(DEFAULT_PER_CLASS)}, got {model!r}.")
         base = cls(model=model, n_per_class=DEFAULT_PER_CLASS[model],
-                   window=100 if model == "aistem" else 128)
+                   window=100 if model == "aistem" else 128,
+                   holes=None if model == "aistem" else dict(BRAVAIS_HOLES))
         return replace(base, **changes)
 
     def __post_init__(self) -> None:
@@ -119,6 +138,13 @@ class TrainingSetRecipe:
             raise ValueError(f"rotation must be (min, max, step) in degrees, got {self.rotation}.")
         if self.extra_classes and self.model != "aistem":
             raise ValueError("extra_classes are HAADF crystal classes: only for model='aistem'.")
+        if self.holes is not None:
+            if self.model != "bravais":
+                raise ValueError("holes are for model='bravais' only.")
+            missing = set(BRAVAIS_HOLES) ^ set(self.holes)
+            if missing or not all(0.0 <= float(self.holes[k]) <= 1.0 for k in BRAVAIS_HOLES):
+                raise ValueError(f"holes needs the fractions {sorted(BRAVAIS_HOLES)} in [0, 1], "
+                                 f"got {self.holes}.")
 
     @property
     def class_names(self) -> list[str]:
@@ -161,7 +187,7 @@ class TrainingSetRecipe:
 #: Names of the columns of ``parameters`` for each model.
 PARAMETER_NAMES = {
     "aistem": ("lattice_parameter", "c_over_a", "rotation", "displacement"),
-    "bravais": ("a", "b_over_a", "gamma", "rotation", "displacement"),
+    "bravais": ("a", "b_over_a", "gamma", "rotation", "displacement", "hole_coverage"),
 }
 
 
@@ -241,10 +267,74 @@ def _bravais_window(
     from .bravais import BRAVAIS_CLASSES, bravais_array
 
     lattice = BRAVAIS_CLASSES[class_index]
+    holes, window = recipe.holes, int(recipe.window)
+    empty = target = False
+    if holes is not None:
+        if lattice == "noise":
+            empty = rng.random() < holes["noise_empty_probability"]
+        elif rng.random() < holes["lattice_probability"]:
+            target = rng.uniform(0.0, 1.0)
+    geometry = BRAVAIS_CLASSES[int(rng.integers(5))] if empty else lattice
     rotation = _draw_rotation(recipe.rotation, rng)
-    image, params = bravais_array(lattice, size, rng, rotation=rotation)
+    image, params = bravais_array(geometry, size, rng, rotation=rotation)
+    coverage = 0.0
+    if empty or target:
+        mask = np.ones_like(image, dtype=bool) if empty else hole_mask(size, window, target, rng)
+        image[mask] = rng.uniform(0.0, 0.05)  # vacuum: a faint, flat background
+        lo = (size - window) // 2
+        weight = _descriptors._sqrt_hann_2d(window)
+        coverage = float((mask[lo:lo + window, lo:lo + window] * weight).sum() / weight.sum())
+    params["hole_coverage"] = coverage
     values = tuple(float(params[name]) for name in PARAMETER_NAMES["bravais"])
     return image, values
+
+
+def soft_targets(labels: np.ndarray, coverage: np.ndarray, n_classes: int,
+                 empty_class: int) -> np.ndarray:
+    """Training targets of windows with holes: ``1 - coverage`` of their class, ``coverage``
+    of ``empty_class``; windows of ``empty_class`` itself are one-hot.
+
+    Examples
+    --------
+    >>> soft_targets(np.array([0, 2]), np.array([0.25, 1.0]), 3, 2).tolist()
+    [[0.75, 0.0, 0.25], [0.0, 0.0, 1.0]]
+    """
+    labels = np.asarray(labels, dtype=np.int64)
+    c = np.where(labels == empty_class, 0.0, np.clip(np.asarray(coverage, float), 0.0, 1.0))
+    targets = np.zeros((len(labels), n_classes), dtype=np.float32)
+    targets[np.arange(len(labels)), labels] = 1.0 - c
+    targets[:, empty_class] += c
+    return targets
+
+
+def hole_mask(size: int, window: int, coverage: float, rng: np.random.Generator,
+              max_holes: int = 3) -> np.ndarray:
+    """Holes in a ``size`` image covering ``coverage`` of its central ``window`` square.
+
+    One to ``max_holes`` round holes of random centres (in the central square) and relative
+    sizes; their common scale is set so that they cover exactly ``coverage`` of the square.
+
+    Examples
+    --------
+    >>> m = hole_mask(64, 32, 0.25, np.random.default_rng(0))
+    >>> round(float(m[16:48, 16:48].mean()), 2)
+    0.25
+    """
+    lo = (size - window) // 2
+    n = int(rng.integers(1, max_holes + 1))
+    centres = rng.uniform(lo, lo + window, (n, 2))
+    weights = rng.uniform(0.5, 1.5, n)
+    yy, xx = np.mgrid[:size, :size]
+    distance = np.min(np.hypot(yy[None] - centres[:, 0, None, None],
+                               xx[None] - centres[:, 1, None, None]) / weights[:, None, None],
+                      axis=0)
+    if coverage >= 1.0:
+        return np.ones((size, size), dtype=bool)
+    central = np.sort(distance[lo:lo + window, lo:lo + window].ravel())
+    k = int(round(coverage * central.size))
+    if k == 0:
+        return np.zeros((size, size), dtype=bool)
+    return distance <= central[k - 1]
 
 
 def make_samples(
