@@ -24,7 +24,7 @@ size). Pure NumPy/SciPy/scikit-image.
    never mis-index far columns. Each fit is repeated twice on the column closest to each site
    if within 0.3 spacings of it, so spurious maxima (noise between columns) do not count.
    The result keeps one column per site, the closest.
-4. **Reduction** of the fitted basis (Lagrange-Gauss, :func:`reduce_basis`).
+4. **Reduction** of the fitted basis (Lagrange-Gauss, :func:`~.bravais.reduce_basis`).
 
 The measured lattice is that of single-column motifs; with several columns per cell (e.g.
 honeycomb) the fit residual is large.

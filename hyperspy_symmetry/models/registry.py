@@ -8,7 +8,8 @@ Loading builds the network from this package's code (the card names the architec
 checks the weights' sha256 against the card, and reads the weights into it: no code is ever
 executed from a model file.
 
-Importing this module does not import TensorFlow; :func:`load_model` does.
+Importing this module does not import TensorFlow;
+:func:`~hyperspy_symmetry.models.load_model` does.
 """
 
 from __future__ import annotations
@@ -92,7 +93,7 @@ def _shipped_folders() -> dict[str, Path]:
 
 def list_models() -> list[str]:
     """Names of the trained models: those shipped with this package, then the user's own
-    (see :func:`user_models_dir`).
+    (see :func:`~.registry.user_models_dir`).
 
     Returns
     -------
@@ -162,7 +163,7 @@ class SymmetryModel:
     ----------
     card : ModelCard
     network : keras.Sequential
-    engine : MCDropoutEngine
+    engine : ~hyperspy_symmetry.models.mc_dropout.MCDropoutEngine
     """
 
     def __init__(self, card: ModelCard, network: Any, folder: Path | None = None):
@@ -187,7 +188,8 @@ class SymmetryModel:
         return list(self.card.classes)
 
     def statistics(self, descriptors, n_samples: int, seed: int):
-        """Mean class probabilities and uncertainty measures; see :class:`MCDropoutEngine`."""
+        """Mean class probabilities and uncertainty measures; see
+        :class:`~.mc_dropout.MCDropoutEngine`."""
         return self.engine.statistics(descriptors, n_samples, seed)
 
     def __repr__(self) -> str:

@@ -4,7 +4,8 @@ The models are trained only on images simulated here, as in both papers.
 
 - :func:`crystal_image`: HAADF-STEM images of the ``aistem`` classes (or any ASE ``Atoms``
   and zone axis) with abTEM: projected potential convolved with the probe intensity.
-- :func:`bravais_image`: the six ``bravais`` classes, with the rules that keep them apart.
+- :func:`~.bravais.bravais_image`: the six ``bravais`` classes, with the rules that keep them
+  apart.
 - :mod:`.augment`: what microscopes do to images (noise, blur, drift, scan distortions, ...).
 - :func:`build_training_set`: descriptors and labels written to chunked zarr.
 - Ground-truth scenes: :func:`polycrystal_scene`, :func:`bicrystal`, :func:`damage_movie`,

@@ -569,7 +569,7 @@ def crystal_image(
         An :class:`~hyperspy_symmetry.simulate.augment.AugmentationRecipe` applied to the
         image (noise, blur, scan distortions, ...); ``None`` for a clean image.
     **haadf_kwargs
-        Passed to :func:`haadf_array` (``energy``, ``semiangle``, ``detector``, ...).
+        Passed to :func:`~.crystals.haadf_array` (``energy``, ``semiangle``, ``detector``, ...).
 
     Returns
     -------

@@ -80,7 +80,8 @@ class TrainingSetRecipe:
         default: its ``realistic()`` preset.
     extra_classes
         ``aistem`` only: more classes after the 10 built-in ones, ``{name: spec}`` with
-        ``spec`` from :func:`crystal_spec` (an ASE structure and a zone axis, as JSON).
+        ``spec`` from :func:`~.training_set.crystal_spec` (an ASE structure and a zone axis,
+        as JSON).
         Their lattice is scaled as a whole by ``1 ± lattice_jitter / a``.
     holes
         ``bravais`` only: windows with holes (regions without atoms, as where the beam has
