@@ -260,3 +260,12 @@ def test_noise_phase_fraction_recovers_rho():
     rise = truth["hole_fraction"][-1] - truth["hole_fraction"][0]
     assert noise[-1] - fit["C"] > 0.5 * rise
     assert abs(fit["rho"] / truth["rho"] - 1) < 0.15
+
+
+def test_phase_fractions_registered_with_hyperspy():
+    from hyperspy.extensions import ALL_EXTENSIONS
+
+    signals = ALL_EXTENSIONS["signals"]
+    for name, lazy in [("PhaseFractions", False), ("LazyPhaseFractions", True)]:
+        assert signals[name]["signal_type"] == "symmetry_phase_fractions"
+        assert signals[name]["signal_dimension"] == 1 and signals[name]["lazy"] is lazy
