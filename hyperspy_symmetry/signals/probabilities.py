@@ -127,6 +127,61 @@ class SymmetryProbabilities(SymmetryResultMixin, Signal2D):
         super().plot(navigator=navigator, **kwargs)
         finish()
 
+    def phase_fractions(self):
+        """The mean probability of every class per frame of a movie (NaN windows ignored).
+
+        Vasudevan et al. (2018) call this the phase fraction: its change over a movie
+        follows transformations and beam damage (the ``noise`` class).
+
+        Returns
+        -------
+        PhaseFractions or LazyPhaseFractions
+            Data shape ``(n_classes, n_frames)``: the signal axis is this signal's frame
+            axis (name, scale, units and offset copied), the navigation axis ``class``;
+            ``metadata.Symmetry`` is copied, so ``class_names`` works. Lazy in, lazy out.
+
+        Raises
+        ------
+        ValueError
+            If this signal has no frame axis (one image) or more than one navigation axis
+            besides ``class``: select one movie first, e.g. ``p.inav[:, :, 0]``.
+
+        Examples
+        --------
+        >>> f = p.phase_fractions()  # doctest: +SKIP
+        >>> f.fit_growth("noise", baseline_until=100.0)["rho"]  # doctest: +SKIP
+        0.0198
+        """
+        from ..analysis.kinetics import mean_fractions
+        from .phase_fractions import LazyPhaseFractions, PhaseFractions
+
+        nav = self.axes_manager.navigation_axes
+        if len(nav) != 2:
+            others = [ax.name for ax in nav[1:]]
+            if not others:
+                raise ValueError(
+                    "phase_fractions needs a movie: this signal has no frame axis besides "
+                    "`class` (it classifies one image). Classify a movie or stack of frames."
+                )
+            raise ValueError(
+                f"phase_fractions needs exactly one frame axis besides `class`; this signal "
+                f"has {len(others)}: {others}. Select one series first, e.g. "
+                f"p.inav[:, :, 0] for the first index of the last axis."
+            )
+        frame_axis = nav[1].get_axis_dictionary()
+        frame_axis["navigate"] = False
+        class_axis = nav[0].get_axis_dictionary()
+        class_axis["navigate"] = True
+        data = mean_fractions(self.data)  # (n_frames, n_classes)
+        data = data.T
+        metadata = {
+            "General": {"title": f"{self.metadata.General.title} phase fractions"},
+            "Signal": {"quantity": "Phase fraction (mean probability)"},
+            "Symmetry": self.metadata.Symmetry.as_dictionary(),
+        }
+        cls = LazyPhaseFractions if self._lazy else PhaseFractions
+        return cls(data, axes=[class_axis, frame_axis], metadata=metadata)
+
 
 class LazySymmetryProbabilities(LazySignal, SymmetryProbabilities):
     """Lazy :class:`SymmetryProbabilities`."""

@@ -2,12 +2,53 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import numpy as np
 from hyperspy._signals.lazy import LazySignal
 from hyperspy._signals.signal2d import Signal2D
 
 from ._results import SymmetryResultMixin
 
-__all__ = ["SymmetryUncertainty", "LazySymmetryUncertainty"]
+__all__ = ["SymmetryUncertainty", "LazySymmetryUncertainty", "Segmentation"]
+
+
+@dataclass
+class Segmentation:
+    """Grains and interfaces of an uncertainty map, made by :meth:`SymmetryUncertainty.segment`.
+
+    Attributes
+    ----------
+    bulk : hyperspy.signals.Signal2D
+        Boolean, on the window grid with the uncertainty map's axes: True where the
+        uncertainty is below :attr:`threshold` (NaN windows are not bulk).
+    grains : hyperspy.signals.Signal2D
+        int32, same axes: 0 for interfaces (not bulk), ``1..N`` for the connected bulk
+        regions of each image (4-connectivity), split where the predicted class changes
+        when probabilities were given.
+    threshold : float
+        The threshold used, in the measure's unit.
+    measure : str
+        The uncertainty measure thresholded.
+    grain_classes : list or None
+        The class name of every grain (``grain_classes[k - 1]`` for grain ``k``); for a
+        stack, nested lists following its navigation axes in array order. None when no
+        probabilities were given (grains then have no class).
+    """
+
+    bulk: Signal2D
+    grains: Signal2D
+    threshold: float
+    measure: str
+    grain_classes: list | None = None
+
+    @property
+    def n_grains(self):
+        """Number of grains: an int for one image, nested lists for a stack."""
+        data = np.asarray(self.grains.data)
+        counts = data.reshape((-1,) + data.shape[-2:]).max(axis=(-2, -1), initial=0)
+        counts = counts.reshape(data.shape[:-2]).tolist()
+        return int(counts) if data.ndim == 2 else counts
 
 
 class SymmetryUncertainty(SymmetryResultMixin, Signal2D):
@@ -57,6 +98,138 @@ class SymmetryUncertainty(SymmetryResultMixin, Signal2D):
         navigator, kwargs, finish = interactive_plot_defaults(self, navigator, kwargs)
         super().plot(navigator=navigator, **kwargs)
         finish()
+
+    def _check_probabilities(self, probabilities) -> None:
+        """``probabilities`` must be a class-probability map of the same windows."""
+        if not hasattr(probabilities, "class_names") or not hasattr(probabilities, "predicted_class"):
+            raise ValueError(
+                "probabilities must be the SymmetryProbabilities from classify_symmetry with "
+                f"the same arguments, not {type(probabilities).__name__}."
+            )
+        pshape = probabilities.data.shape
+        expected = self.data.shape[:-2] + (len(probabilities.class_names),) + self.data.shape[-2:]
+        if pshape != expected:
+            raise ValueError(
+                f"probabilities have data shape {pshape}, but this uncertainty map needs "
+                f"{expected} (the same images and window grid, plus a class axis). Use the "
+                f"classify_symmetry result of the same signal with the same window_size and "
+                f"stride."
+            )
+        for mine, theirs in zip(self.axes_manager.signal_axes,
+                                probabilities.axes_manager.signal_axes):
+            if not (np.isclose(mine.scale, theirs.scale) and np.isclose(mine.offset, theirs.offset)
+                    and mine.units == theirs.units):
+                raise ValueError(
+                    f"probabilities are on another window grid: axis {mine.name!r} has scale "
+                    f"{theirs.scale:g} and offset {theirs.offset:g} {theirs.units}, this map "
+                    f"{mine.scale:g} and {mine.offset:g} {mine.units}. Use the same window_size "
+                    f"and stride for classify_symmetry and mc_uncertainty."
+                )
+
+    def _grid_signal(self, data, title: str, quantity: str, extra: dict | None = None) -> Signal2D:
+        """An eager plain Signal2D with this signal's axes and metadata."""
+        metadata = self.metadata.as_dictionary()
+        metadata.setdefault("General", {})["title"] = title
+        metadata.setdefault("Signal", {})["quantity"] = quantity
+        metadata["Signal"].pop("signal_type", None)
+        metadata.setdefault("Symmetry", {}).update(extra or {})
+        axes = [ax.get_axis_dictionary() for ax in self.axes_manager._axes]
+        return Signal2D(data, axes=axes, metadata=metadata)
+
+    def segment(self, threshold: float = 0.1, probabilities=None) -> Segmentation:
+        """Split the window grid into bulk grains and interfaces.
+
+        Windows whose uncertainty is below ``threshold`` are bulk; connected bulk windows
+        (4-connectivity, :func:`scipy.ndimage.label`) form a grain, numbered ``1..N`` in
+        each image of a stack or movie separately; everything else (0) is interface,
+        defect or unknown structure. With ``probabilities``, grains are also split where
+        the predicted class changes and each grain gets its class.
+
+        Parameters
+        ----------
+        threshold : float, default 0.1
+            In the measure's unit. AI-STEM's interface threshold is 0.1 bits of mutual
+            information. Other measures are allowed, but the threshold must suit them
+            (predictive entropy is at least the mutual information and is high for any
+            ambiguous window; the variation ratio is a fraction in [0, 1]).
+        probabilities : SymmetryProbabilities, optional
+            The ``classify_symmetry`` result with the same arguments (same images and
+            window grid). Without it grains have no class (``grain_classes`` is None).
+
+        Returns
+        -------
+        Segmentation
+            ``bulk`` (boolean Signal2D) and ``grains`` (int32 Signal2D) on this signal's
+            axes, and ``grain_classes``: the class names of the grains, also stored in
+            ``grains.metadata.Symmetry.grain_classes`` (a list per image for a stack).
+
+        Raises
+        ------
+        ValueError
+            For a threshold that is not a positive finite number, or probabilities of
+            other images or another window grid.
+
+        Notes
+        -----
+        A lazy signal is computed here (uncertainty and predicted class together, so the
+        network runs once); the result is eager: the window grid is small next to the
+        images, and numbering grains needs whole images anyway.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import hyperspy.api as hs
+        >>> u = hs.signals.Signal2D(np.array([[0.0, 0.0, 0.5, 0.0]] * 3))
+        >>> u.set_signal_type("symmetry_uncertainty")
+        >>> seg = u.segment(0.1)
+        >>> seg.grains.data[0], seg.n_grains
+        (array([1, 1, 0, 2], dtype=int32), 2)
+
+        With the class probabilities of the same computation:
+
+        >>> seg = u.segment(0.1, probabilities=p)  # doctest: +SKIP
+        >>> seg.grain_classes  # doctest: +SKIP
+        ['FCC_Cu_100', 'FCC_Cu_100']
+        """
+        from ..analysis.segmentation import check_threshold, segment_arrays
+
+        threshold = check_threshold(threshold)
+        names = None
+        if probabilities is not None:
+            self._check_probabilities(probabilities)
+            names = probabilities.class_names
+        uncertainty, classes = self._compute_with(probabilities)
+        bulk, grains, grain_classes = segment_arrays(uncertainty, threshold, classes)
+        measure = self.metadata.get_item("Symmetry.measure", "mutual_information")
+        named = None
+        if names is not None:
+            named = _map_nested(grain_classes, lambda i: names[i])
+        title = self.metadata.General.title or "Uncertainty"
+        record = {"threshold": threshold, "segmented_measure": measure}
+        bulk_signal = self._grid_signal(bulk, f"{title} bulk (< {threshold:g})", "Bulk", record)
+        if named is not None:
+            record = dict(record, grain_classes=named)
+        grain_signal = self._grid_signal(grains, f"{title} grains", "Grain label", record)
+        return Segmentation(bulk=bulk_signal, grains=grain_signal, threshold=threshold,
+                            measure=str(measure), grain_classes=named)
+
+    def _compute_with(self, probabilities) -> tuple[np.ndarray, np.ndarray | None]:
+        """This map and the predicted class of ``probabilities`` as NumPy arrays, computed
+        together when lazy."""
+        pred = None if probabilities is None else probabilities.predicted_class().data
+        arrays = [self.data] + ([] if pred is None else [pred])
+        if any(hasattr(a, "dask") for a in arrays):
+            import dask
+
+            arrays = dask.compute(*arrays)
+        arrays = [np.asarray(a) for a in arrays]
+        return arrays[0], (arrays[1] if pred is not None else None)
+
+
+def _map_nested(value, fn):
+    if isinstance(value, list):
+        return [_map_nested(v, fn) for v in value]
+    return fn(value)
 
 
 class LazySymmetryUncertainty(LazySignal, SymmetryUncertainty):

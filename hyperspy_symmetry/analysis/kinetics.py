@@ -1,0 +1,298 @@
+"""Movies: phase fractions per frame, hole fractions, and exponential growth fits.
+
+Vasudevan et al. (2018) follow beam damage in a movie through the mean probability of
+each class per frame (the *phase fraction*) and fit the growth of the disordered
+fraction with ``A(t) = A0 exp(rho t) + C``, ``C`` fixed to the level before growth.
+An intensity threshold on smoothed frames gives the hole fraction independently of
+any network, as a cross-check.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "GROWTH_EXPRESSION",
+    "growth_law",
+    "mean_fractions",
+    "baseline_level",
+    "initial_growth_guess",
+    "fit_growth",
+    "lattice_period",
+    "hole_fraction",
+]
+
+#: The growth law, in the syntax of HyperSpy's ``Expression`` component (``x`` is time).
+GROWTH_EXPRESSION = "A0*exp(rho*x)+C"
+
+
+def growth_law(t: np.ndarray, A0: float, rho: float, C: float) -> np.ndarray:
+    """``A(t) = A0 exp(rho t) + C``.
+
+    Examples
+    --------
+    >>> growth_law(np.array([0.0, 10.0]), 0.01, math.log(2) / 10, 0.1)
+    array([0.11, 0.12])
+    """
+    return A0 * np.exp(rho * np.asarray(t, dtype=float)) + C
+
+
+def mean_fractions(probabilities: np.ndarray):
+    """Mean probability of every class per image, NaN windows left out.
+
+    Parameters
+    ----------
+    probabilities
+        ``(..., n_classes, gy, gx)``, NumPy or dask.
+
+    Returns
+    -------
+    array
+        ``(..., n_classes)``; NaN for an image without a valid window.
+
+    Examples
+    --------
+    >>> p = np.array([[[0.2, np.nan]], [[0.8, np.nan]]])  # 2 classes, 1 x 2 windows
+    >>> mean_fractions(p)
+    array([0.2, 0.8])
+    """
+    import warnings
+
+    if hasattr(probabilities, "dask"):
+        import dask.array as da
+
+        return da.nanmean(probabilities, axis=(-2, -1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN images give NaN
+        return np.nanmean(np.asarray(probabilities, dtype=float), axis=(-2, -1))
+
+
+def baseline_level(t: np.ndarray, a: np.ndarray, baseline_until: float) -> tuple[float, int]:
+    """Mean of ``a`` over the times before ``baseline_until``, and how many there are.
+
+    Raises
+    ------
+    ValueError
+        If no finite value lies before ``baseline_until``, or fewer than two after it.
+
+    Examples
+    --------
+    >>> baseline_level(np.arange(5.0), np.array([1.0, 3.0, 7.0, 8.0, 9.0]), 2.0)
+    (2.0, 2)
+    """
+    t = np.asarray(t, dtype=float)
+    a = np.asarray(a, dtype=float)
+    before = (t < baseline_until) & np.isfinite(a)
+    after = (t >= baseline_until) & np.isfinite(a)
+    if not before.any():
+        raise ValueError(
+            f"baseline_until={baseline_until!r} leaves no frame before it (the first frame is "
+            f"at t = {t.min():g}); choose a later time so that C can be taken from the frames "
+            f"before growth starts."
+        )
+    if after.sum() < 2:
+        raise ValueError(
+            f"baseline_until={baseline_until!r} leaves {int(after.sum())} frame(s) at or after "
+            f"it (the last frame is at t = {t.max():g}); at least two are needed to fit the "
+            f"growth. Choose an earlier time."
+        )
+    return float(a[before].mean()), int(before.sum())
+
+
+def initial_growth_guess(t: np.ndarray, a: np.ndarray, C: float) -> tuple[float, float]:
+    """Starting ``(A0, rho)`` from a straight-line fit of ``log(a - C)`` against ``t``.
+
+    Points with ``a <= C`` are left out; each point is weighted by ``a - C`` (the noise of
+    the logarithm of a small excess is large). Without two usable points, ``rho`` is one
+    over the time span and ``A0`` the largest excess.
+
+    Examples
+    --------
+    >>> t = np.linspace(0, 100, 21)
+    >>> A0, rho = initial_growth_guess(t, growth_law(t, 0.002, 0.03, 0.05), 0.05)
+    >>> round(A0, 6), round(rho, 6)
+    (0.002, 0.03)
+    """
+    t = np.asarray(t, dtype=float)
+    excess = np.asarray(a, dtype=float) - C
+    use = np.isfinite(excess) & (excess > 0)
+    span = float(np.ptp(t)) if t.size > 1 else 1.0
+    if use.sum() < 2 or np.ptp(t[use]) == 0:
+        peak = float(np.nanmax(excess)) if np.isfinite(excess).any() else 1.0
+        return max(peak, 1e-12), 1.0 / max(span, 1e-12)
+    slope, intercept = np.polyfit(t[use], np.log(excess[use]), 1, w=excess[use])
+    return float(np.exp(intercept)), float(slope)
+
+
+def fit_growth(signal, baseline_until: float) -> dict[str, Any]:
+    """Fit ``A(t) = A0 exp(rho t) + C`` to a one-dimensional signal with HyperSpy's model.
+
+    ``C`` is fixed to the mean of the points with ``t < baseline_until`` (as in
+    Vasudevan et al. 2018, who took it from the first 100 s); ``A0`` and ``rho`` are
+    fitted by least squares (Levenberg-Marquardt, unweighted unless the signal has
+    ``metadata.Signal.Noise_properties.variance``) over all finite points, starting from
+    :func:`initial_growth_guess`.
+
+    ``C`` includes whatever growth already happened before ``baseline_until``: choose it
+    before the growth is noticeable, or ``C`` (and with it ``rho``) is biased.
+
+    Parameters
+    ----------
+    signal : hyperspy.signals.Signal1D
+        One curve (no navigation axes); its signal axis is the calibrated time.
+    baseline_until : float
+        Time (in the axis units) before which the curve is taken as the baseline.
+
+    Returns
+    -------
+    dict
+        ``A0``, ``rho`` (per time unit), ``C``, ``A0_std``, ``rho_std`` (standard errors
+        from the fit covariance scaled by the residual variance), ``n_frames`` (points
+        fitted), ``n_baseline`` (points averaged into ``C``), ``residual_rms``,
+        ``baseline_until``, ``time_units``, ``success``.
+
+    Examples
+    --------
+    >>> import hyperspy.api as hs
+    >>> t = np.arange(40) * 5.0
+    >>> s = hs.signals.Signal1D(growth_law(t, 0.0002, 0.03, 0.01))
+    >>> s.axes_manager[0].scale = 5.0
+    >>> fit = fit_growth(s, baseline_until=20.0)
+    >>> round(fit["rho"], 2), round(fit["C"], 4)
+    (0.03, 0.0103)
+    """
+    from hyperspy.api import model as hs_model
+    from hyperspy.signals import Signal1D
+
+    if signal.axes_manager.navigation_dimension != 0:
+        raise ValueError(
+            "fit_growth takes one curve; this signal has navigation axes "
+            f"{signal.axes_manager.navigation_shape}. Select one with .inav[...] first."
+        )
+    if signal.axes_manager.signal_dimension != 1:
+        raise ValueError("fit_growth takes a one-dimensional signal (the time axis).")
+    axis = signal.axes_manager.signal_axes[0]
+    t = np.asarray(axis.axis, dtype=float)
+    a = np.asarray(signal.data, dtype=float)
+    C, n_baseline = baseline_level(t, a, float(baseline_until))
+    A0, rho = initial_growth_guess(t, a, C)
+
+    curve = Signal1D(a.copy(), axes=[axis.get_axis_dictionary()])
+    finite = np.isfinite(a)
+    if not finite.all():
+        curve.data[~finite] = 0.0
+    m = curve.create_model()
+    growth = hs_model.components1D.Expression(
+        GROWTH_EXPRESSION, name="growth", A0=A0, rho=rho, C=C
+    )
+    growth.C.free = False
+    m.append(growth)
+    if not finite.all():
+        m._channel_switches[~finite] = False
+    m.fit(optimizer="lm", grad="analytical")
+    fitted = growth.function(t)
+    residual = (a - fitted)[finite]
+    return {
+        "A0": float(growth.A0.value),
+        "rho": float(growth.rho.value),
+        "C": float(C),
+        "A0_std": _std(growth.A0.std),
+        "rho_std": _std(growth.rho.std),
+        "n_frames": int(finite.sum()),
+        "n_baseline": n_baseline,
+        "residual_rms": float(np.sqrt(np.mean(residual**2))),
+        "baseline_until": float(baseline_until),
+        "time_units": "" if str(axis.units) == "<undefined>" else str(axis.units),
+        "success": bool(getattr(m.fit_output, "success", True)),
+    }
+
+
+def _std(value) -> float:
+    return float("nan") if value is None else float(value)
+
+
+def lattice_period(image: np.ndarray, min_frequency: int = 3) -> float:
+    """The strongest period (pixels) of an image: peak of its radially averaged power
+    spectrum beyond ``min_frequency`` bins.
+
+    Examples
+    --------
+    >>> y, x = np.mgrid[:128, :128]
+    >>> round(lattice_period(np.cos(2 * np.pi * x / 8.0)), 1)
+    8.0
+    """
+    image = np.asarray(image, dtype=float)
+    n, m = image.shape
+    hann = np.outer(np.hanning(n), np.hanning(m))
+    power = np.abs(np.fft.fftshift(np.fft.fft2((image - image.mean()) * hann))) ** 2
+    y, x = np.mgrid[:n, :m]
+    # Radius in units of the shorter side's frequency bins.
+    r = np.hypot((y - n // 2) * min(n, m) / n, (x - m // 2) * min(n, m) / m)
+    bins = np.rint(r).astype(int)
+    radial = np.bincount(bins.ravel(), power.ravel()) / np.maximum(np.bincount(bins.ravel()), 1)
+    radial[: min_frequency] = 0.0
+    radial[min(n, m) // 2:] = 0.0
+    return float(min(n, m) / max(int(np.argmax(radial)), 1))
+
+
+def hole_fraction(
+    frames: np.ndarray, sigma: float | None = None, threshold: float | None = None
+) -> tuple[np.ndarray, float, float]:
+    """Fraction of every frame darker than a threshold after Gaussian smoothing.
+
+    Each frame is smoothed with a Gaussian of ``sigma`` pixels, wide enough that the
+    lattice becomes a flat grey and holes (missing columns) stay dark; pixels below the
+    threshold are holes.
+
+    Parameters
+    ----------
+    frames
+        ``(..., H, W)`` images.
+    sigma
+        Gaussian sigma in pixels. Default: the strongest lattice period of the first
+        frame (:func:`lattice_period`), which flattens the lattice to
+        under 1 % (the Gaussian passes ``exp(-2 pi**2 sigma**2 / period**2)``) while
+        widening holes little.
+    threshold
+        Intensity threshold on the smoothed frames. Default: Otsu's threshold
+        (``skimage.filters.threshold_otsu``) of all smoothed frames together, so that one
+        threshold serves the whole movie and a frame without holes gives about 0 (Otsu on
+        such a frame alone would split its lattice noise in two).
+
+    Returns
+    -------
+    fraction : numpy.ndarray
+        ``(...)``: hole fraction of each frame.
+    sigma, threshold : float
+        The values used.
+
+    Examples
+    --------
+    >>> y, x = np.mgrid[:64, :64]
+    >>> lattice = np.cos(np.pi * x / 6.0) ** 2 * np.cos(np.pi * y / 6.0) ** 2
+    >>> movie = np.stack([lattice, lattice * ((x - 32) ** 2 + (y - 32) ** 2 > 16 ** 2)])
+    >>> fraction, sigma, threshold = hole_fraction(movie)
+    >>> fraction.round(2)  # the hole covers pi 16**2 / 64**2 = 0.196
+    array([0. , 0.2])
+    """
+    from scipy import ndimage
+    from skimage.filters import threshold_otsu
+
+    frames = np.asarray(frames, dtype=np.float32)
+    if frames.ndim < 2:
+        raise ValueError(f"frames must be (..., H, W), got shape {frames.shape}.")
+    flat = frames.reshape((-1,) + frames.shape[-2:])
+    if sigma is None:
+        sigma = lattice_period(flat[0]) / 2.0
+    sigma = float(sigma)
+    if not (math.isfinite(sigma) and sigma > 0):
+        raise ValueError(f"sigma must be a positive number of pixels, got {sigma!r}.")
+    smooth = np.stack([ndimage.gaussian_filter(f, sigma, mode="reflect") for f in flat])
+    if threshold is None:
+        threshold = float(threshold_otsu(smooth))
+    threshold = float(threshold)
+    fraction = (smooth < threshold).mean(axis=(-2, -1))
+    return fraction.reshape(frames.shape[:-2]), sigma, threshold

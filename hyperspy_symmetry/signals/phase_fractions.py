@@ -1,0 +1,159 @@
+"""Phase fractions of a movie: the mean probability of every class per frame."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from hyperspy._signals.lazy import LazySignal
+from hyperspy._signals.signal1d import Signal1D
+
+__all__ = ["PhaseFractions", "LazyPhaseFractions"]
+
+
+class PhaseFractions(Signal1D):
+    """Mean class probability per frame, made by ``SymmetryProbabilities.phase_fractions``.
+
+    Data shape ``(n_classes, n_frames)``: the signal axis is the movie's calibrated frame
+    axis (e.g. ``time`` in s), the navigation axis ``class`` runs over :attr:`class_names`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import hyperspy.api as hs
+    >>> f = hs.signals.Signal1D(np.array([[0.9, 0.8], [0.1, 0.2]]))
+    >>> f.set_signal_type("symmetry_phase_fractions")
+    >>> f.metadata.set_item("Symmetry.class_names", ["hexagonal", "noise"])
+    >>> f.class_names
+    ['hexagonal', 'noise']
+    """
+
+    _signal_type = "symmetry_phase_fractions"
+
+    @property
+    def class_names(self) -> list[str]:
+        """Class names, in the order of the ``class`` axis."""
+        names = self.metadata.get_item("Symmetry.class_names")
+        if names is None:
+            raise AttributeError(
+                "This signal has no metadata.Symmetry.class_names; it was not made by "
+                "phase_fractions."
+            )
+        return [str(n) for n in names]
+
+    def _class_index(self, name: str) -> int:
+        names = self.class_names
+        if name not in names:
+            raise ValueError(f"Unknown class {name!r}; the classes are {names}.")
+        return names.index(name)
+
+    def fraction(self, class_name: str) -> Signal1D:
+        """One class's fraction against time, as an eager plain ``Signal1D``.
+
+        Examples
+        --------
+        >>> f.fraction("noise").data  # doctest: +SKIP
+        array([0.1, 0.2])
+        """
+        index = self._class_index(class_name)
+        data = self.data[index]
+        if hasattr(data, "compute"):
+            data = data.compute()
+        axis = self.axes_manager.signal_axes[0].get_axis_dictionary()
+        out = Signal1D(np.array(data, dtype=float), axes=[axis])
+        out.metadata.General.title = f"{self.metadata.General.title}: {class_name}"
+        out.metadata.set_item("Signal.quantity", f"Fraction of {class_name}")
+        return out
+
+    def fit_growth(self, class_name: str, baseline_until: float) -> dict[str, Any]:
+        """Fit the growth of one class's fraction with ``A(t) = A0 exp(rho t) + C``.
+
+        As in Vasudevan et al. (2018), ``C`` is fixed to the mean fraction of the frames
+        before ``baseline_until``; ``A0`` and ``rho`` are fitted with HyperSpy's model
+        (``create_model`` with an ``Expression`` component, Levenberg-Marquardt, analytical
+        gradients) over all frames, from starting values of a log-linear fit. See
+        :func:`hyperspy_symmetry.analysis.fit_growth`.
+
+        Parameters
+        ----------
+        class_name : str
+            One of :attr:`class_names`, e.g. ``"noise"`` for beam damage.
+        baseline_until : float
+            Time, in the frame axis' units, before which the fraction is the baseline.
+
+        Returns
+        -------
+        dict
+            ``A0``, ``rho`` (per time unit), ``C``, ``A0_std``, ``rho_std`` (standard
+            errors), ``n_frames``, ``n_baseline``, ``residual_rms``, ``baseline_until``,
+            ``time_units``, ``success``, ``class_name``.
+
+        Raises
+        ------
+        ValueError
+            For an unknown class, or a ``baseline_until`` that leaves no frame before it
+            or fewer than two at or after it.
+
+        Examples
+        --------
+        >>> fit = p.phase_fractions().fit_growth("noise", baseline_until=20.0)  # doctest: +SKIP
+        >>> fit["rho"], fit["rho_std"]  # doctest: +SKIP
+        (0.0201, 0.0007)
+        """
+        from ..analysis.kinetics import fit_growth
+
+        result = fit_growth(self.fraction(class_name), baseline_until)
+        result["class_name"] = class_name
+        return result
+
+    def plot_fractions(self, ax=None):
+        """Plot every class's fraction against the calibrated frame axis.
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+            Axes to draw in; default a new figure.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import hyperspy.api as hs
+        >>> f = hs.signals.Signal1D(np.array([[0.9, 0.8], [0.1, 0.2]]))
+        >>> f.set_signal_type("symmetry_phase_fractions")
+        >>> f.metadata.set_item("Symmetry.class_names", ["hexagonal", "noise"])
+        >>> f.axes_manager[-1].name, f.axes_manager[-1].units = "time", "s"
+        >>> ax = f.plot_fractions()
+        >>> ax.get_xlabel(), [t.get_text() for t in ax.get_legend().get_texts()]
+        ('time (s)', ['hexagonal', 'noise'])
+        """
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots()
+        axis = self.axes_manager.signal_axes[0]
+        data = self.data.compute() if hasattr(self.data, "compute") else self.data
+        data = np.asarray(data)
+        for name, row in zip(self.class_names, data):
+            ax.plot(axis.axis, row, label=name)
+        units = "" if _undefined(axis.units) else str(axis.units)
+        label = "frame" if _undefined(axis.name) else str(axis.name)
+        ax.set_xlabel(f"{label} ({units})" if units else label)
+        ax.set_ylabel("Phase fraction (mean probability)")
+        if self.metadata.General.title:
+            ax.set_title(self.metadata.General.title)
+        ax.legend(title="class")
+        return ax
+
+
+def _undefined(value) -> bool:
+    return value is None or str(value) in ("", "<undefined>")
+
+
+class LazyPhaseFractions(LazySignal, PhaseFractions):
+    """Lazy :class:`PhaseFractions`."""
+
+    _lazy = True

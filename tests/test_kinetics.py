@@ -1,0 +1,271 @@
+"""Issue 5, part 2: phase fractions of movies, hole fractions and growth fits."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pytest
+
+import hyperspy.api as hs
+from hyperspy_symmetry.analysis import (
+    baseline_level,
+    fit_growth,
+    growth_law,
+    hole_fraction,
+    initial_growth_guess,
+    lattice_period,
+    mean_fractions,
+)
+from hyperspy_symmetry.models import list_models
+
+SHIPPED = list_models()
+
+
+def _curve(y, scale=5.0, units="s"):
+    s = hs.signals.Signal1D(np.asarray(y, dtype=float))
+    ax = s.axes_manager.signal_axes[0]
+    ax.name, ax.scale, ax.units = "time", scale, units
+    return s
+
+
+# -- pure functions -----------------------------------------------------------------------
+
+
+def test_mean_fractions_ignore_nan_windows():
+    p = np.full((2, 3, 2, 2), np.nan)  # 2 frames, 3 classes, 2 x 2 windows
+    p[0, :, 0, 0] = [0.2, 0.3, 0.5]
+    p[0, :, 1, 1] = [0.4, 0.5, 0.1]
+    p[1, :, :, :] = np.array([0.1, 0.1, 0.8])[:, None, None]
+    np.testing.assert_allclose(mean_fractions(p), [[0.3, 0.4, 0.3], [0.1, 0.1, 0.8]])
+
+
+def test_baseline_level_and_its_errors():
+    t = np.arange(10) * 5.0
+    a = np.arange(10.0)
+    assert baseline_level(t, a, 12.0) == (1.0, 3)
+    with pytest.raises(ValueError, match="no frame before"):
+        baseline_level(t, a, 0.0)
+    with pytest.raises(ValueError, match="at least two"):
+        baseline_level(t, a, 45.0)
+
+
+def test_initial_guess_is_exact_on_an_exact_curve():
+    t = np.linspace(0, 200, 30)
+    A0, rho = initial_growth_guess(t, growth_law(t, 0.003, 0.02, 0.1), 0.1)
+    assert A0 == pytest.approx(0.003, rel=1e-6) and rho == pytest.approx(0.02, rel=1e-6)
+
+
+def test_fit_growth_recovers_rho_with_a_sensible_std():
+    rng = np.random.default_rng(0)
+    t = np.arange(50) * 5.0
+    # A flat baseline before growth (A0 exp(rho t) < 1e-3 for t < 50 s), as the method
+    # assumes: C is the mean of the baseline frames.
+    truth = growth_law(t, 0.0002, 0.03, 0.05)
+    rhos, stds = [], []
+    for _ in range(20):
+        y = truth + rng.normal(0.0, 0.003, t.size)
+        fit = fit_growth(_curve(y), baseline_until=50.0)
+        rhos.append(fit["rho"])
+        stds.append(fit["rho_std"])
+    rhos, stds = np.array(rhos), np.array(stds)
+    assert abs(rhos.mean() / 0.03 - 1) < 0.02
+    # The standard error matches the scatter of the estimates over noise draws (within
+    # the sampling error of 20 draws), and is small against rho.
+    assert 0.5 < stds.mean() / rhos.std() < 2.0
+    assert stds.mean() < 0.05 * 0.03
+    assert fit["C"] == pytest.approx(truth[t < 50.0].mean(), abs=0.005)
+    assert fit["n_frames"] == 50 and fit["n_baseline"] == 10 and fit["time_units"] == "s"
+    assert 0.002 < fit["residual_rms"] < 0.004 and fit["success"]
+
+
+def test_fit_growth_skips_nan_frames():
+    t = np.arange(40) * 5.0
+    y = growth_law(t, 0.0002, 0.03, 0.0)
+    y[[3, 30]] = np.nan
+    fit = fit_growth(_curve(y), baseline_until=20.0)
+    # C from frames that already grew a little biases rho slightly (see fit_growth).
+    assert fit["n_frames"] == 38 and fit["rho"] == pytest.approx(0.03, rel=0.02)
+
+
+def test_fit_growth_needs_one_curve():
+    with pytest.raises(ValueError, match="one curve"):
+        fit_growth(hs.signals.Signal1D(np.zeros((2, 10))), 10.0)
+
+
+def test_lattice_period():
+    y, x = np.mgrid[:256, :256]
+    img = np.cos(np.pi * (x + 0.3 * y) / 12.0) ** 2
+    assert lattice_period(img) == pytest.approx(12.0 / np.hypot(1, 0.3), rel=0.1)
+
+
+def test_hole_fraction_of_synthetic_frames():
+    y, x = np.mgrid[:128, :128]
+    lattice = (np.cos(np.pi * x / 8.0) * np.cos(np.pi * y / 8.0)) ** 2
+    radii = [0, 20, 40]
+    frames = np.stack([lattice * (np.hypot(x - 64, y - 64) > r) for r in radii])
+    fraction, sigma, threshold = hole_fraction(frames)
+    assert sigma == pytest.approx(4.0, rel=0.1)  # half the lattice period
+    np.testing.assert_allclose(fraction, [np.pi * r**2 / 128**2 for r in radii], atol=0.01)
+    fixed, _, used = hole_fraction(frames, sigma=4.0, threshold=0.1)
+    assert used == 0.1 and fixed.shape == (3,)
+    with pytest.raises(ValueError, match="sigma"):
+        hole_fraction(frames, sigma=0.0)
+
+
+# -- signals ------------------------------------------------------------------------------
+
+
+def _probabilities(n_frames=6, lazy=False, extra_nav=False):
+    names = ["hexagonal", "noise"]
+    rng = np.random.default_rng(1)
+    noise = rng.uniform(0, 1, (n_frames, 3, 4))
+    data = np.stack([1 - noise, noise], axis=1)  # (frames, class, gy, gx)
+    data[:, :, 0, 0] = np.nan
+    axes = [{"name": "time", "size": n_frames, "scale": 2.5, "offset": 1.0, "units": "s",
+             "navigate": True},
+            {"name": "class", "size": 2, "navigate": True},
+            {"name": "y", "size": 3, "scale": 16, "units": "px"},
+            {"name": "x", "size": 4, "scale": 16, "units": "px"}]
+    if extra_nav:
+        data = np.stack([data, data])
+        axes.insert(0, {"name": "tilt", "size": 2, "navigate": True})
+    p = hs.signals.Signal2D(data, axes=axes,
+                            metadata={"Symmetry": {"class_names": names, "model": "test"},
+                                      "General": {"title": "movie"}})
+    p.set_signal_type("symmetry_probabilities")
+    return (p.as_lazy() if lazy else p), noise
+
+
+@pytest.mark.parametrize("lazy", [False, True])
+def test_phase_fractions_signal(lazy):
+    from hyperspy_symmetry.signals import LazyPhaseFractions, PhaseFractions
+
+    p, noise = _probabilities(lazy=lazy)
+    f = p.phase_fractions()
+    assert isinstance(f, LazyPhaseFractions if lazy else PhaseFractions)
+    assert f.metadata.Signal.signal_type == "symmetry_phase_fractions"
+    assert f.data.shape == (2, 6) and f.class_names == ["hexagonal", "noise"]
+    t = f.axes_manager.signal_axes[0]
+    assert (t.name, t.scale, t.offset, t.units, t.size) == ("time", 2.5, 1.0, "s", 6)
+    assert f.axes_manager.navigation_axes[0].name == "class"
+    if lazy:
+        f.compute()
+    expected = np.nanmean(np.where(np.arange(12).reshape(3, 4) == 0, np.nan, noise), axis=(1, 2))
+    np.testing.assert_allclose(f.data[1], expected)
+    np.testing.assert_allclose(f.data.sum(axis=0), 1.0)
+
+
+def test_phase_fractions_needs_one_frame_axis():
+    p, _ = _probabilities()
+    with pytest.raises(ValueError, match="no frame axis"):
+        p.inav[0].phase_fractions()
+    p2, _ = _probabilities(extra_nav=True)
+    with pytest.raises(ValueError, match=r"p\.inav"):
+        p2.phase_fractions()
+
+
+def _growing(n_frames=40, rho=0.03):
+    t = np.arange(n_frames) * 5.0
+    noise = growth_law(t, 0.0004, rho, 0.02)
+    f = hs.signals.Signal1D(np.stack([1 - noise, noise]))
+    f.set_signal_type("symmetry_phase_fractions")
+    f.metadata.set_item("Symmetry.class_names", ["hexagonal", "noise"])
+    ax = f.axes_manager.signal_axes[0]
+    ax.name, ax.scale, ax.units = "time", 5.0, "s"
+    return f
+
+
+def test_phase_fractions_fit_growth():
+    from scipy.optimize import curve_fit
+
+    f = _growing()
+    fit = f.fit_growth("noise", baseline_until=25.0)
+    # The same procedure with SciPy: C fixed to the mean of the frames before 25 s.
+    t, y = np.arange(40) * 5.0, f.data[1]
+    C = y[t < 25.0].mean()
+    (A0, rho), _ = curve_fit(lambda t, A0, rho: growth_law(t, A0, rho, C), t, y,
+                             p0=(0.0004, 0.03))
+    assert fit["C"] == pytest.approx(C) and fit["class_name"] == "noise"
+    assert fit["rho"] == pytest.approx(rho, rel=1e-4) and fit["A0"] == pytest.approx(A0, rel=1e-3)
+    # C taken from frames that already grew a little biases rho slightly (see fit_growth).
+    assert fit["rho"] == pytest.approx(0.03, rel=0.03)
+    assert fit["rho_std"] < 0.001 and fit["A0_std"] >= 0
+    with pytest.raises(ValueError, match="Unknown class"):
+        _growing().fit_growth("amorphous", 25.0)
+    with pytest.raises(ValueError, match="no frame before"):
+        _growing().fit_growth("noise", -1.0)
+    with pytest.raises(ValueError, match="at least two"):
+        _growing().fit_growth("noise", 1000.0)
+
+
+def test_plot_fractions():
+    import matplotlib.pyplot as plt
+
+    ax = _growing().plot_fractions()
+    assert ax.get_xlabel() == "time (s)"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["hexagonal", "noise"]
+    assert len(ax.get_lines()) == 2
+    np.testing.assert_allclose(ax.get_lines()[0].get_xdata(), np.arange(40) * 5.0)
+    fig, own = plt.subplots()
+    assert _growing().plot_fractions(ax=own) is own
+    plt.close("all")
+
+
+def test_hole_fraction_method_axes():
+    from hyperspy_symmetry.simulate import damage_movie
+
+    movie, _ = damage_movie(n_frames=4, seed=0, size=64, frame_time=5.0, A0=0.05)
+    h = movie.hole_fraction(sigma=3.0)
+    t = h.axes_manager.signal_axes[0]
+    assert (t.name, t.units, t.scale, t.size) == ("time", "s", 5.0, 4)
+    assert h.metadata.Symmetry.hole_sigma == 3.0
+    lazy = movie.as_lazy().hole_fraction(sigma=3.0, threshold=h.metadata.Symmetry.hole_threshold)
+    np.testing.assert_allclose(lazy.data, h.data)
+
+
+# -- done-when: damage movies -------------------------------------------------------------
+
+
+def test_hole_fraction_cross_check_recovers_rho():
+    """The intensity-threshold hole fraction of a damage movie gives rho within 15 %."""
+    from hyperspy_symmetry.simulate import damage_movie
+
+    movie, truth = damage_movie(n_frames=20, seed=11, frame_time=12.5)
+    fit = fit_growth(movie.hole_fraction(), baseline_until=30.0)
+    assert abs(fit["rho"] / truth["rho"] - 1) < 0.15
+    assert fit["rho_std"] < 0.1 * truth["rho"]
+
+
+@pytest.mark.skipif("bravais" not in SHIPPED, reason="bravais weights not shipped")
+@pytest.mark.xfail(strict=True, reason=(
+    "The shipped bravais model keeps calling windows with holes 'hexagonal' until a hole "
+    "fills most of the window, and calls empty windows mostly 'rectangular', so the noise "
+    "fraction stays near 0 and does not track the hole area (measured: default movie, "
+    "128 px windows, 16 px stride: fitted rho is meaningless, noise fraction <= 0.001)."))
+@pytest.mark.timeout(300)
+def test_noise_phase_fraction_recovers_rho():
+    from hyperspy_symmetry.simulate import damage_movie
+
+    movie, truth = damage_movie(n_frames=10, seed=11, frame_time=25.0)
+    p = movie.classify_symmetry("bravais", window_size=128, stride=32, n_samples=10, seed=0,
+                                show_progressbar=False)
+    f = p.phase_fractions()
+    fit = f.fit_growth("noise", baseline_until=60.0)
+    # The noise fraction must really follow the holes: it rises by at least half as much
+    # as the hole fraction (else a fit to round-off can land near rho by chance).
+    noise = f.data[f.class_names.index("noise")]
+    rise = truth["hole_fraction"][-1] - truth["hole_fraction"][0]
+    assert noise[-1] - fit["C"] > 0.5 * rise
+    assert abs(fit["rho"] / truth["rho"] - 1) < 0.15
+
+
+def test_phase_fractions_registered_with_hyperspy():
+    from hyperspy.extensions import ALL_EXTENSIONS
+
+    signals = ALL_EXTENSIONS["signals"]
+    for name, lazy in [("PhaseFractions", False), ("LazyPhaseFractions", True)]:
+        assert signals[name]["signal_type"] == "symmetry_phase_fractions"
+        assert signals[name]["signal_dimension"] == 1 and signals[name]["lazy"] is lazy
