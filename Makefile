@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-all install clean model-cards
+.PHONY: demo test test-all install clean model-cards docs
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(PY) examples/quick_demo.py --out demo_output
+	$(VENV)/bin/hyperspy-symmetry demo --out demo_output
 
 test: $(STAMP)
 	$(PY) -m pytest -m "not slow" -q
@@ -27,5 +27,9 @@ test-all: $(STAMP)
 model-cards: $(STAMP)
 	$(PY) -c "from hyperspy_symmetry.models.cards import cards_markdown; open('docs/models.md', 'w').write(cards_markdown())"
 
+# The HTML documentation (Sphinx, MyST, numpydoc); warnings are errors.
+docs: $(STAMP)
+	$(PY) -m sphinx -W --keep-going -b html docs docs/_build/html
+
 clean:
-	rm -rf $(VENV) demo_output .pytest_cache
+	rm -rf $(VENV) demo_output .pytest_cache docs/_build

@@ -355,6 +355,30 @@ def _classify_parser(sub) -> None:
     p.set_defaults(run=_classify)
 
 
+def _demo(args) -> None:
+    from .demo import format_demo, run_demo
+
+    summary = run_demo(args.out, seed=args.seed, n_samples=args.samples,
+                       show_progressbar=not args.quiet)
+    print(format_demo(summary))
+    print(f"wrote {args.out}")
+
+
+def _demo_parser(sub) -> None:
+    p = sub.add_parser(
+        "demo", help="the whole job on built-in simulated scenes (a few minutes)",
+        description="Classify the simulated AI-STEM polycrystal with the aistem model and a "
+                    "short simulated beam-damage movie with the bravais model; write maps, "
+                    "phase fractions, the hole-growth fit and summary.json to DIR.",
+    )
+    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
+    p.add_argument("--seed", type=int, default=0, help="scene and dropout seed (default: 0)")
+    p.add_argument("--samples", type=int, default=30,
+                   help="MC-dropout samples per window (default: %(default)s)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(run=_demo)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``hyperspy-symmetry`` command."""
     from . import __version__
@@ -367,6 +391,7 @@ def build_parser() -> argparse.ArgumentParser:
     _simulate_parser(sub)
     _train_parser(sub)
     _classify_parser(sub)
+    _demo_parser(sub)
     return parser
 
 
