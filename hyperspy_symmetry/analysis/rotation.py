@@ -51,7 +51,7 @@ __all__ = [
     "window_rotations",
     "wrap_angle",
     "class_reference",
-    "class_references",
+    "reference_sources",
     "rotation_map",
 ]
 
@@ -495,38 +495,44 @@ def _extra_class_specs(card) -> dict:
     return specs
 
 
-def class_references(
-    class_names: list[str], pixel_size: float, card=None
-) -> list[ReferenceLattice | None]:
-    """The reference lattice of each class (``None`` for classes without one).
+def reference_sources(class_names: list[str], card=None) -> list[tuple[str, dict | None] | None]:
+    """What the reference lattice of each class is simulated from (``None``: no reference).
 
-    Built-in ``aistem`` classes, and classes whose structure a model card records (models
-    extended with new crystals), have one (:func:`class_reference`); the ``bravais`` classes
-    (lattices of any size) and ``noise`` do not.
+    Built-in ``aistem`` classes give ``(name, None)``; classes whose structure a model card
+    records (models extended with new crystals) give ``(name, spec)``; the ``bravais``
+    classes (lattices of any size) and ``noise`` give ``None``. Pass the result to
+    :func:`rotation_map`, which simulates (and caches) only the references it needs.
 
     Examples
     --------
-    >>> class_references(["square", "noise"], 0.12)
-    [None, None]
+    >>> reference_sources(["FCC_Cu_100", "square", "noise"])
+    [('FCC_Cu_100', None), None, None]
     """
     from ..simulate.crystals import AISTEM_CLASSES
 
     specs = _extra_class_specs(card) if card is not None else {}
-    out: list[ReferenceLattice | None] = []
+    out: list[tuple[str, dict | None] | None] = []
     for name in class_names:
         if name in AISTEM_CLASSES:
-            out.append(class_reference(name, pixel_size))
+            out.append((name, None))
         elif name in specs:
-            out.append(class_reference(name, pixel_size, specs[name]))
+            out.append((name, specs[name]))
         else:
             out.append(None)
     return out
 
 
+def _resolve_reference(reference, pixel_size: float) -> ReferenceLattice | None:
+    if reference is None or isinstance(reference, ReferenceLattice):
+        return reference
+    name, spec = reference
+    return class_reference(name, pixel_size, spec)
+
+
 def rotation_map(
     images: np.ndarray,
     labels: np.ndarray,
-    references: list[ReferenceLattice | None],
+    references: list,
     window: int,
     stride: int,
     pixel_size: float,
@@ -542,7 +548,9 @@ def rotation_map(
     labels
         ``(..., gy, gx)`` integer class of each window (as ``predicted_class``; -1 none).
     references
-        The reference lattice of each class index, or ``None`` (those windows get NaN).
+        For each class index: its :class:`ReferenceLattice`, or a ``(name, spec)`` source
+        from :func:`reference_sources` (simulated when a window of that class is met, and
+        cached), or ``None`` (those windows get NaN).
     window, stride
         Sliding-window geometry, pixels.
     pixel_size
@@ -575,11 +583,11 @@ def rotation_map(
         )
     out = np.full(labels.shape, np.nan, dtype=np.float32)
     for k, reference in enumerate(references):
-        if reference is None:
-            continue
         where = labels == k
-        if where.any():
-            angle, _ = window_rotations(windows[where], reference, pixel_size,
-                                        min_quality=min_quality)
-            out[where] = angle
+        if reference is None or not where.any():
+            continue
+        reference = _resolve_reference(reference, pixel_size)
+        angle, _ = window_rotations(windows[where], reference, pixel_size,
+                                    min_quality=min_quality)
+        out[where] = angle
     return out
