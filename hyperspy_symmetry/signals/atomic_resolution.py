@@ -512,6 +512,88 @@ class AtomicResolution2D(Signal2D):
         }
         return Signal2D(angles, axes=axes, metadata=metadata)
 
+    def latent_features(
+        self,
+        model: str = "aistem",
+        window_size=None,
+        stride=None,
+        layer: str | None = None,
+        lazy_output: bool | None = None,
+        show_progressbar: bool | None = None,
+    ):
+        """The latent vector the network computes for each window (its learned representation).
+
+        One deterministic forward pass per window **with dropout off** (the mean network):
+        MC-dropout sampling is what class probabilities and uncertainties need, not a
+        representation. See :mod:`hyperspy_symmetry.models.features`.
+
+        Parameters
+        ----------
+        model : str or path, default "aistem"
+            A shipped model's name or the path of a model folder.
+        window_size, stride : int, str or pint.Quantity, optional
+            As in :meth:`classify_symmetry`.
+        layer : str, optional
+            The layer to read, by name; default the penultimate layer (the 128-unit
+            ``dense`` layer of ``aistem`` and ``bravais``).
+        lazy_output, show_progressbar : bool, optional
+            As in :meth:`classify_symmetry`.
+
+        Returns
+        -------
+        hyperspy.signals.Signal1D
+            Data shape ``s.data.shape[:-2] + (gy, gx, n_features)``: the signal axis is
+            ``feature``; the navigation axes are the window grid (calibrated as in
+            :meth:`classify_symmetry`) and this signal's navigation axes.
+            ``metadata.Symmetry`` records the model, layer, window, stride and ``dropout``.
+
+        See Also
+        --------
+        hyperspy_symmetry.analysis.latent.latent_embedding : a 2D embedding of the vectors.
+
+        Examples
+        --------
+        >>> f = s.latent_features(window_size="12 Å", stride="2.4 Å")  # doctest: +SKIP
+        >>> f.axes_manager.signal_shape  # doctest: +SKIP
+        (128,)
+        """
+        from hyperspy.signals import LazySignal1D, Signal1D
+
+        from ..models.features import cached_extractor, features_array
+
+        self._check_data()
+        card, ref = resolve_model(model)
+        window, step = self._geometry(window_size, stride, card)
+        lazy, progress = self._resolve_output(lazy_output, show_progressbar)
+        images = pipeline.as_image_dask(self.data, self._lazy)
+        data = features_array(images, ref, card.descriptor, window, step, layer)
+        extractor = cached_extractor(ref, layer)
+        grid = self._grid_axes(window, step)
+        for ax in grid:
+            ax["navigate"] = True
+        axes = self._navigation_axes() + grid
+        axes.append({"name": "feature", "units": "", "size": extractor.n_features,
+                     "navigate": False})
+        symmetry = {
+            key: value for key, value in self._symmetry_metadata(
+                card, pipeline.MCPlan(ref, card.descriptor, window, step, 1, 0, card.n_classes)
+            ).items() if key not in ("n_samples", "seed")
+        }
+        symmetry.update({
+            "layer": extractor.layer,
+            "n_features": extractor.n_features,
+            "dropout": "off (deterministic forward pass)",
+        })
+        metadata = {
+            "General": {"title": f"{self.metadata.General.title or 'Image'} latent features "
+                                 f"({card.name}, {extractor.layer})"},
+            "Signal": {"quantity": f"Activation of {extractor.layer!r}"},
+            "Symmetry": symmetry,
+        }
+        if lazy:
+            return LazySignal1D(data, axes=axes, metadata=metadata)
+        return Signal1D(pipeline.compute(data, progress), axes=axes, metadata=metadata)
+
     def fft_descriptors(
         self,
         model: str | None = "aistem",
