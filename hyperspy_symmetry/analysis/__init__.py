@@ -7,7 +7,16 @@ Pure NumPy/SciPy functions on arrays (the signal methods ``u.segment``,
   bulk regions (split where the predicted class changes), interface bands.
 - :mod:`.kinetics`: mean class probability per frame, the intensity-threshold hole
   fraction, and fits of ``A(t) = A0 exp(rho t) + C``.
+- :mod:`.rotation`: local lattice rotation relative to a reference lattice
+  (``s.lattice_rotation``).
+- :mod:`.latent`: 2D embeddings of the networks' latent features, and their plots
+  (``s.latent_features``).
+
+:mod:`.rotation` and :mod:`.latent` are imported when first used; importing this package
+imports neither TensorFlow nor matplotlib.
 """
+
+import importlib
 
 from .kinetics import (
     GROWTH_EXPRESSION,
@@ -44,3 +53,11 @@ __all__ = [
     "mean_fractions",
     "segment_arrays",
 ]
+
+_SUBMODULES = ("rotation", "latent")
+
+
+def __getattr__(name: str):
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -324,6 +324,276 @@ class AtomicResolution2D(Signal2D):
             progress,
         )
 
+    def lattice_rotation(
+        self,
+        model: str = "aistem",
+        window_size=None,
+        stride=None,
+        mask=None,
+        n_samples: int = 100,
+        seed: int | None = None,
+        probabilities=None,
+        min_quality: float = 0.6,
+        lazy_output: bool | None = None,
+        show_progressbar: bool | None = None,
+    ):
+        """Map the local lattice rotation: each window's lattice against its class's reference.
+
+        The class of each window is the most probable one of :meth:`classify_symmetry`
+        (computed with the same arguments, so it shares that computation and its cache, or
+        taken from ``probabilities``). The rotation is the angle, counter-clockwise as
+        displayed, that turns the class's *reference lattice* onto the window's lattice,
+        measured from the strongest Bragg peaks of the window's power spectrum
+        (:func:`hyperspy_symmetry.analysis.rotation.window_rotations`, about 0.01° on clean
+        simulated crystals).
+
+        Reference convention: the Bragg peaks of a clean simulated image of the class at
+        ``rotation=0`` (:func:`hyperspy_symmetry.simulate.crystal_image`: the projection of
+        the first cell vector not parallel to the zone axis along +x) at this image's pixel
+        size, cached per class and pixel size. So a crystal simulated with ``rotation=θ``
+        reads ``θ``. The rotation is reduced modulo the rotational period of the reference's
+        diffraction pattern (derived from its peaks: 90° for square ones such as fcc/bcc
+        [100], 60° for hexagonal ones such as fcc [111] and hcp [0001], else 180°) into
+        ``[-period/2, period/2)``.
+
+        Parameters
+        ----------
+        model : str or path, default "aistem"
+            A model whose classes are crystals: ``aistem`` or a model extended from it
+            (whose card records the new crystals). ``bravais`` classes have no reference.
+        window_size, stride : int, str or pint.Quantity, optional
+            As in :meth:`classify_symmetry`; with ``probabilities``, taken from it.
+        mask : array-like of bool or hyperspy signal, optional
+            True where the rotation is wanted, on the window grid (shape ``(gy, gx)`` or
+            broadcastable to the result, e.g. a bulk mask from a segmentation); NaN
+            elsewhere.
+        n_samples, seed : optional
+            Of the MC-dropout classification, as in :meth:`classify_symmetry`.
+        probabilities : SymmetryProbabilities, optional
+            Existing class probabilities of this signal; nothing is classified again.
+        min_quality : float, default 0.6
+            Windows whose lattice matches the reference less clearly (about 1 for a crystal
+            of the class, below 0.5 for amorphous or noise windows) get NaN.
+        lazy_output, show_progressbar : bool, optional
+            As in :meth:`classify_symmetry`.
+
+        Returns
+        -------
+        hyperspy.signals.Signal2D
+            Degrees, shape ``s.data.shape[:-2] + (gy, gx)`` with the window-grid signal axes
+            of :meth:`classify_symmetry` and this signal's navigation axes;
+            ``metadata.Signal.quantity`` is ``"Lattice rotation (degrees)"`` and
+            ``metadata.Symmetry`` records the model, window, stride and reference
+            convention, and (eager results) ``periods``, the period of each class met. NaN
+            outside ``mask``, for windows whose class has no reference, and for windows
+            without a measurable lattice.
+
+        Examples
+        --------
+        >>> from hyperspy_symmetry.simulate import bicrystal
+        >>> s, truth = bicrystal("FCC_Cu_100", 22.0, size=300, rotation=15.0,
+        ...                      seed=0)  # doctest: +SKIP
+        >>> r = s.lattice_rotation(stride=20, n_samples=10, seed=0)  # doctest: +SKIP
+        >>> r.metadata.Signal.quantity  # doctest: +SKIP
+        'Lattice rotation (degrees)'
+        """
+        import dask.array as da
+
+        from ..analysis import rotation as _rotation
+        from ..windows import _as_quantity
+
+        self._check_data()
+        lazy, progress = self._resolve_output(lazy_output, show_progressbar)
+        if probabilities is None:
+            probabilities = self.classify_symmetry(
+                model, window_size, stride, n_samples, seed, lazy_output=True,
+                show_progressbar=False,
+            )
+        p_md = probabilities.metadata.get_item("Symmetry")
+        if p_md is None or not hasattr(probabilities, "class_names"):
+            raise TypeError(
+                "`probabilities` must be the result of classify_symmetry (a "
+                "SymmetryProbabilities signal)."
+            )
+        window, step = int(p_md.window_size), int(p_md.stride)
+        card, _ = resolve_model(model)
+        if window_size is not None or stride is not None:
+            w, st = self._geometry(window_size, stride, card)
+            if (window_size is not None and w != window) or (stride is not None and st != step):
+                raise ValueError(
+                    f"window_size/stride ({w}, {st} px) differ from those of `probabilities` "
+                    f"({window}, {step} px); leave them out to use those of `probabilities`."
+                )
+        grid = window_grid_shape(self.axes_manager.signal_shape[::-1], window, step)
+        expected = self.data.shape[:-2] + (len(probabilities.class_names),) + grid
+        if tuple(probabilities.data.shape) != expected:
+            raise ValueError(
+                f"`probabilities` has shape {tuple(probabilities.data.shape)}, but this signal "
+                f"with {window} px windows and a {step} px stride gives {expected}."
+            )
+        if p_md.get_item("model") != card.name:
+            try:
+                card, _ = resolve_model(p_md.get_item("model"))
+            except (ValueError, TypeError):
+                pass  # only the built-in classes get references then
+
+        scales, _, units, _ = self._pixel_axes()
+        unit = length_unit(units[1])
+        if unit is not None:
+            pixel_size = float((scales[1] * unit).to("angstrom").m)
+        elif card.pixel_size:
+            pixel_size = float(_as_quantity(card.pixel_size, "pixel_size").to("angstrom").m)
+        else:
+            raise ValueError(
+                "The image axes have no length units and the model card no pixel size: "
+                "calibrate the axes (scale and units) to measure lattice rotations."
+            )
+        sources = _rotation.reference_sources(probabilities.class_names, card)
+        if all(r is None for r in sources):
+            raise ValueError(
+                f"None of the classes of {card.name!r} ({probabilities.class_names}) is a "
+                f"crystal with a reference lattice; lattice_rotation needs a model such as "
+                f"'aistem' (or one extended from it)."
+            )
+
+        labels = probabilities.predicted_class().data
+        images = pipeline.as_image_dask(self.data, self._lazy)
+        labels = da.asarray(labels).rechunk(images.chunks[:-2] + (-1, -1))
+        nav = "abcdefgh"[: images.ndim - 2]
+        angles = da.blockwise(
+            _rotation.rotation_map, nav + "ij", images, nav + "yx", labels, nav + "ij",
+            concatenate=True, dtype=np.float32,
+            meta=np.empty((0,) * (len(nav) + 2), dtype=np.float32),
+            references=sources, window=window, stride=step, pixel_size=pixel_size,
+            min_quality=float(min_quality),
+        )
+        if mask is not None:
+            mask = np.asarray(getattr(mask, "data", mask))
+            if mask.dtype != bool or mask.shape[-2:] != grid:
+                raise ValueError(
+                    f"`mask` must be boolean on the window grid {grid} (shape (..., gy, gx)), "
+                    f"got dtype {mask.dtype} and shape {mask.shape}."
+                )
+            angles = da.where(mask, angles, np.float32(np.nan))
+
+        symmetry = {
+            key: p_md.get_item(key)
+            for key in ("model", "model_version", "model_sha256", "class_names", "descriptor",
+                        "window_size", "stride", "n_samples", "seed", "window_size_length",
+                        "stride_length")
+            if p_md.has_item(key)
+        }
+        symmetry.update({
+            "angle_convention": "degrees, counter-clockwise as displayed, from the class's "
+                                "reference lattice, in [-period/2, period/2)",
+            "reference": "Bragg peaks of crystal_image(class, rotation=0) at "
+                         f"{pixel_size:g} Å/px, {_rotation.REFERENCE_SIZE} px",
+            "min_quality": float(min_quality),
+            "masked": mask is not None,
+        })
+        metadata = {
+            "General": {"title": f"{self.metadata.General.title or 'Image'} lattice rotation "
+                                 f"({symmetry.get('model', card.name)})"},
+            "Signal": {"quantity": "Lattice rotation (degrees)"},
+            "Symmetry": symmetry,
+        }
+        axes = self._navigation_axes() + self._grid_axes(window, step)
+        if lazy:
+            from hyperspy.signals import LazySignal2D
+
+            return LazySignal2D(angles, axes=axes, metadata=metadata)
+        angles, labels = pipeline.compute(da.stack([angles, labels.astype(np.float32)]),
+                                          progress)
+        # The periods of the classes met (their references are cached by now).
+        symmetry["periods"] = {
+            probabilities.class_names[k]: _rotation.class_reference(
+                sources[k][0], pixel_size, sources[k][1]).period
+            for k in np.unique(labels[labels >= 0]).astype(int) if sources[k] is not None
+        }
+        return Signal2D(angles, axes=axes, metadata=metadata)
+
+    def latent_features(
+        self,
+        model: str = "aistem",
+        window_size=None,
+        stride=None,
+        layer: str | None = None,
+        lazy_output: bool | None = None,
+        show_progressbar: bool | None = None,
+    ):
+        """The latent vector the network computes for each window (its learned representation).
+
+        One deterministic forward pass per window **with dropout off** (the mean network):
+        MC-dropout sampling is what class probabilities and uncertainties need, not a
+        representation. See :mod:`hyperspy_symmetry.models.features`.
+
+        Parameters
+        ----------
+        model : str or path, default "aistem"
+            A shipped model's name or the path of a model folder.
+        window_size, stride : int, str or pint.Quantity, optional
+            As in :meth:`classify_symmetry`.
+        layer : str, optional
+            The layer to read, by name; default the penultimate layer (the 128-unit
+            ``dense`` layer of ``aistem`` and ``bravais``).
+        lazy_output, show_progressbar : bool, optional
+            As in :meth:`classify_symmetry`.
+
+        Returns
+        -------
+        hyperspy.signals.Signal1D
+            Data shape ``s.data.shape[:-2] + (gy, gx, n_features)``: the signal axis is
+            ``feature``; the navigation axes are the window grid (calibrated as in
+            :meth:`classify_symmetry`) and this signal's navigation axes.
+            ``metadata.Symmetry`` records the model, layer, window, stride and ``dropout``.
+
+        See Also
+        --------
+        hyperspy_symmetry.analysis.latent.latent_embedding : a 2D embedding of the vectors.
+
+        Examples
+        --------
+        >>> f = s.latent_features(window_size="12 Å", stride="2.4 Å")  # doctest: +SKIP
+        >>> f.axes_manager.signal_shape  # doctest: +SKIP
+        (128,)
+        """
+        from hyperspy.signals import LazySignal1D, Signal1D
+
+        from ..models.features import cached_extractor, features_array
+
+        self._check_data()
+        card, ref = resolve_model(model)
+        window, step = self._geometry(window_size, stride, card)
+        lazy, progress = self._resolve_output(lazy_output, show_progressbar)
+        images = pipeline.as_image_dask(self.data, self._lazy)
+        data = features_array(images, ref, card.descriptor, window, step, layer)
+        extractor = cached_extractor(ref, layer)
+        grid = self._grid_axes(window, step)
+        for ax in grid:
+            ax["navigate"] = True
+        axes = self._navigation_axes() + grid
+        axes.append({"name": "feature", "units": "", "size": extractor.n_features,
+                     "navigate": False})
+        symmetry = {
+            key: value for key, value in self._symmetry_metadata(
+                card, pipeline.MCPlan(ref, card.descriptor, window, step, 1, 0, card.n_classes)
+            ).items() if key not in ("n_samples", "seed")
+        }
+        symmetry.update({
+            "layer": extractor.layer,
+            "n_features": extractor.n_features,
+            "dropout": "off (deterministic forward pass)",
+        })
+        metadata = {
+            "General": {"title": f"{self.metadata.General.title or 'Image'} latent features "
+                                 f"({card.name}, {extractor.layer})"},
+            "Signal": {"quantity": f"Activation of {extractor.layer!r}"},
+            "Symmetry": symmetry,
+        }
+        if lazy:
+            return LazySignal1D(data, axes=axes, metadata=metadata)
+        return Signal1D(pipeline.compute(data, progress), axes=axes, metadata=metadata)
+
     def fft_descriptors(
         self,
         model: str | None = "aistem",
