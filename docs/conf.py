@@ -10,15 +10,12 @@ mocked. The CLI reference is generated from :func:`hyperspy_symmetry.cli.build_p
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import os
 import sys
 from pathlib import Path
 
 from docutils import nodes
 from docutils.parsers.rst import Directive, directives
-from docutils.statemachine import StringList
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # document the source tree next to this folder
@@ -75,36 +72,6 @@ html_show_sourcelink = False
 
 
 # -- directives ---------------------------------------------------------------------------
-
-
-def _importable(name: str) -> bool:
-    try:
-        return importlib.util.find_spec(name) is not None
-    except ModuleNotFoundError:
-        return False
-
-
-class OptionalModule(Directive):
-    """``.. optional-module:: package.module``: an ``automodule`` with ``:members:`` if the
-    module can be imported, otherwise a note that this build does not have it.
-
-    Used for modules that other branches add (``analysis``, ``plotting``), so the API pages
-    can be in the toctree before those branches are merged.
-    """
-
-    required_arguments = 1
-    has_content = False
-
-    def run(self):
-        name = self.arguments[0]
-        if _importable(name):
-            lines = [f".. automodule:: {name}", "   :members:", ""]
-            container = nodes.section()
-            container.document = self.state.document
-            self.state.nested_parse(StringList(lines, source="optional-module"), 0, container)
-            return container.children
-        para = nodes.paragraph(text=f"The module {name} is not part of this build.")
-        return [nodes.note("", para)]
 
 
 def _subcommands(parser):
@@ -165,6 +132,5 @@ def _skip_foreign_members(app, what, name, obj, skip, options):
 
 def setup(app):
     app.connect("autodoc-skip-member", _skip_foreign_members)
-    directives.register_directive("optional-module", OptionalModule)
     directives.register_directive("cli-help", CliHelp)
     return {"parallel_read_safe": True}

@@ -156,8 +156,12 @@ def test_plot_embedding_shows_classes_and_uncertainty():
     legend = [t.get_text() for t in class_ax.get_legend().get_texts()]
     assert legend == ["BCC_Fe_100", "FCC_Cu_100", "HCP_Ti_0001"]
     flat = labels.ravel()
+    from hyperspy_symmetry.plotting import class_colors
+
     for coll, k in zip(class_ax.collections, [0, 1, 2]):
         np.testing.assert_allclose(coll.get_offsets(), points[flat == k])
+        # the same colour as the class map gives class k
+        np.testing.assert_allclose(coll.get_facecolor()[0], class_colors(4)[k])
 
     (sc,) = mi_ax.collections
     np.testing.assert_allclose(sc.get_offsets(), points)

@@ -250,6 +250,8 @@ def plot_embedding(embedding, probabilities=None, uncertainty=None, axes=None, *
     """
     import matplotlib.pyplot as plt
 
+    from ..plotting import class_colors
+
     points, method = _points(embedding)
     n = len(points)
     finite = np.isfinite(points).all(axis=1)
@@ -278,12 +280,13 @@ def plot_embedding(embedding, probabilities=None, uncertainty=None, axes=None, *
             else:
                 labels = _values(probabilities, n, "class labels")
             class_names = list(getattr(probabilities, "class_names", []))
-            cmap = plt.get_cmap("tab10" if max(len(class_names), 1) <= 10 else "tab20")
+            # The same colour per class index as in plotting.plot_class_map.
+            colors = class_colors(max(len(class_names), int(np.nanmax(labels[finite], initial=0)) + 1))
             for k in np.unique(labels[finite]).astype(int):
                 keep = finite & (labels == k)
                 label = class_names[k] if 0 <= k < len(class_names) else (
                     "no class" if k < 0 else f"class {k}")
-                ax.scatter(points[keep, 0], points[keep, 1], color=cmap(k % cmap.N)
+                ax.scatter(points[keep, 0], points[keep, 1], color=colors[k]
                            if k >= 0 else "0.6", label=label, **options)
             ax.legend(title="Predicted class", fontsize="small", markerscale=1.5)
             ax.set_title("Coloured by predicted class")

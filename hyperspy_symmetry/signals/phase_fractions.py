@@ -97,8 +97,7 @@ class PhaseFractions(Signal1D):
         Examples
         --------
         >>> fit = p.phase_fractions().fit_growth("noise", baseline_until=20.0)  # doctest: +SKIP
-        >>> fit["rho"], fit["rho_std"]  # doctest: +SKIP
-        (0.0201, 0.0007)
+        >>> rate, error = fit["rho"], fit["rho_std"]  # doctest: +SKIP
         """
         from ..analysis.kinetics import fit_growth
 

@@ -149,8 +149,8 @@ class SymmetryProbabilities(SymmetryResultMixin, Signal2D):
         Examples
         --------
         >>> f = p.phase_fractions()  # doctest: +SKIP
-        >>> f.fit_growth("noise", baseline_until=100.0)["rho"]  # doctest: +SKIP
-        0.0198
+        >>> f.plot_fractions()  # doctest: +SKIP
+        >>> rho = f.fit_growth("noise", baseline_until=100.0)["rho"]  # doctest: +SKIP
         """
         from ..analysis.kinetics import mean_fractions
         from .phase_fractions import LazyPhaseFractions, PhaseFractions

@@ -21,7 +21,7 @@ class Segmentation:
     ----------
     bulk : hyperspy.signals.Signal2D
         Boolean, on the window grid with the uncertainty map's axes: True where the
-        uncertainty is below :attr:`threshold` (NaN windows are not bulk).
+        uncertainty is below ``threshold`` (NaN windows are not bulk).
     grains : hyperspy.signals.Signal2D
         int32, same axes: 0 for interfaces (not bulk), ``1..N`` for the connected bulk
         regions of each image (4-connectivity), split where the predicted class changes

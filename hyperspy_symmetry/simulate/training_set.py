@@ -93,7 +93,7 @@ class TrainingSetRecipe:
         hole area, as the Bravais paper uses it). A ``noise`` window is, with
         ``noise_empty_probability``, an empty window (vacuum, coverage 1) instead of a
         disordered lattice: the paper's noise class stands for "no periodicity (or no atoms)".
-        ``None``: no holes (the default recipe of ``bravais`` sets :data:`BRAVAIS_HOLES`).
+        ``None``: no holes (the default recipe of ``bravais`` sets :data:`~hyperspy_symmetry.simulate.training_set.BRAVAIS_HOLES`).
     """
 
     model: str = "aistem"
