@@ -38,12 +38,13 @@ def _save_figure(draw: Callable, path: Path, **kwargs) -> None:
     fig.savefig(path, dpi=100)
 
 
-def _polycrystal(out: Path, seed: int, n_samples: int, progress: bool, log) -> dict[str, Any]:
+def _polycrystal(out: Path, seed: int, n_samples: int, progress: bool, log,
+                 grain_size: float) -> dict[str, Any]:
     from .simulate import polycrystal_scene
     from .training.scenes import window_labels
 
     t0 = time.perf_counter()
-    image, labels = polycrystal_scene(seed=seed)
+    image, labels = polycrystal_scene(seed=seed, grain_size=grain_size)
     kw = dict(model="aistem", stride=16, n_samples=n_samples, seed=seed,
               show_progressbar=progress)
     log(f"polycrystal: {image.data.shape[1]} x {image.data.shape[0]} px, classifying with "
@@ -78,13 +79,14 @@ def _polycrystal(out: Path, seed: int, n_samples: int, progress: bool, log) -> d
     }
 
 
-def _movie(out: Path, seed: int, n_samples: int, progress: bool, log) -> dict[str, Any]:
+def _movie(out: Path, seed: int, n_samples: int, progress: bool, log,
+           settings: dict[str, Any]) -> dict[str, Any]:
     from .simulate import damage_movie
 
     t0 = time.perf_counter()
-    movie, truth = damage_movie(seed=seed, **DEMO_MOVIE)
-    baseline = 6 * DEMO_MOVIE["frame_time"]
-    log(f"damage movie: {DEMO_MOVIE['n_frames']} frames of {DEMO_MOVIE['size']} px, "
+    movie, truth = damage_movie(seed=seed, **settings)
+    baseline = 6 * settings["frame_time"]
+    log(f"damage movie: {settings['n_frames']} frames of {settings['size']} px, "
         "classifying with bravais")
     p = movie.classify_symmetry(model="bravais", window_size=128, stride=32,
                                 n_samples=n_samples, seed=seed, show_progressbar=progress)
@@ -98,7 +100,7 @@ def _movie(out: Path, seed: int, n_samples: int, progress: bool, log) -> dict[st
     _save_figure(lambda ax: fractions.plot_fractions(ax=ax), out / "damage_movie_fractions.png")
     rho = float(truth["rho"])
     return {
-        "frames": DEMO_MOVIE["n_frames"], "frame_pixels": DEMO_MOVIE["size"],
+        "frames": settings["n_frames"], "frame_pixels": settings["size"],
         "window": 128, "stride": 32, "n_samples": n_samples,
         "true_rho": rho,
         "noise_fit": {k: fit[k] for k in ("A0", "rho", "C", "A0_std", "rho_std")},
@@ -110,7 +112,8 @@ def _movie(out: Path, seed: int, n_samples: int, progress: bool, log) -> dict[st
 
 
 def run_demo(out: str | Path, seed: int = 0, n_samples: int = 30,
-             show_progressbar: bool = True, log: Callable[[str], None] = print) -> dict:
+             show_progressbar: bool = True, log: Callable[[str], None] = print, *,
+             grain_size: float = 40.0, movie: dict[str, Any] | None = None) -> dict:
     """Run the demonstration and write its results to ``out``.
 
     Parameters
@@ -125,6 +128,11 @@ def run_demo(out: str | Path, seed: int = 0, n_samples: int = 30,
         Show dask progress bars.
     log
         Where progress messages go.
+    grain_size
+        Grain side of the polycrystal, Å (the paper: 40 Å).
+    movie
+        Changes to :data:`DEMO_MOVIE` (arguments of
+        :func:`~hyperspy_symmetry.simulate.damage_movie`).
 
     Returns
     -------
@@ -144,8 +152,9 @@ def run_demo(out: str | Path, seed: int = 0, n_samples: int = 30,
     began = time.perf_counter()
     summary = {
         "version": __version__, "seed": int(seed),
-        "polycrystal": _polycrystal(out, seed, n_samples, show_progressbar, log),
-        "damage_movie": _movie(out, seed, n_samples, show_progressbar, log),
+        "polycrystal": _polycrystal(out, seed, n_samples, show_progressbar, log, grain_size),
+        "damage_movie": _movie(out, seed, n_samples, show_progressbar, log,
+                               {**DEMO_MOVIE, **(movie or {})}),
     }
     summary["seconds"] = round(time.perf_counter() - began, 1)
     (out / "summary.json").write_text(json.dumps(summary, indent=2))

@@ -128,16 +128,22 @@ class PhaseFractions(Signal1D):
         >>> ax = f.plot_fractions()
         >>> ax.get_xlabel(), [t.get_text() for t in ax.get_legend().get_texts()]
         ('time (s)', ['hexagonal', 'noise'])
+        >>> from hyperspy_symmetry.plotting import class_colors
+        >>> ax.lines[1].get_color() == class_colors(2)[1]
+        True
         """
         import matplotlib.pyplot as plt
+
+        from ..plotting import class_colors
 
         if ax is None:
             _, ax = plt.subplots()
         axis = self.axes_manager.signal_axes[0]
         data = self.data.compute() if hasattr(self.data, "compute") else self.data
         data = np.asarray(data)
-        for name, row in zip(self.class_names, data):
-            ax.plot(axis.axis, row, label=name)
+        colors = class_colors(len(self.class_names))  # as in the class maps
+        for name, row, color in zip(self.class_names, data, colors):
+            ax.plot(axis.axis, row, label=name, color=color)
         units = "" if _undefined(axis.units) else str(axis.units)
         label = "frame" if _undefined(axis.name) else str(axis.name)
         ax.set_xlabel(f"{label} ({units})" if units else label)
