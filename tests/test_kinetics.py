@@ -239,26 +239,41 @@ def test_hole_fraction_cross_check_recovers_rho():
     assert fit["rho_std"] < 0.1 * truth["rho"]
 
 
-@pytest.mark.skipif("bravais" not in SHIPPED, reason="bravais weights not shipped")
-@pytest.mark.xfail(strict=True, reason=(
-    "The shipped bravais model keeps calling windows with holes 'hexagonal' until a hole "
-    "fills most of the window, and calls empty windows mostly 'rectangular', so the noise "
-    "fraction stays near 0 and does not track the hole area (measured: default movie, "
-    "128 px windows, 16 px stride: fitted rho is meaningless, noise fraction <= 0.001)."))
-@pytest.mark.timeout(300)
-def test_noise_phase_fraction_recovers_rho():
+def _noise_fit(movie_kwargs, baseline_until):
     from hyperspy_symmetry.simulate import damage_movie
 
-    movie, truth = damage_movie(n_frames=10, seed=11, frame_time=25.0)
+    movie, truth = damage_movie(**movie_kwargs)
     p = movie.classify_symmetry("bravais", window_size=128, stride=32, n_samples=10, seed=0,
                                 show_progressbar=False)
     f = p.phase_fractions()
-    fit = f.fit_growth("noise", baseline_until=60.0)
-    # The noise fraction must really follow the holes: it rises by at least half as much
-    # as the hole fraction (else a fit to round-off can land near rho by chance).
-    noise = f.data[f.class_names.index("noise")]
+    fit = f.fit_growth("noise", baseline_until=baseline_until)
+    return f.data[f.class_names.index("noise")], fit, truth
+
+
+@pytest.mark.skipif("bravais" not in SHIPPED, reason="bravais weights not shipped")
+@pytest.mark.timeout(300)
+def test_noise_phase_fraction_recovers_rho():
+    # Holes that grow larger than the 128 px windows, as in the Bravais paper's movie (the
+    # demo's movie, fewer frames).
+    from hyperspy_symmetry.demo import DEMO_MOVIE
+
+    noise, fit, truth = _noise_fit(dict(DEMO_MOVIE, n_frames=16, frame_time=15.0, seed=5), 60.0)
+    # The noise fraction really follows the holes (else a fit to round-off could land near
+    # rho by chance).
     rise = truth["hole_fraction"][-1] - truth["hole_fraction"][0]
     assert noise[-1] - fit["C"] > 0.5 * rise
+    assert abs(fit["rho"] / truth["rho"] - 1) < 0.15
+
+
+@pytest.mark.skipif("bravais" not in SHIPPED, reason="bravais weights not shipped")
+@pytest.mark.xfail(strict=True, reason=(
+    "known limit of the shipped bravais model: holes covering less than about 5 % of a "
+    "128 px window are not seen (noise probability ~0), so a movie that starts with many "
+    "holes of a few pixels (damage_movie defaults: 12 holes in 256 px frames) gets a noise "
+    "fraction that lags, then overshoots: measured rho +46 % (stride 32) and +39 % (16)"))
+@pytest.mark.timeout(300)
+def test_noise_phase_fraction_recovers_rho_for_many_small_holes():
+    noise, fit, truth = _noise_fit(dict(n_frames=10, seed=11, frame_time=25.0), 60.0)
     assert abs(fit["rho"] / truth["rho"] - 1) < 0.15
 
 

@@ -38,7 +38,8 @@ def test_both_models_ship():
 
 def _fresh_accuracy(name, per_class):
     model = hss.load_model(name)
-    recipe = TrainingSetRecipe.default(name, n_per_class=per_class, seed=FRESH_SEED)
+    # As the cards' held-out sets: no holes (bravais measures them apart, in metrics["holes"]).
+    recipe = TrainingSetRecipe.default(name, n_per_class=per_class, seed=FRESH_SEED, holes=None)
     x, y, _ = make_samples(recipe, 0, recipe.n_samples)
     return evaluate_network(model.network, x, y, n_samples=10, seed=0)
 
@@ -57,6 +58,23 @@ def test_bravais_targets_on_a_fresh_sample():
     assert card.metrics["accuracy"] >= 0.92 and card.metrics["top2_accuracy"] >= 0.98
     m = _fresh_accuracy("bravais", 40)  # 240 windows
     assert m["accuracy"] >= 0.86 and m["top2_accuracy"] >= 0.95
+
+
+@pytest.mark.skipif("bravais" not in SHIPPED, reason="bravais weights not shipped")
+def test_bravais_noise_probability_follows_the_hole_coverage():
+    from hyperspy_symmetry.training.trainer import hole_metrics
+
+    model = hss.load_model("bravais")
+    # What a phase fraction needs is no bias on average (slope ~1, intercept ~0); single
+    # windows scatter (card: correlation 0.89, mean absolute error 0.11).
+    card_holes = model.card.metrics["holes"]
+    assert abs(card_holes["slope"] - 1) <= 0.2 and abs(card_holes["intercept"]) <= 0.05
+    assert card_holes["correlation"] >= 0.85
+    recipe = TrainingSetRecipe.from_dict(model.card.training["data_recipe"])
+    fresh = hole_metrics(model.network, recipe, n_per_class=20, n_samples=10, seed=FRESH_SEED)
+    assert fresh["n_windows"] == 100
+    assert fresh["correlation"] >= 0.8 and abs(fresh["slope"] - 1) <= 0.25
+    assert abs(fresh["intercept"]) <= 0.08
 
 
 @pytest.mark.skipif("aistem" not in SHIPPED, reason="aistem weights not shipped")

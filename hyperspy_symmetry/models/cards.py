@@ -136,6 +136,12 @@ class ModelCard:
                  f"{m.get('mi_out_of_distribution_median', 0):.4f} bits "
                  f"({m.get('out_of_distribution', '')})"),
             ]
+            if "holes" in m:
+                h = m["holes"]
+                rows.append(("noise probability vs hole coverage",
+                             f"slope {h['slope']}, intercept {h['intercept']}, correlation "
+                             f"{h['correlation']}, mean absolute error {h['mae']} "
+                             f"({h['n_windows']} lattice windows with holes, seed {h['seed']})"))
         lines += ["| | |", "|---|---|"] + [f"| {k} | {v} |" for k, v in rows]
         if "confusion_matrix" in m:
             lines += ["", "Confusion matrix (rows: true class, columns: predicted):", "",
