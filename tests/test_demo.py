@@ -16,7 +16,8 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.mark.timeout(600)
 def test_demo_writes_maps_fractions_and_a_true_summary(tmp_path):
-    small_movie = dict(n_frames=8, size=256, frame_time=30.0, A0=0.01)
+    # 6 baseline frames (the demo fixes C from the first six), then 8 of growth.
+    small_movie = dict(n_frames=14, size=256, frame_time=20.0)
     summary = run_demo(tmp_path, seed=1, n_samples=5, show_progressbar=False, log=lambda m: None,
                        grain_size=16.0, movie=small_movie)
     assert summary == json.loads((tmp_path / "summary.json").read_text())
@@ -32,7 +33,7 @@ def test_demo_writes_maps_fractions_and_a_true_summary(tmp_path):
     assert p.metadata.Signal.signal_type == "symmetry_probabilities"
     assert u.data.size == poly["n_windows"] and p.data.shape[0] == 10
     f = hs.load(tmp_path / "damage_movie_phase_fractions.zspy")
-    assert f.data.shape == (6, 8) and f.metadata.Signal.signal_type == "symmetry_phase_fractions"
+    assert f.data.shape == (6, 14) and f.metadata.Signal.signal_type == "symmetry_phase_fractions"
     np.testing.assert_allclose(f.data.sum(axis=0), 1.0, rtol=1e-5)
     assert movie["true_rho"] == 0.02 and np.isfinite(movie["noise_fit"]["rho"])
     assert abs(movie["hole_threshold_rho_error"]) < 0.3
