@@ -1,4 +1,4 @@
-"""What the two result signal types share: reading ``metadata.Symmetry``."""
+"""What the result signal types share: reading ``metadata.Symmetry``."""
 
 from __future__ import annotations
 
@@ -13,9 +13,15 @@ class SymmetryResultMixin:
         if names is None:
             raise AttributeError(
                 "This signal has no metadata.Symmetry.class_names; it was not made by "
-                "classify_symmetry or mc_uncertainty."
+                "classify_symmetry, mc_uncertainty or phase_fractions."
             )
         return [str(n) for n in names]
+
+    def _class_index(self, name: str) -> int:
+        names = self.class_names
+        if name not in names:
+            raise ValueError(f"Unknown class {name!r}; this model's classes are {names}.")
+        return names.index(name)
 
     @property
     def model_name(self) -> str:

@@ -8,10 +8,12 @@ import numpy as np
 from hyperspy._signals.lazy import LazySignal
 from hyperspy._signals.signal1d import Signal1D
 
+from ._results import SymmetryResultMixin
+
 __all__ = ["PhaseFractions", "LazyPhaseFractions"]
 
 
-class PhaseFractions(Signal1D):
+class PhaseFractions(SymmetryResultMixin, Signal1D):
     """Mean class probability per frame, made by ``SymmetryProbabilities.phase_fractions``.
 
     Data shape ``(n_classes, n_frames)``: the signal axis is the movie's calibrated frame
@@ -29,23 +31,6 @@ class PhaseFractions(Signal1D):
     """
 
     _signal_type = "symmetry_phase_fractions"
-
-    @property
-    def class_names(self) -> list[str]:
-        """Class names, in the order of the ``class`` axis."""
-        names = self.metadata.get_item("Symmetry.class_names")
-        if names is None:
-            raise AttributeError(
-                "This signal has no metadata.Symmetry.class_names; it was not made by "
-                "phase_fractions."
-            )
-        return [str(n) for n in names]
-
-    def _class_index(self, name: str) -> int:
-        names = self.class_names
-        if name not in names:
-            raise ValueError(f"Unknown class {name!r}; the classes are {names}.")
-        return names.index(name)
 
     def fraction(self, class_name: str) -> Signal1D:
         """One class's fraction against time, as an eager plain ``Signal1D``.

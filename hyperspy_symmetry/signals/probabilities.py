@@ -20,12 +20,6 @@ class SymmetryProbabilities(SymmetryResultMixin, Signal2D):
 
     _signal_type = "symmetry_probabilities"
 
-    def _class_index(self, name: str) -> int:
-        names = self.class_names
-        if name not in names:
-            raise ValueError(f"Unknown class {name!r}; this model's classes are {names}.")
-        return names.index(name)
-
     def _without_class_axis(self, data, title: str, quantity: str) -> Signal2D:
         """A plain Signal2D with this signal's axes less ``class``."""
         axes = [
