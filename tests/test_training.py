@@ -175,3 +175,20 @@ def test_pixel_size_metrics_use_window_scaling(tiny_haadf_model):
     # 12 Å windows every 3 Å in a 15 Å image: 2 x 2 windows per class, 10 classes
     assert m["0.2"]["n_windows"] == m["0.08"]["n_windows"] == 40
     assert 0.0 <= m["0.2"]["accuracy"] <= 1.0
+
+
+def test_training_targets_are_soft_for_a_recipe_with_holes(tmp_path):
+    from hyperspy_symmetry.simulate import TrainingSetRecipe, build_training_set, make_samples
+    from hyperspy_symmetry.simulate.training_set import soft_targets
+    from hyperspy_symmetry.training.trainer import load_arrays, training_targets
+
+    recipe = TrainingSetRecipe.default("bravais", n_per_class=4, seed=2)
+    path = tmp_path / "set.zarr"
+    build_training_set(path, recipe=recipe, scheduler="synchronous", show_progressbar=False)
+    _, labels = load_arrays(path)
+    targets = training_targets(path, labels, recipe)
+    _, _, params = make_samples(recipe, 0, recipe.n_samples)
+    np.testing.assert_array_equal(targets, soft_targets(labels, params[:, -1], 6, 5))
+    assert targets.shape == (24, 6) and (targets[:, 5] > 0).any()
+    plain = TrainingSetRecipe.default("bravais", n_per_class=4, seed=2, holes=None)
+    assert training_targets(path, labels, plain) is labels

@@ -116,8 +116,10 @@ def training_targets(path: Path, labels: np.ndarray, recipe) -> np.ndarray:
     from ..simulate import load_training_set
     from ..simulate.training_set import PARAMETER_NAMES, soft_targets
 
-    data = load_training_set(path)
-    coverage = data["parameters"][:, PARAMETER_NAMES[recipe.model].index("hole_coverage")]
+    # Lazily: only the parameters column is read, not the descriptors a second time.
+    parameters = load_training_set(path, lazy=True)["parameters"]
+    column = PARAMETER_NAMES[recipe.model].index("hole_coverage")
+    coverage = np.asarray(parameters[:, column].compute())
     names = recipe.class_names
     return soft_targets(labels, coverage, len(names), names.index("noise"))
 
