@@ -201,6 +201,22 @@ def _labels(frame: np.ndarray) -> np.ndarray:
     return np.where(nan.any(axis=0), -1, label)
 
 
+def _map_layers(result, image, ax, index, skip_class: bool, core: int, image_cmap: str):
+    """Start a map plot: the frame's data, the axes, the image underneath when given.
+
+    Returns ``(ax, index, frame, extent)``; ``extent`` is the image's when drawn, else the
+    window grid's (what the axes are decorated with).
+    """
+    index = _frame_index(result, skip_class, index)
+    frame = _frame(result, index, core).astype(float)
+    ax = _new_axes(ax)
+    extent = grid_extent(result)
+    if image is not None:
+        pixels, extent = _image_layer(result, image, index)
+        ax.imshow(pixels, cmap=image_cmap, extent=extent, interpolation="nearest")
+    return ax, index, frame, extent
+
+
 def plot_class_map(
     probabilities,
     image=None,
@@ -250,14 +266,8 @@ def plot_class_map(
     from matplotlib.patches import Patch
 
     names = probabilities.class_names
-    index = _frame_index(probabilities, True, index)
-    labels = _labels(_frame(probabilities, index, 3).astype(float))
-    ax = _new_axes(ax)
-    extent = grid_extent(probabilities)
-    if image is not None:
-        data, image_extent = _image_layer(probabilities, image, index)
-        ax.imshow(data, cmap=image_cmap, extent=image_extent, interpolation="nearest")
-        extent = image_extent
+    ax, index, frame, extent = _map_layers(probabilities, image, ax, index, True, 3, image_cmap)
+    labels = _labels(frame)
     colors = class_colors(len(names))
     cmap = ListedColormap(colors, name="symmetry_classes").with_extremes(bad=(0, 0, 0, 0))
     ax.imshow(
@@ -327,13 +337,7 @@ def plot_uncertainty(
     """
     from matplotlib import colormaps
 
-    index = _frame_index(uncertainty, False, index)
-    data = _frame(uncertainty, index, 2).astype(float)
-    ax = _new_axes(ax)
-    extent = grid_extent(uncertainty)
-    if image is not None:
-        pixels, extent = _image_layer(uncertainty, image, index)
-        ax.imshow(pixels, cmap=image_cmap, extent=extent, interpolation="nearest")
+    ax, index, data, extent = _map_layers(uncertainty, image, ax, index, False, 2, image_cmap)
     if vmax is None:
         finite = data[np.isfinite(data)]
         vmax = float(finite.max()) if finite.size and finite.max() > vmin else vmin + 1e-3
