@@ -104,7 +104,8 @@ def _sim_damage(args) -> None:
     from .simulate import damage_movie
 
     movie, truth = damage_movie(n_frames=args.frames, seed=args.seed, size=args.size,
-                                frame_time=args.frame_time, rho=args.rho, A0=args.A0)
+                                frame_time=args.frame_time, rho=args.rho, A0=args.A0,
+                                n_holes=args.holes)
     _save(movie, args.out, args.overwrite)
     _save(truth.pop("labels"), _labels_path(args.out), args.overwrite)
     truth_path = args.out.with_name(f"{args.out.stem}_truth.json")
@@ -213,11 +214,12 @@ def _simulate_parser(sub) -> None:
     p.set_defaults(run=_sim_bicrystal)
 
     p = kinds.add_parser("damage-movie", help="a lattice in which holes grow exponentially")
-    p.add_argument("--frames", type=int, default=50)
-    _add_size(p, 256, pixel_size=False)
-    p.add_argument("--frame-time", type=float, default=5.0, help="seconds per frame")
+    p.add_argument("--frames", type=int, default=24)
+    _add_size(p, 384, pixel_size=False)
+    p.add_argument("--frame-time", type=float, default=10.0, help="seconds per frame")
     p.add_argument("--rho", type=float, default=0.02, help="growth rate, 1/s")
-    p.add_argument("--A0", type=float, default=0.002, help="initial hole fraction")
+    p.add_argument("--A0", type=float, default=0.004, help="initial hole fraction")
+    p.add_argument("--holes", type=int, default=4, help="number of hole nucleation sites")
     _add_common(p)
     p.set_defaults(run=_sim_damage)
 
@@ -302,6 +304,7 @@ def _classify(args) -> None:
             lazy=True if args.lazy else None, signal_type=args.signal_type,
             signal_index=args.signal_index, overwrite=args.overwrite,
             show_progressbar=not args.quiet, scheduler=client or args.scheduler,
+            precision="float32" if args.exact else args.precision, adaptive=not args.exact,
         )
     except TypeError as err:  # e.g. complex data: a user error, reported in one line
         raise CommandError(str(err)) from err
@@ -339,6 +342,12 @@ def _classify_parser(sub) -> None:
                    help="MC-dropout samples per window (default: %(default)s)")
     p.add_argument("--seed", type=int, default=None,
                    help="dropout seed (default: random, recorded in summary.json)")
+    p.add_argument("--precision", choices=["auto", "float32", "bfloat16"], default="auto",
+                   help="network arithmetic; auto: bfloat16 where the CPU (AVX512-BF16/AMX) "
+                        "or a GPU runs it natively (default: %(default)s)")
+    p.add_argument("--exact", action="store_true",
+                   help="exact mode: float32 and all samples for every window (default: "
+                        "adaptive sampling, stopping converged windows early)")
     p.add_argument("--lazy", action="store_true",
                    help="read the input lazily (default: only large .zspy/.hspy files)")
     p.add_argument("--scheduler", default=None,

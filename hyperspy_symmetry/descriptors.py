@@ -39,10 +39,12 @@ def _minmax(a: np.ndarray) -> np.ndarray:
     """Min-max normalise each ``(N, M)`` image of a batch to [0, 1]; constant images give 0."""
     lo = a.min(axis=(-2, -1), keepdims=True)
     span = a.max(axis=(-2, -1), keepdims=True) - lo
+    # Constant images give 0 (times a zero scale); NaN images stay NaN (their span is NaN).
     with np.errstate(invalid="ignore", divide="ignore"):
-        out = (a - lo) / span
-    # Constant images: 0/0. NaN images stay NaN (their span is NaN, not 0).
-    return np.where(span == 0, 0.0, out)
+        scale = np.where(span == 0, 0.0, 1.0 / span)
+    out = np.subtract(a, lo, dtype=np.result_type(a, np.float32))
+    out *= scale
+    return out
 
 
 @lru_cache(maxsize=16)
@@ -50,6 +52,22 @@ def _sqrt_hann_2d(n: int) -> np.ndarray:
     """Square root of the outer product of two symmetric Hann windows of length ``n``."""
     h = np.hanning(n)
     return np.sqrt(np.outer(h, h))
+
+
+@lru_cache(maxsize=16)
+def _half_crop_index(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column indices into an ``rfft2`` half spectrum of the central 64x64."""
+    f = np.arange(DESCRIPTOR_SIZE) - DESCRIPTOR_SIZE // 2  # frequencies -32..31
+    fy, fx = np.meshgrid(f, f, indexing="ij")
+    # P(fy, fx) for fx < 0 is P(-fy, -fx), which the half spectrum holds.
+    rows = np.where(fx >= 0, fy, -fy) % n
+    return rows, np.abs(fx)
+
+
+def _central_crop_of_half(half: np.ndarray, n: int) -> np.ndarray:
+    """The central 64x64 of the shifted power spectrum, from its ``rfft2`` half (N >= 64)."""
+    rows, cols = _half_crop_index(n)
+    return half[..., rows, cols]
 
 
 def _central_crop(spectrum: np.ndarray) -> np.ndarray:
@@ -114,13 +132,24 @@ def fft_haadf(windows: np.ndarray, threshold: float = 0.1) -> np.ndarray:
     """
     w = _check_windows(windows)
     n = w.shape[-1]
-    w = _minmax(w) * _sqrt_hann_2d(n)
-    power = np.abs(scipy.fft.fft2(w, axes=(-2, -1))) ** 2
-    power = scipy.fft.fftshift(power, axes=(-2, -1))
-    power = _minmax(power)
-    power = np.minimum(power / threshold, 1.0)
-    power = _minmax(power)
-    return _minmax(_central_crop(power)).astype(np.float32)
+    w = _minmax(w)
+    w *= _sqrt_hann_2d(n)
+    # The steps above in fewer passes: min-max normalising and clipping are monotonic, so
+    # the spectrum's minimum and maximum fix them; the second min-max normalisation is then
+    # the identity (for threshold <= 1), and any affine rescaling before the crop is undone
+    # by the crop's own min-max. So only the crop is normalised, clipped and normalised
+    # again. The power spectrum of a real window is symmetric, P(k) = P(-k): the half that
+    # rfft2 computes holds every value (for the minimum and maximum) and the whole crop.
+    f = scipy.fft.rfft2(w, axes=(-2, -1))
+    power = f.real**2 + f.imag**2
+    lo = power.min(axis=(-2, -1), keepdims=True)
+    span = power.max(axis=(-2, -1), keepdims=True) - lo
+    crop = _central_crop_of_half(power, n) if n >= DESCRIPTOR_SIZE else _central_crop(
+        scipy.fft.fftshift(np.abs(scipy.fft.fft2(w, axes=(-2, -1))) ** 2, axes=(-2, -1)))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        saturated = np.minimum((crop - lo) / (threshold * span), 1.0)
+    saturated = np.where(span == 0, 0.0, saturated)
+    return _minmax(saturated).astype(np.float32)
 
 
 def fft_amplitude(windows: np.ndarray) -> np.ndarray:

@@ -77,7 +77,11 @@ def resolve_seed(seed: int | None) -> int:
 
 @dataclass(frozen=True)
 class MCPlan:
-    """Everything a task needs to turn images into statistics (small and picklable)."""
+    """Everything a task needs to turn images into statistics (small and picklable).
+
+    ``precision`` is already resolved (``"float32"`` or ``"bfloat16"``), so every worker
+    computes the same thing whatever its hardware.
+    """
 
     model: ModelRef
     descriptor: str
@@ -86,6 +90,9 @@ class MCPlan:
     n_samples: int
     seed: int
     n_classes: int
+    precision: str = "float32"
+    adaptive: bool = False
+    tolerance: float = 0.01
 
     @property
     def n_statistics(self) -> int:
@@ -147,7 +154,8 @@ def image_statistics(images: np.ndarray, plan: MCPlan) -> np.ndarray:
     descriptors = window_descriptors(images, plan.descriptor, plan.window, plan.stride)
     model = cached_model(plan.model)
     stats = model.statistics(
-        descriptors.reshape((-1, DESCRIPTOR_SIZE, DESCRIPTOR_SIZE)), plan.n_samples, plan.seed
+        descriptors.reshape((-1, DESCRIPTOR_SIZE, DESCRIPTOR_SIZE)), plan.n_samples, plan.seed,
+        precision=plan.precision, adaptive=plan.adaptive, tolerance=plan.tolerance,
     )
     stats = stats.reshape(lead + (gy, gx, plan.n_statistics))
     stats = np.ascontiguousarray(np.moveaxis(stats, -1, -3))

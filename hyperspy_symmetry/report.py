@@ -283,6 +283,8 @@ def classify_file(
     overwrite: bool = False,
     show_progressbar: bool = True,
     scheduler=None,
+    precision: str = "auto",
+    adaptive: bool = True,
 ) -> dict[str, Any]:
     """Classify the image(s) of a file and write results, plots and a summary to ``out``.
 
@@ -304,6 +306,8 @@ def classify_file(
     scheduler
         ``"threads"`` (default), ``"synchronous"``, ``"processes"`` or a
         ``dask.distributed.Client``.
+    precision, adaptive
+        As in ``classify_symmetry``; ``"float32"`` and ``False`` is the exact mode.
 
     Returns
     -------
@@ -335,7 +339,8 @@ def classify_file(
     _check_outputs(paths, overwrite)
     s = load_image(path, lazy=lazy, signal_type=signal_type, signal_index=signal_index)
     kw = dict(model=model, window_size=window_size, stride=stride, n_samples=n_samples,
-              seed=seed, lazy_output=True, show_progressbar=False)
+              seed=seed, lazy_output=True, show_progressbar=False, precision=precision,
+              adaptive=adaptive)
     p = s.classify_symmetry(**kw)
     u = s.mc_uncertainty(measure="mutual_information", **kw)
     pdata, udata = _compute((p.data, u.data), show_progressbar, scheduler or "threads")
@@ -372,6 +377,8 @@ def classify_file(
         "stride": {"pixels": int(sym.stride), "length": sym.get_item("stride_length")},
         "n_samples": int(sym.n_samples),
         "seed": int(sym.seed),
+        "precision": sym.precision,
+        "adaptive": bool(sym.adaptive),
         "grid_shape": list(p.data.shape[-2:]),
         "plotted_frame": list(frame),
     }

@@ -128,9 +128,9 @@ def _count_model_runs(monkeypatch):
     calls = []
     original = SymmetryModel.statistics
 
-    def spy(self, descriptors, n_samples, seed):
+    def spy(self, descriptors, n_samples, seed, **sampling):
         calls.append(len(descriptors))
-        return original(self, descriptors, n_samples, seed)
+        return original(self, descriptors, n_samples, seed, **sampling)
 
     monkeypatch.setattr(SymmetryModel, "statistics", spy)
     return calls
@@ -345,3 +345,23 @@ def test_complex_data_rejected(tiny_aistem):
     s.data = s.data.astype(np.complex64)
     with pytest.raises(TypeError, match="complex"):
         s.classify_symmetry(model=tiny_aistem, window_size=100, stride=20)
+
+
+def test_sampling_mode_is_recorded_and_checked(tiny_aistem):
+    from hyperspy_symmetry.models.mc_dropout import resolve_precision
+
+    s = calibrated(movie(1)[0])
+    kw = dict(model=tiny_aistem, window_size=100, stride=40, n_samples=30, seed=0)
+    p = s.classify_symmetry(**kw)
+    md = p.metadata.Symmetry
+    assert (md.precision, md.adaptive, md.tolerance) == (resolve_precision("auto"), True, 0.01)
+    exact = s.classify_symmetry(precision="float32", adaptive=False, **kw)
+    assert (exact.metadata.Symmetry.precision, exact.metadata.Symmetry.adaptive) == (
+        "float32", False)
+    np.testing.assert_allclose(p.data, exact.data, atol=0.1)  # tolerance 0.01 + bfloat16
+    with pytest.raises(ValueError, match="precision"):
+        s.classify_symmetry(precision="float16", **kw)
+    with pytest.raises(TypeError, match="adaptive"):
+        s.mc_uncertainty(adaptive="yes", **kw)
+    with pytest.raises(ValueError, match="tolerance"):
+        s.mc_uncertainty(tolerance=0, **kw)

@@ -136,6 +136,30 @@ def test_calibrated_tif_with_lengths(inputs, tmp_path, capsys):
         assert ax.scale == pytest.approx(25 * PIXEL) and ax.offset == pytest.approx(99 / 2 * PIXEL)
 
 
+def test_exact_mode_and_precision(inputs, tmp_path, capsys):
+    """--exact is float32 with every sample; the default mode is recorded too."""
+    from hyperspy_symmetry.models.mc_dropout import resolve_precision
+
+    runs = {}
+    for name, extra in (("default", []), ("exact", ["--exact"]),
+                        ("f32", ["--precision", "float32"])):
+        out = tmp_path / name
+        assert main(["classify", str(inputs["zspy"]), "--window", "100", "--stride", "40",
+                     "--out", str(out), "--samples", "20", "--seed", "0", "--quiet"] + extra) == 0
+        runs[name] = json.loads((out / "summary.json").read_text())
+        runs[name]["p"] = hs.load(out / "probabilities.zspy").data
+    assert (runs["default"]["precision"], runs["default"]["adaptive"]) == (
+        resolve_precision("auto"), True)
+    assert (runs["exact"]["precision"], runs["exact"]["adaptive"]) == ("float32", False)
+    assert (runs["f32"]["precision"], runs["f32"]["adaptive"]) == ("float32", True)
+    # A clean crystal: every mode gives the same classes.
+    for name in ("default", "f32"):
+        np.testing.assert_array_equal(runs[name]["p"].argmax(0), runs["exact"]["p"].argmax(0))
+    with pytest.raises(SystemExit) as exit_:
+        main(["classify", str(inputs["zspy"]), "--precision", "half", "--out", str(tmp_path)])
+    assert exit_.value.code == 2 and "invalid choice: 'half'" in capsys.readouterr().err
+
+
 def test_zspy_lazy_then_overwrite(inputs, tmp_path, capsys, monkeypatch):
     out = tmp_path / "res"
     argv = ["classify", str(inputs["zspy"]), "--stride", "2.4 Å", "--out", str(out)] + RUN

@@ -253,11 +253,9 @@ def _noise_fit(movie_kwargs, baseline_until):
 @pytest.mark.skipif("bravais" not in SHIPPED, reason="bravais weights not shipped")
 @pytest.mark.timeout(300)
 def test_noise_phase_fraction_recovers_rho():
-    # Holes that grow larger than the 128 px windows, as in the Bravais paper's movie (the
-    # demo's movie, fewer frames).
-    from hyperspy_symmetry.demo import DEMO_MOVIE
-
-    noise, fit, truth = _noise_fit(dict(DEMO_MOVIE, n_frames=16, frame_time=15.0, seed=5), 60.0)
+    # The damage movie as it comes (defaults: holes that grow larger than the 128 px
+    # windows, as in the Bravais paper's movie), fewer frames.
+    noise, fit, truth = _noise_fit(dict(n_frames=16, frame_time=15.0, seed=5), 60.0)
     # The noise fraction really follows the holes (else a fit to round-off could land near
     # rho by chance).
     rise = truth["hole_fraction"][-1] - truth["hole_fraction"][0]
@@ -269,11 +267,12 @@ def test_noise_phase_fraction_recovers_rho():
 @pytest.mark.xfail(strict=True, reason=(
     "known limit of the shipped bravais model: holes covering less than about 5 % of a "
     "128 px window are not seen (noise probability ~0), so a movie that starts with many "
-    "holes of a few pixels (damage_movie defaults: 12 holes in 256 px frames) gets a noise "
-    "fraction that lags, then overshoots: measured rho +46 % (stride 32) and +39 % (16)"))
+    "holes of a few pixels (12 holes in 256 px frames) gets a noise fraction that lags, "
+    "then overshoots: measured rho +46 % (stride 32) and +39 % (16)"))
 @pytest.mark.timeout(300)
 def test_noise_phase_fraction_recovers_rho_for_many_small_holes():
-    noise, fit, truth = _noise_fit(dict(n_frames=10, seed=11, frame_time=25.0), 60.0)
+    noise, fit, truth = _noise_fit(dict(n_frames=10, seed=11, frame_time=25.0, size=256,
+                                        n_holes=12, A0=0.002), 60.0)
     assert abs(fit["rho"] / truth["rho"] - 1) < 0.15
 
 

@@ -191,17 +191,14 @@ def _x(n, seed=0):
     return np.random.default_rng(seed).random((n, 64, 64), dtype=np.float32)
 
 
-def test_engine_matches_explicit_per_sample_networks(engine):
-    """Each sample t is one network: Keras layers with that sample's masks applied by hand."""
-    x = _x(5)
-    n_samples, seed = 6, 3
-    keep = engine._keep_masks(seed, n_samples)
+def _explicit_samples(engine, x, n_samples, seed):
+    """Each sample t run as Keras layers with that sample's masks applied by hand."""
     import keras
 
+    keep = engine._keep_masks(seed, n_samples)
     samples = []
     for t in range(n_samples):
-        h = x[..., None]
-        k = 0
+        h, k = x[..., None], 0
         for layer in engine.model.layers:
             if isinstance(layer, keras.layers.Dropout):
                 h = h * keep[k][t] / (1 - layer.rate)
@@ -209,9 +206,14 @@ def test_engine_matches_explicit_per_sample_networks(engine):
             else:
                 h = np.asarray(layer(h, training=False))
         samples.append(h)
-    expected = mc_statistics(np.array(samples))
-    got = engine.statistics(x, n_samples, seed)
-    np.testing.assert_allclose(got, expected, atol=2e-5)
+    return np.array(samples)
+
+
+def test_engine_matches_explicit_per_sample_networks(engine):
+    """Each sample t is one network: Keras layers with that sample's masks applied by hand."""
+    x = _x(5)
+    expected = mc_statistics(_explicit_samples(engine, x, 6, 3))
+    np.testing.assert_allclose(engine.statistics(x, 6, 3), expected, atol=2e-5)
 
 
 def test_engine_is_stochastic_and_seeded(engine):
@@ -255,3 +257,94 @@ def test_engine_nan_windows(engine):
     x[1] = np.nan
     s = engine.statistics(x, 5, seed=0)
     assert np.all(np.isnan(s[1])) and np.all(np.isfinite(s[[0, 2]]))
+
+
+# -- where dropout sits, adaptive sampling, precision (issue 6) ------------------------------
+
+
+@pytest.fixture(scope="module")
+def late_engine():
+    import keras
+
+    keras.utils.set_random_seed(2)
+    net = aistem_cnn(filters=(4, 4, 4, 4, 2, 2), dense=16, dropout=0.3, dropout_from=5)
+    return MCDropoutEngine(net, passes_per_batch=40)
+
+
+def test_dropout_from_keeps_weights_and_moves_the_first_dropout():
+    full = aistem_cnn(filters=(4, 4, 4, 4, 2, 2), dense=16)
+    late = aistem_cnn(filters=(4, 4, 4, 4, 2, 2), dense=16, dropout_from=5)
+    assert full.count_params() == late.count_params()
+    engine = MCDropoutEngine(late)
+    assert engine.dropout_layers == ["dropout_conv5", "dropout_conv6", "dropout_dense"]
+    assert engine.trunk_shape == (16, 16, 2)  # conv1-5 and both pools run once per window
+
+
+def test_late_dropout_engine_matches_explicit_networks(late_engine):
+    """Only the head after the first dropout is sampled; the trunk runs once, same result."""
+    x = _x(4)
+    expected = mc_statistics(_explicit_samples(late_engine, x, 5, 7))
+    np.testing.assert_allclose(late_engine.statistics(x, 5, 7), expected, atol=2e-5)
+
+
+def test_adaptive_stops_converged_windows_early(late_engine):
+    x = _x(30, seed=4)
+    exact = late_engine.statistics(x, 60, seed=1)
+    stats, counts = late_engine.statistics(x, 60, seed=1, adaptive=True, tolerance=0.02,
+                                           return_counts=True)
+    assert set(np.unique(counts)) <= set(range(10, 61, 10))
+    # Windows that ran to T are the exact mode's result, bit for bit: sample t is one network.
+    full = counts == 60
+    np.testing.assert_array_equal(stats[full], exact[full])
+    # The others stopped because their estimate had settled: within a few tolerances.
+    early = ~full
+    assert early.any()
+    np.testing.assert_array_equal(stats[early, :10].argmax(1), exact[early, :10].argmax(1))
+    assert np.all(np.abs(stats[early, 11] - exact[early, 11]) < 4 * 0.02)
+
+
+def test_adaptive_result_independent_of_the_other_windows(late_engine):
+    x = _x(12, seed=5)
+    together = late_engine.statistics(x, 40, seed=3, adaptive=True)
+    alone = np.concatenate([late_engine.statistics(x[i : i + 1], 40, seed=3, adaptive=True)
+                            for i in range(12)])
+    np.testing.assert_array_equal(together, alone)
+
+
+def test_adaptive_needs_fewer_samples_for_certain_windows():
+    """A network whose output ignores dropout noise converges at the first check."""
+    import keras
+
+    keras.utils.set_random_seed(0)
+    net = aistem_cnn(filters=(4, 4, 4, 4, 2, 2), dense=16, dropout=0.01, dropout_from=5)
+    w = net.get_layer("probabilities")
+    kernel, bias = w.get_weights()
+    w.set_weights([kernel * 0, bias * 0 + np.arange(10) * 5.0])  # always class 9, p ~ 1
+    stats, counts = MCDropoutEngine(net).statistics(_x(8), 100, 0, adaptive=True,
+                                                    return_counts=True)
+    np.testing.assert_array_equal(counts, 10)
+    assert np.all(stats[:, :10].argmax(1) == 9) and np.all(stats[:, 11] < 1e-6)
+
+
+def test_bfloat16_parity_with_float32():
+    """bfloat16 changes the arithmetic, not the answer: classes and MI as in float32."""
+    import keras
+
+    keras.utils.set_random_seed(4)
+    net = aistem_cnn(filters=(8, 8, 8, 8, 4, 4), dense=32, dropout=0.2, dropout_from=3)
+    x = _x(60, seed=6)
+    f32 = MCDropoutEngine(net, precision="float32").statistics(x, 30, 0)
+    bf16 = MCDropoutEngine(net, precision="bfloat16")
+    assert bf16.precision == "bfloat16"
+    b = bf16.statistics(x, 30, 0)
+    assert np.mean(b[:, :10].argmax(1) == f32[:, :10].argmax(1)) >= 0.95
+    np.testing.assert_allclose(b[:, :10], f32[:, :10], atol=0.05)
+    assert np.corrcoef(b[:, 11], f32[:, 11])[0, 1] >= 0.95
+
+
+def test_precision_is_checked():
+    from hyperspy_symmetry.models.mc_dropout import resolve_precision
+
+    with pytest.raises(ValueError, match="precision"):
+        resolve_precision("float16")
+    assert resolve_precision("auto") in ("float32", "bfloat16")

@@ -64,3 +64,39 @@ def test_statistics_from_sums_equals_all_at_once():
 def test_unknown_measure():
     with pytest.raises(ValueError, match="Unknown measure 'entropy'.*mutual_information"):
         check_measure("entropy")
+
+
+# -- adaptive sampling: standard errors and convergence ----------------------------------------
+
+
+def _softmax(z):
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def test_mi_standard_error_matches_the_spread_of_repeated_estimates():
+    """The delta-method standard error of MI is the scatter of MI over repeated runs."""
+    from hyperspy_symmetry.uncertainty import standard_errors
+
+    rng = np.random.default_rng(0)
+    reps, t = 2000, 40
+    logits = np.array([2.0, 1.2, 0.0, -1.0])
+    samples = _softmax(logits + 1.5 * rng.standard_normal((t, reps, 4)))
+    mi = mc_statistics(samples)[:, 4 + 1]
+    se_p, se_mi, lead = standard_errors(samples)
+    assert np.median(se_mi) == pytest.approx(mi.std(), rel=0.15)
+    # And the probability standard error is the scatter of the mean probabilities.
+    assert np.median(se_p) == pytest.approx(samples.mean(axis=0).std(axis=0).max(), rel=0.15)
+    assert np.all(lead > 0)
+
+
+def test_converged_needs_settled_class_and_small_errors():
+    from hyperspy_symmetry.uncertainty import converged
+
+    rng = np.random.default_rng(1)
+    noisy = _softmax(np.array([1.0, 0.9, 0.0]) + 2.0 * rng.standard_normal((20, 1, 3)))
+    calm = _softmax(np.array([6.0, 0.0, 0.0]) + 0.05 * rng.standard_normal((20, 1, 3)))
+    both = np.concatenate([noisy, calm], axis=1)
+    assert converged(both, 0.01).tolist() == [False, True]
+    assert converged(both[:1], 0.01).tolist() == [False, False]  # one sample: never
+    assert converged(both, 1.0).tolist() == [False, True]  # tie: class not settled

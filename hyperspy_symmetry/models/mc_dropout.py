@@ -7,30 +7,147 @@ of units. The engine draws, for each sample ``t`` and each dropout layer, one ke
 over that layer's whole feature map from ``numpy.random.default_rng([seed, layer, t])``,
 and applies the same T networks to every window. So:
 
-- a window's result depends only on its descriptor, the weights, ``seed`` and ``T``: not on
-  its position in a batch, on how the data are chunked, or on which process or machine runs
-  it (tested bit for bit on the threaded, process and distributed schedulers);
-- the layers before the first dropout are deterministic and run once per window, not T times;
-- every call has the same tensor shapes (window batches are padded to a fixed size), so one
-  traced ``tf.function`` serves all calls and floating-point results do not depend on the
+- a window's result depends only on its descriptor, the weights, ``seed``, ``T`` and the
+  mode (``adaptive``, ``tolerance``, ``precision``): not on its position in a batch, on how
+  the data are chunked, or on which process or machine runs it (tested bit for bit on the
+  threaded, process and distributed schedulers);
+- the *trunk*, the layers before the first dropout, is deterministic: it runs once per
+  window, and only the *head* after it runs T times. Where the first dropout sits decides
+  the cost of a sample (see :func:`~hyperspy_symmetry.models.architectures.aistem_cnn`);
+- every TensorFlow call has the same tensor shapes (batches are padded to a fixed size), so
+  one traced ``tf.function`` serves all calls and floating-point results do not depend on the
   number of windows.
 
 The masks are scaled by ``1 / (1 - rate)`` (inverted dropout, as Keras trains with).
+
+Adaptive sampling
+-----------------
+With ``adaptive=True`` the samples are drawn in groups of :data:`ADAPTIVE_STEP`; after each
+group, windows whose estimate has converged stop (see
+:func:`~hyperspy_symmetry.uncertainty.converged`): the standard errors of their mean class
+probabilities and of their mutual information are below ``tolerance`` and the predicted
+class is settled. The others go on, up to T. A window that runs to T gets exactly the
+result of the exact mode, since sample ``t`` is the same network in both.
+
+Precision and threads
+---------------------
+``precision="bfloat16"`` runs the network in bfloat16 (the output layer in float32); it pays
+on CPUs with AVX512-BF16/AMX and on GPUs. ``"auto"`` picks it where it is supported and
+float32 elsewhere. TensorFlow calls are serialised per process by one lock: TensorFlow
+already spreads one call over all cores, so dask threads overlap descriptor work with
+inference instead of oversubscribing the cores.
 """
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import OrderedDict
 
 import numpy as np
 
-from ..uncertainty import entropy_bits, statistics_from_sums
+from ..uncertainty import converged, entropy_bits, statistics_from_sums
 
-__all__ = ["MCDropoutEngine"]
+__all__ = ["MCDropoutEngine", "PRECISIONS", "resolve_precision", "bfloat16_supported",
+           "gpu_available", "configure_threads"]
 
-#: Stochastic passes per TensorFlow call (windows per batch x samples per group).
-DEFAULT_PASSES_PER_BATCH = 512
+#: Samples per group in adaptive mode: windows are checked for convergence after each.
+ADAPTIVE_STEP = 10
+#: Default tolerance of the adaptive mode (standard error of probabilities and of MI, bits).
+DEFAULT_TOLERANCE = 0.01
+#: Bytes of activations one TensorFlow call may hold, on CPU and on a GPU.
+CPU_BATCH_BYTES = 128 * 2**20
+GPU_BATCH_BYTES = 1024 * 2**20
+#: Windows per block: the trunk features and the samples of a block are held at once.
+WINDOWS_PER_BLOCK = 2048
+#: Precisions accepted by the engine (and ``classify_symmetry(precision=...)``).
+PRECISIONS = ("auto", "float32", "bfloat16")
+
+#: One TensorFlow call at a time per process (each call uses all cores).
+_TF_LOCK = threading.Lock()
+
+
+def configure_threads() -> int | None:
+    """On a dask.distributed worker, give TensorFlow as many threads as the worker has.
+
+    A worker's ``nthreads`` is its share of the machine's cores, so several worker
+    processes on one machine do not each start a thread per core. Elsewhere TensorFlow
+    keeps its default (all cores) and :data:`_TF_LOCK` lets one call run at a time. Must
+    run before TensorFlow's first operation in the process; later it changes nothing.
+
+    Returns
+    -------
+    int or None
+        The threads set, or None where nothing was changed.
+    """
+    try:
+        from distributed import get_worker
+
+        nthreads = int(get_worker().state.nthreads)
+    except (ImportError, ValueError, AttributeError):
+        return None
+    import tensorflow as tf
+
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(nthreads)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    except RuntimeError:  # TensorFlow already running in this process
+        return None
+    return nthreads
+
+
+@functools.lru_cache(maxsize=1)
+def bfloat16_supported() -> bool:
+    """Whether this machine runs bfloat16 natively: a GPU, or a CPU with AVX512-BF16/AMX."""
+    if gpu_available():
+        return True
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = set(f.read().split())
+    except OSError:
+        return False
+    return bool({"avx512_bf16", "amx_bf16"} & flags)
+
+
+@functools.lru_cache(maxsize=1)
+def gpu_available() -> bool:
+    """Whether TensorFlow sees a GPU."""
+    import tensorflow as tf
+
+    return bool(tf.config.list_physical_devices("GPU"))
+
+
+def resolve_precision(precision: str) -> str:
+    """``"float32"`` or ``"bfloat16"`` for a user's ``precision`` (``"auto"`` decides here).
+
+    Examples
+    --------
+    >>> resolve_precision("float32")
+    'float32'
+    """
+    if precision not in PRECISIONS:
+        raise ValueError(f"`precision` must be one of {list(PRECISIONS)}, got {precision!r}.")
+    if precision == "auto":
+        return "bfloat16" if bfloat16_supported() else "float32"
+    return precision
+
+
+def _bfloat16_copy(model):
+    """The same network computing in bfloat16, except its output layer (float32)."""
+    import keras
+
+    config = model.get_config()
+    layers = config["layers"]
+    for i, layer in enumerate(layers):
+        if layer["class_name"] != "InputLayer":
+            layer["config"]["dtype"] = "float32" if i == len(layers) - 1 else "bfloat16"
+    copy = keras.Sequential.from_config(config)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
+def _numel(shape) -> int:
+    return int(np.prod([int(d) for d in shape[1:]]))
 
 
 class MCDropoutEngine:
@@ -42,7 +159,11 @@ class MCDropoutEngine:
         A ``keras.Sequential`` whose dropout layers are ``keras.layers.Dropout`` and whose
         last layer outputs class probabilities (softmax).
     passes_per_batch
-        Stochastic passes per TensorFlow call; bounds memory (activations of one call).
+        Stochastic passes (windows x samples) per TensorFlow call of the head; default: as
+        many as fit in :data:`CPU_BATCH_BYTES` of activations (:data:`GPU_BATCH_BYTES` when
+        TensorFlow sees a GPU).
+    precision
+        ``"float32"``, ``"bfloat16"`` or ``"auto"`` (see :func:`resolve_precision`).
 
     Examples
     --------
@@ -53,12 +174,13 @@ class MCDropoutEngine:
     (3, 13)
     """
 
-    def __init__(self, model, passes_per_batch: int = DEFAULT_PASSES_PER_BATCH):
+    def __init__(self, model, passes_per_batch: int | None = None, precision: str = "float32"):
         import keras
 
         self.model = model
-        self.passes_per_batch = int(passes_per_batch)
-        self._layers = list(model.layers)
+        self.precision = resolve_precision(precision)
+        network = _bfloat16_copy(model) if self.precision == "bfloat16" else model
+        self._layers = list(network.layers)
         self._dropout_index = [
             i for i, layer in enumerate(self._layers) if isinstance(layer, keras.layers.Dropout)
         ]
@@ -67,15 +189,29 @@ class MCDropoutEngine:
                 f"Model {model.name!r} has no Dropout layer, so it cannot be sampled with "
                 "Monte-Carlo dropout."
             )
+        self._first = self._dropout_index[0]
         self._rates = [float(self._layers[i].rate) for i in self._dropout_index]
         self._mask_shapes = [
             tuple(int(d) for d in self._layers[i].output.shape[1:]) for i in self._dropout_index
         ]
         self.input_shape = tuple(int(d) for d in model.input_shape[1:])
+        self.trunk_shape = tuple(int(d) for d in self._layers[self._first].output.shape[1:])
         self.n_classes = int(model.output_shape[-1])
+
+        budget = GPU_BATCH_BYTES if gpu_available() else CPU_BATCH_BYTES
+        # Activations of one pass through the head (x2: a layer's input and output coexist).
+        per_pass = 2 * 4 * sum(_numel(layer.output.shape) for layer in self._layers[self._first:])
+        self.passes_per_batch = int(passes_per_batch or max(64, budget // per_pass))
+        per_window = 2 * 4 * sum(_numel(layer.output.shape) for layer in self._layers[: self._first])
+        self.windows_per_trunk_call = int(max(8, min(1024, budget // max(per_window, 1))))
         self._masks: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
-        self._forward = self._make_forward()
+        self._trunk, self._head = self._make_functions()
+
+    @property
+    def dropout_layers(self) -> list[str]:
+        """Names of the dropout layers that are sampled."""
+        return [self._layers[i].name for i in self._dropout_index]
 
     # -- masks ------------------------------------------------------------------------
 
@@ -100,23 +236,28 @@ class MCDropoutEngine:
 
     # -- the forward pass ---------------------------------------------------------------
 
-    def _make_forward(self):
+    def _make_functions(self):
         import tensorflow as tf
 
         layers = self._layers
+        first = self._first
         dropout_index = set(self._dropout_index)
-        first = self._dropout_index[0]
-        rates = dict(zip(self._dropout_index, self._rates))
+        scale = {i: 1.0 / (1.0 - r) for i, r in zip(self._dropout_index, self._rates)}
 
-        def forward(x, *masks):
-            # x: (b, *input); masks[k]: (tg, *feature) as float 0/1.
-            tg = tf.shape(masks[0])[0]
-            b = tf.shape(x)[0]
+        def trunk(x):
             h = x
+            for layer in layers[:first]:
+                h = layer(h, training=False)
+            return tf.cast(h, tf.float32)
+
+        def head(h, *masks):
+            # h: (b, *trunk) features; masks[k]: (tg, *feature) as float 0/1.
+            tg = tf.shape(masks[0])[0]
+            b = tf.shape(h)[0]
             k = 0
-            for i, layer in enumerate(layers):
+            for i in range(first, len(layers)):
                 if i in dropout_index:
-                    m = masks[k] * (1.0 / (1.0 - rates[i]))
+                    m = tf.cast(masks[k] * scale[i], h.dtype)
                     k += 1
                     feat = tf.shape(h)[1:]
                     if i == first:
@@ -125,44 +266,61 @@ class MCDropoutEngine:
                         h = tf.reshape(h, tf.concat([[tg, b], feat], 0)) * m[:, None]
                     h = tf.reshape(h, tf.concat([[tg * b], feat], 0))
                 else:
-                    h = layer(h, training=False)
-            return tf.reshape(h, [tg, b, -1])
+                    h = layers[i](h, training=False)
+            return tf.reshape(tf.cast(h, tf.float32), [tg, b, -1])
 
-        return tf.function(forward, reduce_retracing=True)
+        return (tf.function(trunk, reduce_retracing=True),
+                tf.function(head, reduce_retracing=True))
 
-    def _batch_plan(self, n_samples: int) -> tuple[int, list[tuple[int, int]]]:
-        """Windows per batch and the sample groups ``[(t0, t1), ...]`` (fixed for T)."""
-        group = max(1, min(n_samples, self.passes_per_batch))
-        windows = max(1, self.passes_per_batch // group)
-        groups = [(t0, min(t0 + group, n_samples)) for t0 in range(0, n_samples, group)]
-        return windows, groups
-
-    def sample(self, x: np.ndarray, n_samples: int, seed: int):
-        """Yield ``(start, probabilities)`` with probabilities of shape ``(T, b, n_classes)``.
-
-        Windows are taken ``b`` at a time (the last batch padded and trimmed back).
-        """
+    def trunk_features(self, x: np.ndarray) -> np.ndarray:
+        """The deterministic layers' output of each window, ``(n, *trunk_shape)`` float32."""
         import tensorflow as tf
 
-        x = np.asarray(x, dtype=np.float32)
-        if x.shape[1:] != self.input_shape:
-            x = x.reshape((x.shape[0],) + self.input_shape)
-        windows, groups = self._batch_plan(n_samples)
-        keep = self._keep_masks(seed, n_samples)
-        group_masks = [
-            tuple(tf.constant(m[t0:t1], dtype=tf.float32) for m in keep) for t0, t1 in groups
-        ]
-        for start in range(0, x.shape[0], windows):
-            batch = x[start : start + windows]
-            n = batch.shape[0]
-            if n < windows:
-                pad = np.zeros((windows - n,) + self.input_shape, dtype=np.float32)
-                batch = np.concatenate([batch, pad])
-            tb = tf.constant(batch)
-            probs = [self._forward(tb, *gm).numpy()[:, :n] for gm in group_masks]
-            yield start, np.concatenate(probs, axis=0)
+        x = np.asarray(x, dtype=np.float32).reshape((-1,) + self.input_shape)
+        b = self.windows_per_trunk_call
+        out = np.empty((len(x),) + self.trunk_shape, dtype=np.float32)
+        for start in range(0, len(x), b):
+            batch = _pad(x[start : start + b], b)
+            with _TF_LOCK:
+                h = self._trunk(tf.constant(batch)).numpy()
+            out[start : start + b] = h[: min(b, len(x) - start)]
+        return out
 
-    def statistics(self, x: np.ndarray, n_samples: int, seed: int) -> np.ndarray:
+    def _sample_groups(self, n_samples: int, adaptive: bool) -> list[tuple[int, int]]:
+        """Sample groups ``[(t0, t1), ...]`` (fixed for T and the mode)."""
+        group = ADAPTIVE_STEP if adaptive else self.passes_per_batch
+        group = max(1, min(n_samples, group))
+        return [(t0, min(t0 + group, n_samples)) for t0 in range(0, n_samples, group)]
+
+    def _samples(self, features: np.ndarray, n_samples: int, seed: int, adaptive: bool,
+                 tolerance: float) -> tuple[np.ndarray, np.ndarray]:
+        """Softmax outputs ``(T, n, c)`` and samples drawn per window ``(n,)``."""
+        import tensorflow as tf
+
+        n = len(features)
+        keep = self._keep_masks(seed, n_samples)
+        groups = self._sample_groups(n_samples, adaptive)
+        windows = max(1, self.passes_per_batch // (groups[0][1] - groups[0][0]))
+        probs = np.zeros((n_samples, n, self.n_classes), dtype=np.float32)
+        drawn = np.zeros(n, dtype=np.int64)
+        active = np.arange(n)
+        for t0, t1 in groups:
+            masks = [tf.constant(m[t0:t1], dtype=tf.float32) for m in keep]
+            for start in range(0, len(active), windows):
+                idx = active[start : start + windows]
+                batch = tf.constant(_pad(features[idx], windows))
+                with _TF_LOCK:
+                    out = self._head(batch, *masks).numpy()
+                probs[t0:t1, idx] = out[:, : len(idx)]
+            drawn[active] = t1
+            if adaptive and t1 < n_samples:
+                active = active[~converged(probs[:t1, active], tolerance)]
+                if not len(active):
+                    break
+        return probs, drawn
+
+    def statistics(self, x: np.ndarray, n_samples: int, seed: int, adaptive: bool = False,
+                   tolerance: float = DEFAULT_TOLERANCE, return_counts: bool = False):
         """Mean probabilities and uncertainty measures of each window.
 
         Parameters
@@ -170,34 +328,56 @@ class MCDropoutEngine:
         x
             Descriptors, ``(n, 64, 64)`` or ``(n, 64, 64, 1)``.
         n_samples
-            T, the number of stochastic passes per window.
+            T, the number of stochastic passes per window (the most, when adaptive).
         seed
             Seed of the dropout masks.
+        adaptive
+            Stop sampling a window once its estimate has converged to ``tolerance``.
+        tolerance
+            Standard error allowed on each mean class probability and on the mutual
+            information (bits), in adaptive mode.
+        return_counts
+            Also return the number of samples drawn for each window.
 
         Returns
         -------
         numpy.ndarray
             float32 ``(n, n_classes + 3)``, see
-            :func:`hyperspy_symmetry.uncertainty.statistics_from_sums`.
+            :func:`hyperspy_symmetry.uncertainty.statistics_from_sums`; with
+            ``return_counts``, also the int ``(n,)`` samples per window.
         """
         x = np.asarray(x, dtype=np.float32)
+        x = x.reshape((len(x),) + self.input_shape)
         # Activations like ReLU turn NaN into numbers, so mark windows with NaN or inf here:
         # their statistics are NaN, and they run as zeros.
         bad = ~np.isfinite(x.reshape(len(x), -1)).all(axis=1)
         if bad.any():
             x = np.where(bad.reshape((-1,) + (1,) * (x.ndim - 1)), np.float32(0), x)
         n = len(x)
-        c = self.n_classes
-        sum_p = np.zeros((n, c))
-        sum_h = np.zeros(n)
-        votes = np.zeros((n, c))
-        eye = np.eye(c)
-        for start, probs in self.sample(x, n_samples, seed):
-            p = probs.astype(np.float64)
-            stop = start + p.shape[1]
-            sum_p[start:stop] = p.sum(axis=0)
-            sum_h[start:stop] = entropy_bits(p).sum(axis=0)
-            votes[start:stop] = eye[p.argmax(axis=-1)].sum(axis=0)
-        stats = statistics_from_sums(sum_p, sum_h, votes, n_samples)
+        stats = np.empty((n, self.n_classes + 3), dtype=np.float32)
+        counts = np.zeros(n, dtype=np.int64)
+        for start in range(0, n, WINDOWS_PER_BLOCK):
+            stop = min(start + WINDOWS_PER_BLOCK, n)
+            features = self.trunk_features(x[start:stop])
+            probs, drawn = self._samples(features, n_samples, seed, adaptive, tolerance)
+            stats[start:stop] = _reduce(probs, drawn)
+            counts[start:stop] = drawn
         stats[bad] = np.nan
-        return stats
+        return (stats, counts) if return_counts else stats
+
+
+def _pad(batch: np.ndarray, size: int) -> np.ndarray:
+    """``batch`` padded with zeros to ``size`` rows."""
+    if len(batch) == size:
+        return np.ascontiguousarray(batch)
+    pad = np.zeros((size - len(batch),) + batch.shape[1:], dtype=batch.dtype)
+    return np.concatenate([batch, pad])
+
+
+def _reduce(probs: np.ndarray, drawn: np.ndarray) -> np.ndarray:
+    """Statistics from samples ``(T, n, c)`` of which window ``i`` has its first ``drawn[i]``."""
+    t, n, c = probs.shape
+    used = (np.arange(t)[:, None] < drawn[None, :])[..., None]
+    p = np.where(used, probs.astype(np.float64), 0.0)
+    votes = np.where(used, np.eye(c)[probs.argmax(axis=-1)], 0.0).sum(axis=0)
+    return statistics_from_sums(p.sum(axis=0), entropy_bits(p).sum(axis=0), votes, drawn)

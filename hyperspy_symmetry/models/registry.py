@@ -173,6 +173,8 @@ class SymmetryModel:
         self.network = network
         self.folder = folder
         self.engine = MCDropoutEngine(network)
+        self._engines = {self.engine.precision: self.engine}
+        self._engines_lock = threading.Lock()
         if self.engine.n_classes != card.n_classes:
             raise ValueError(
                 f"Model {card.name!r}: the network has {self.engine.n_classes} outputs but the "
@@ -187,10 +189,23 @@ class SymmetryModel:
     def class_names(self) -> list[str]:
         return list(self.card.classes)
 
-    def statistics(self, descriptors, n_samples: int, seed: int):
+    def engine_for(self, precision: str = "float32"):
+        """The MC-dropout engine computing in ``precision`` (built once, then reused)."""
+        from .mc_dropout import MCDropoutEngine, resolve_precision
+
+        precision = resolve_precision(precision)
+        with self._engines_lock:
+            if precision not in self._engines:
+                self._engines[precision] = MCDropoutEngine(self.network, precision=precision)
+            return self._engines[precision]
+
+    def statistics(self, descriptors, n_samples: int, seed: int, precision: str = "float32",
+                   adaptive: bool = False, tolerance: float = 0.01):
         """Mean class probabilities and uncertainty measures; see
-        :class:`~.mc_dropout.MCDropoutEngine`."""
-        return self.engine.statistics(descriptors, n_samples, seed)
+        :meth:`~.mc_dropout.MCDropoutEngine.statistics`. The defaults are the exact mode."""
+        return self.engine_for(precision).statistics(
+            descriptors, n_samples, seed, adaptive=adaptive, tolerance=tolerance
+        )
 
     def __repr__(self) -> str:
         return (
@@ -323,6 +338,9 @@ def cached_model(ref: ModelRef) -> SymmetryModel:
     with _CACHE_LOCK:
         model = _CACHE.get(ref)
         if model is None:
+            from .mc_dropout import configure_threads
+
+            configure_threads()
             model = _load_folder(Path(ref.folder), expected_sha256=ref.sha256)
             _CACHE[ref] = model
         return model

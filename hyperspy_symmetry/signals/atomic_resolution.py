@@ -38,7 +38,17 @@ _COMMON_PARAMETERS = """
         lazy_output : bool, optional
             Return a lazy signal. Default: lazy if this signal is lazy.
         show_progressbar : bool, optional
-            Show a progress bar while computing. Default: HyperSpy's preference."""
+            Show a progress bar while computing. Default: HyperSpy's preference.
+        precision : {"auto", "float32", "bfloat16"}, default "auto"
+            Arithmetic of the network. ``"auto"`` uses bfloat16 where the hardware runs it
+            natively (a CPU with AVX512-BF16/AMX, or a GPU), float32 elsewhere.
+        adaptive : bool, default True
+            Stop sampling a window once its mean probabilities and mutual information have
+            converged to ``tolerance`` (and its predicted class is settled); the others get
+            all ``n_samples``. ``precision="float32", adaptive=False`` is the exact mode.
+        tolerance : float, default 0.01
+            Standard error allowed on each mean class probability and on the mutual
+            information (bits) in adaptive mode."""
 
 
 class AtomicResolution2D(Signal2D):
@@ -131,9 +141,23 @@ class AtomicResolution2D(Signal2D):
             raise ValueError(f"`n_samples` must be at least 1, got {n_samples}.")
         return int(n_samples)
 
-    def _plan(self, model, window_size, stride, n_samples, seed):
+    @staticmethod
+    def _check_sampling(precision, adaptive, tolerance) -> dict[str, Any]:
+        from ..models.mc_dropout import resolve_precision
+
+        if not isinstance(adaptive, (bool, np.bool_)):
+            raise TypeError(f"`adaptive` must be True or False, not {adaptive!r}.")
+        if isinstance(tolerance, (bool, np.bool_)) or not isinstance(
+                tolerance, (int, float, np.integer, np.floating)) or not 0 < tolerance < 1:
+            raise ValueError(f"`tolerance` must be a number between 0 and 1, got {tolerance!r}.")
+        return {"precision": resolve_precision(precision), "adaptive": bool(adaptive),
+                "tolerance": float(tolerance)}
+
+    def _plan(self, model, window_size, stride, n_samples, seed, precision="auto",
+              adaptive=True, tolerance=0.01):
         self._check_data()
         n_samples = self._check_n_samples(n_samples)
+        sampling = self._check_sampling(precision, adaptive, tolerance)
         card, ref = resolve_model(model)
         window, step = self._geometry(window_size, stride, card)
         plan = pipeline.MCPlan(
@@ -144,6 +168,7 @@ class AtomicResolution2D(Signal2D):
             n_samples=n_samples,
             seed=pipeline.resolve_seed(seed),
             n_classes=card.n_classes,
+            **sampling,
         )
         return card, plan
 
@@ -176,6 +201,9 @@ class AtomicResolution2D(Signal2D):
             "stride": plan.stride,
             "n_samples": plan.n_samples,
             "seed": plan.seed,
+            "precision": plan.precision,
+            "adaptive": plan.adaptive,
+            "tolerance": plan.tolerance,
         }
         if length_unit(units[1]) is not None:
             md["window_size_length"] = f"{plan.window * scales[1]:g} {units[1]}"
@@ -205,8 +233,8 @@ class AtomicResolution2D(Signal2D):
             out.metadata.set_item("General.original_filename", src)
         return out
 
-    def _statistics(self, model, window_size, stride, n_samples, seed):
-        card, plan = self._plan(model, window_size, stride, n_samples, seed)
+    def _statistics(self, model, window_size, stride, n_samples, seed, **sampling):
+        card, plan = self._plan(model, window_size, stride, n_samples, seed, **sampling)
         images = pipeline.as_image_dask(self.data, self._lazy)
         return card, plan, pipeline.statistics_array(images, plan)
 
@@ -227,6 +255,10 @@ class AtomicResolution2D(Signal2D):
         seed: int | None = None,
         lazy_output: bool | None = None,
         show_progressbar: bool | None = None,
+        *,
+        precision: str = "auto",
+        adaptive: bool = True,
+        tolerance: float = 0.01,
     ):
         """Map the mean class probabilities of a Bayesian CNN over a sliding window.
 
@@ -261,7 +293,9 @@ class AtomicResolution2D(Signal2D):
         >>> p.predicted_class().plot()  # doctest: +SKIP
         """
         lazy, progress = self._resolve_output(lazy_output, show_progressbar)
-        card, plan, stats = self._statistics(model, window_size, stride, n_samples, seed)
+        card, plan, stats = self._statistics(model, window_size, stride, n_samples, seed,
+                                             precision=precision, adaptive=adaptive,
+                                             tolerance=tolerance)
         axes = self._navigation_axes()
         axes.append({"name": "class", "units": "", "size": card.n_classes, "navigate": True})
         axes += self._grid_axes(plan.window, plan.stride)
@@ -282,6 +316,10 @@ class AtomicResolution2D(Signal2D):
         seed: int | None = None,
         lazy_output: bool | None = None,
         show_progressbar: bool | None = None,
+        *,
+        precision: str = "auto",
+        adaptive: bool = True,
+        tolerance: float = 0.01,
     ):
         """Map the Monte-Carlo dropout uncertainty of a Bayesian CNN over a sliding window.
 
@@ -313,7 +351,9 @@ class AtomicResolution2D(Signal2D):
         """
         column = check_measure(measure)
         lazy, progress = self._resolve_output(lazy_output, show_progressbar)
-        card, plan, stats = self._statistics(model, window_size, stride, n_samples, seed)
+        card, plan, stats = self._statistics(model, window_size, stride, n_samples, seed,
+                                             precision=precision, adaptive=adaptive,
+                                             tolerance=tolerance)
         axes = self._navigation_axes() + self._grid_axes(plan.window, plan.stride)
         data = stats[..., card.n_classes + column, :, :]
         symmetry = self._symmetry_metadata(card, plan)
