@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-all install clean model-cards docs
+.PHONY: demo test test-all test-hyperspy install clean model-cards docs
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,8 +20,16 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -m "not slow" -q
 
-test-all: $(STAMP)
+test-all: $(STAMP) test-hyperspy
 	$(PY) -m pytest -q
+
+# HyperSpy's own signal and extension-registry tests with this extension installed, as
+# HyperSpy's extension CI runs them (about 5 minutes on 2 cores). Run from a temporary folder
+# so that this project's pytest settings do not apply. TestAlignTools and TestSubPixelAlign
+# are left out: they download scipy's "ascent" image, and nothing may be downloaded here.
+test-hyperspy: $(STAMP)
+	cd "$$(mktemp -d)" && $(abspath $(PY)) -m pytest --pyargs hyperspy.tests.test_extension_registry \
+		hyperspy.tests.signals -q -p no:cacheprovider -k "not TestAlignTools and not TestSubPixelAlign"
 
 # Regenerate docs/models.md from the shipped model cards (a test checks it is up to date).
 model-cards: $(STAMP)

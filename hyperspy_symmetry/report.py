@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
+import os
+import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -177,42 +178,36 @@ def load_image(
     return signal
 
 
-def _check_outputs(paths: dict[str, Path], overwrite: bool) -> None:
-    out = paths["summary"].parent
+def _check_output_folder(out: Path) -> None:
     if out.exists() and not out.is_dir():
         raise FileExistsError(f"{out} exists and is not a folder.")
-    existing = [p for p in paths.values() if p.exists()]
-    if existing and not overwrite:
-        raise FileExistsError(f"{existing[0]} exists; pass --overwrite to replace it.")
 
 
-def _compute(arrays, show_progressbar: bool, scheduler):
-    """Compute dask arrays together (one MC-dropout run) with a progress bar if asked."""
+def _log(message: str, show: bool) -> None:
+    if show:
+        print(message, file=sys.stderr)
+
+
+def _compute_blocks(tasks: list, show_progressbar: bool, scheduler) -> None:
+    """Run block-writing tasks in waves of twice the parallelism, so blocks are written as
+    they are computed (left to itself, dask may compute every block before writing any)."""
     import dask
+    from tqdm.auto import tqdm
 
-    if scheduler is not None and not isinstance(scheduler, str):  # a distributed Client
-        futures = scheduler.compute(list(arrays))
-        if show_progressbar:
-            from distributed import progress
-
-            progress(futures)
-        return scheduler.gather(futures)
-    if show_progressbar:
-        from dask.diagnostics import ProgressBar
-
-        with ProgressBar():
-            return dask.compute(*arrays, scheduler=scheduler)
-    return dask.compute(*arrays, scheduler=scheduler)
-
-
-def _eager(signal, data):
-    """The eager twin of a lazy result signal, holding ``data``."""
-    from .signals import SymmetryProbabilities, SymmetryUncertainty
-
-    cls = SymmetryProbabilities if signal._signal_type == "symmetry_probabilities" else (
-        SymmetryUncertainty)
-    return cls(np.asarray(data), axes=signal.axes_manager._get_axes_dicts(),
-               metadata=signal.metadata.as_dictionary())
+    client = scheduler if scheduler is not None and not isinstance(scheduler, str) else None
+    if client is not None:
+        width = 2 * max(1, sum(client.nthreads().values()))
+    else:
+        width = 2 * (os.cpu_count() or 1)
+    with tqdm(total=len(tasks), unit="block", disable=not show_progressbar or not tasks,
+              desc="classifying") as bar:
+        for i in range(0, len(tasks), width):
+            wave = tasks[i : i + width]
+            if client is not None:
+                client.gather(client.compute(wave))
+            else:
+                dask.compute(*wave, scheduler=scheduler)
+            bar.update(len(wave))
 
 
 def summarize(probabilities, uncertainty) -> dict[str, Any]:
@@ -300,7 +295,8 @@ def classify_file(
     lazy, signal_type, signal_index
         As in :func:`load_image`.
     overwrite
-        Replace existing outputs; otherwise an existing output is an error.
+        Replace existing outputs (of a finished run, or of an unfinished run with other
+        parameters); otherwise they are an error.
     show_progressbar
         Show dask's progress bar while the network runs.
     scheduler
@@ -313,6 +309,14 @@ def classify_file(
     -------
     dict
         The summary, as written to ``summary.json``.
+
+    Notes
+    -----
+    The results are written into the ``.zspy`` stores block by block (one chunk of the
+    input's navigation axes at a time), see :mod:`hyperspy_symmetry.stores`. If the run is
+    interrupted, calling again with the same arguments computes only the blocks not yet
+    written and ends with the same stores as an uninterrupted run; a run started with
+    ``seed=None`` resumes with the seed it drew.
 
     Raises
     ------
@@ -327,33 +331,56 @@ def classify_file(
     >>> sum(summary["class_fractions"].values())  # doctest: +SKIP
     1.0
     """
+    import hyperspy.api as hs
+
     from . import __version__
     from .models.registry import resolve_model
     from .plotting import plot_class_map, plot_uncertainty
+    from .stores import ResumableRun
 
     start = time.perf_counter()
     path, paths = Path(path), output_paths(out)
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist.")
     resolve_model(model)
-    _check_outputs(paths, overwrite)
+    _check_output_folder(paths["summary"].parent)
     s = load_image(path, lazy=lazy, signal_type=signal_type, signal_index=signal_index)
+    roles = ("probabilities", "uncertainty")
+    finished = paths["summary"].exists()
+    if seed is None and not finished:
+        # Resuming a run started without a seed: take the seed it drew.
+        earlier = ResumableRun(paths["summary"].parent, {}, {}).recorded()
+        if earlier is not None and earlier.get("seed_given") is None:
+            seed = earlier.get("seed")
     kw = dict(model=model, window_size=window_size, stride=stride, n_samples=n_samples,
               seed=seed, lazy_output=True, show_progressbar=False, precision=precision,
               adaptive=adaptive)
     p = s.classify_symmetry(**kw)
     u = s.mc_uncertainty(measure="mutual_information", **kw)
-    pdata, udata = _compute((p.data, u.data), show_progressbar, scheduler or "threads")
-    p, u = _eager(p, pdata), _eager(u, udata)
-
-    paths["summary"].parent.mkdir(parents=True, exist_ok=True)
-    for role in ("probabilities", "uncertainty"):
-        if paths[role].is_dir():  # a stale store: replace it, do not merge into it
-            shutil.rmtree(paths[role])
-        elif paths[role].exists():
-            paths[role].unlink()
-    p.save(str(paths["probabilities"]), overwrite=True)
-    u.save(str(paths["uncertainty"]), overwrite=True)
+    n_lead = s.axes_manager.navigation_dimension
+    stat = path.stat()
+    sym = p.metadata.Symmetry
+    parameters = {
+        "input": str(path.resolve()), "input_bytes": stat.st_size,
+        "input_mtime_ns": stat.st_mtime_ns, "signal_index": signal_index,
+        "signal_type": signal_type, "model_sha256": sym.model_sha256,
+        "window": int(sym.window_size), "stride": int(sym.stride),
+        "n_samples": int(sym.n_samples), "seed": int(sym.seed), "seed_given": seed,
+        "precision": sym.precision, "adaptive": bool(sym.adaptive),
+        "tolerance": float(sym.tolerance), "chunks": [list(c) for c in p.data.chunks[:n_lead]],
+    }
+    run = ResumableRun(paths["summary"].parent, {r: paths[r] for r in roles}, parameters)
+    if run.start(overwrite, finished) == "new":
+        for role in ("class_map", "uncertainty_map", "summary"):
+            paths[role].unlink(missing_ok=True)
+        run.create({"probabilities": p, "uncertainty": u})
+    tasks, n_blocks = run.pending_tasks([p.data, u.data], n_lead)
+    if len(tasks) < n_blocks:
+        _log(f"resuming: {n_blocks - len(tasks)} of {n_blocks} blocks already written",
+             show_progressbar)
+    _compute_blocks(tasks, show_progressbar, scheduler or "threads")
+    p = hs.load(paths["probabilities"])
+    u = hs.load(paths["uncertainty"])
     frame = (0,) * s.axes_manager.navigation_dimension
     _save_png(plot_class_map, paths["class_map"], probabilities=p, image=s, index=frame)
     _save_png(plot_uncertainty, paths["uncertainty_map"], uncertainty=u, image=s, index=frame)
@@ -389,7 +416,9 @@ def classify_file(
     import hyperspy
 
     summary["hyperspy_version"] = hyperspy.__version__
+    summary["blocks"] = {"total": n_blocks, "computed_in_this_run": len(tasks)}
     paths["summary"].write_text(json.dumps(summary, indent=1, ensure_ascii=False) + "\n")
+    run.finish()
     return summary
 
 
