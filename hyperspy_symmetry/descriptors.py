@@ -140,12 +140,15 @@ def fft_haadf(windows: np.ndarray, threshold: float = 0.1) -> np.ndarray:
     # by the crop's own min-max. So only the crop is normalised, clipped and normalised
     # again. The power spectrum of a real window is symmetric, P(k) = P(-k): the half that
     # rfft2 computes holds every value (for the minimum and maximum) and the whole crop.
-    f = scipy.fft.rfft2(w, axes=(-2, -1))
+    # Windows under 64 px: the whole shifted spectrum, padded (see _central_crop).
+    if n >= DESCRIPTOR_SIZE:
+        f = scipy.fft.rfft2(w, axes=(-2, -1))
+    else:
+        f = scipy.fft.fftshift(scipy.fft.fft2(w, axes=(-2, -1)), axes=(-2, -1))
     power = f.real**2 + f.imag**2
     lo = power.min(axis=(-2, -1), keepdims=True)
     span = power.max(axis=(-2, -1), keepdims=True) - lo
-    crop = _central_crop_of_half(power, n) if n >= DESCRIPTOR_SIZE else _central_crop(
-        scipy.fft.fftshift(np.abs(scipy.fft.fft2(w, axes=(-2, -1))) ** 2, axes=(-2, -1)))
+    crop = _central_crop_of_half(power, n) if n >= DESCRIPTOR_SIZE else _central_crop(power)
     with np.errstate(invalid="ignore", divide="ignore"):
         saturated = np.minimum((crop - lo) / (threshold * span), 1.0)
     saturated = np.where(span == 0, 0.0, saturated)

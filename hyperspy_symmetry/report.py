@@ -336,7 +336,7 @@ def classify_file(
     from . import __version__
     from .models.registry import resolve_model
     from .plotting import plot_class_map, plot_uncertainty
-    from .stores import ResumableRun
+    from .stores import ResumableRun, recorded_parameters
 
     start = time.perf_counter()
     path, paths = Path(path), output_paths(out)
@@ -349,7 +349,7 @@ def classify_file(
     finished = paths["summary"].exists()
     if seed is None and not finished:
         # Resuming a run started without a seed: take the seed it drew.
-        earlier = ResumableRun(paths["summary"].parent, {}, {}).recorded()
+        earlier = recorded_parameters(paths["summary"].parent)
         if earlier is not None and earlier.get("seed_given") is None:
             seed = earlier.get("seed")
     kw = dict(model=model, window_size=window_size, stride=stride, n_samples=n_samples,

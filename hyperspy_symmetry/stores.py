@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["RUN_RECORD", "PROGRESS_DIR", "ResumableRun"]
+__all__ = ["RUN_RECORD", "PROGRESS_DIR", "ResumableRun", "recorded_parameters"]
 
 #: File in the output folder recording the parameters of a run.
 RUN_RECORD = "run.json"
@@ -53,6 +53,14 @@ def _has_data(store: Path) -> bool:
         return "data" in _signal_group(store)
     except (KeyError, ValueError, OSError, TypeError):
         return False
+
+
+def recorded_parameters(out: str | Path) -> dict[str, Any] | None:
+    """The parameters of the run started earlier in the folder ``out``, if any."""
+    try:
+        return json.loads((Path(out) / RUN_RECORD).read_text())["parameters"]
+    except (OSError, ValueError, KeyError):
+        return None
 
 
 def _block_name(index: tuple[int, ...]) -> str:
@@ -98,13 +106,6 @@ class ResumableRun:
         self.record = self.out / RUN_RECORD
         self.progress = self.out / PROGRESS_DIR
 
-    def recorded(self) -> dict[str, Any] | None:
-        """The parameters of an earlier run in ``out``, if one was started there."""
-        try:
-            return json.loads(self.record.read_text())["parameters"]
-        except (OSError, ValueError, KeyError):
-            return None
-
     def start(self, overwrite: bool, finished: bool) -> str:
         """``"resume"`` an unfinished run with the same parameters, else start a ``"new"`` one.
 
@@ -121,7 +122,7 @@ class ResumableRun:
         FileExistsError
             Earlier outputs that are not resumable, without ``overwrite``.
         """
-        earlier = self.recorded()
+        earlier = recorded_parameters(self.out)
         if not finished and earlier == self.parameters and self.progress.is_dir() and all(
                 _has_data(s) for s in self.stores.values()):
             return "resume"

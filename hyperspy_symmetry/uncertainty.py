@@ -98,13 +98,16 @@ def statistics_from_sums(
     )
 
 
-def mc_statistics(samples: np.ndarray) -> np.ndarray:
+def mc_statistics(samples: np.ndarray, drawn: np.ndarray | None = None) -> np.ndarray:
     """Statistics array from all MC samples at once.
 
     Parameters
     ----------
     samples
         ``(T, n, n_classes)`` softmax outputs of T stochastic passes over n windows.
+    drawn
+        ``(n,)`` samples to use per window: window ``i`` uses its first ``drawn[i]``
+        (adaptive sampling); default all T.
 
     Returns
     -------
@@ -121,10 +124,16 @@ def mc_statistics(samples: np.ndarray) -> np.ndarray:
     [0.5, 0.5, 1.0, 1.0, 0.5]
     """
     samples = np.asarray(samples, dtype=np.float64)
-    t, _, c = samples.shape
-    votes = np.eye(c)[samples.argmax(axis=-1)].sum(axis=0)
+    t, n, c = samples.shape
+    one_hot = np.eye(c)[samples.argmax(axis=-1)]
+    if drawn is None:
+        drawn = t
+    else:
+        used = (np.arange(t)[:, None] < np.asarray(drawn)[None, :])[..., None]
+        samples = np.where(used, samples, 0.0)
+        one_hot = np.where(used, one_hot, 0.0)
     return statistics_from_sums(
-        samples.sum(axis=0), entropy_bits(samples).sum(axis=0), votes, t
+        samples.sum(axis=0), entropy_bits(samples).sum(axis=0), one_hot.sum(axis=0), drawn
     )
 
 

@@ -46,7 +46,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from ..uncertainty import converged, entropy_bits, statistics_from_sums
+from ..uncertainty import converged, mc_statistics
 
 __all__ = ["MCDropoutEngine", "PRECISIONS", "resolve_precision", "bfloat16_supported",
            "gpu_available", "configure_threads"]
@@ -360,7 +360,7 @@ class MCDropoutEngine:
             stop = min(start + WINDOWS_PER_BLOCK, n)
             features = self.trunk_features(x[start:stop])
             probs, drawn = self._samples(features, n_samples, seed, adaptive, tolerance)
-            stats[start:stop] = _reduce(probs, drawn)
+            stats[start:stop] = mc_statistics(probs, drawn)
             counts[start:stop] = drawn
         stats[bad] = np.nan
         return (stats, counts) if return_counts else stats
@@ -373,11 +373,3 @@ def _pad(batch: np.ndarray, size: int) -> np.ndarray:
     pad = np.zeros((size - len(batch),) + batch.shape[1:], dtype=batch.dtype)
     return np.concatenate([batch, pad])
 
-
-def _reduce(probs: np.ndarray, drawn: np.ndarray) -> np.ndarray:
-    """Statistics from samples ``(T, n, c)`` of which window ``i`` has its first ``drawn[i]``."""
-    t, n, c = probs.shape
-    used = (np.arange(t)[:, None] < drawn[None, :])[..., None]
-    p = np.where(used, probs.astype(np.float64), 0.0)
-    votes = np.where(used, np.eye(c)[probs.argmax(axis=-1)], 0.0).sum(axis=0)
-    return statistics_from_sums(p.sum(axis=0), entropy_bits(p).sum(axis=0), votes, drawn)
