@@ -124,18 +124,31 @@ def _sim_transforming(args) -> None:
     _save(labels, _labels_path(args.out), args.overwrite)
 
 
-def _scheduler(address: str | None):
-    if address is None or address in ("processes", "threads", "synchronous"):
-        return address or "processes"
+LOCAL_SCHEDULERS = ("threads", "processes", "synchronous")
+
+
+def _scheduler(address: str | None, default: str | None):
+    """A local scheduler's name (``default`` for None), or a Client of the scheduler at
+    ``address``; a one-line error for anything else or an unreachable scheduler."""
+    if address is None or address in LOCAL_SCHEDULERS:
+        return address or default
+    if "://" not in address and ":" not in address:
+        raise CommandError(
+            f"--scheduler {address!r} is neither one of {', '.join(LOCAL_SCHEDULERS)} nor a "
+            f"dask.distributed scheduler address such as tcp://host:8786."
+        )
     from dask.distributed import Client
 
-    return Client(address)
+    try:  # gives up after dask's distributed.comm.timeouts.connect (30 s by default)
+        return Client(address)
+    except (OSError, TimeoutError, ValueError) as err:
+        raise CommandError(f"cannot connect to the dask scheduler at {address}: {err}") from err
 
 
 def _sim_training_set(args) -> None:
     from .simulate import build_training_set
 
-    scheduler = _scheduler(args.scheduler)
+    scheduler = _scheduler(args.scheduler, "processes")
     group = build_training_set(str(args.out), args.model, n_per_class=args.per_class,
                                seed=args.seed, chunk_size=args.chunk_size, scheduler=scheduler,
                                num_workers=args.workers, overwrite=args.overwrite,
@@ -253,7 +266,7 @@ def _train(args) -> None:
     train_model(args.model, args.out, seed=args.seed, epochs=args.epochs,
                 n_per_class=args.per_class, held_out_per_class=args.held_out,
                 eval_samples=args.mc_samples, data_dir=args.data_dir, num_workers=args.workers,
-                verbose=0 if args.quiet else 2)
+                verbose=0 if args.quiet else 2, overwrite=args.overwrite)
 
 
 def _train_parser(sub) -> None:
@@ -275,6 +288,7 @@ def _train_parser(sub) -> None:
                    help="keep (and reuse) the simulated sets here")
     p.add_argument("--workers", type=int, default=None, help="processes for the simulation")
     p.add_argument("--quiet", action="store_true", help="no progress output from Keras")
+    p.add_argument("--overwrite", action="store_true", help="replace a model already in --out")
     p.set_defaults(run=_train)
 
 
@@ -292,18 +306,15 @@ def _pixels_or_length(text: str) -> int | str:
 def _classify(args) -> None:
     from .report import classify_file, format_summary
 
-    client = None
-    if args.scheduler not in (None, "threads", "processes", "synchronous"):
-        from dask.distributed import Client
-
-        client = Client(args.scheduler)
+    scheduler = _scheduler(args.scheduler, None)
+    client = None if scheduler is None or isinstance(scheduler, str) else scheduler
     try:
         summary = classify_file(
             args.input, args.out, model=args.model, window_size=args.window,
             stride=args.stride, n_samples=args.samples, seed=args.seed,
             lazy=True if args.lazy else None, signal_type=args.signal_type,
             signal_index=args.signal_index, overwrite=args.overwrite,
-            show_progressbar=not args.quiet, scheduler=client or args.scheduler,
+            show_progressbar=not args.quiet, scheduler=scheduler,
             precision="float32" if args.exact else args.precision, adaptive=not args.exact,
         )
     except TypeError as err:  # e.g. complex data: a user error, reported in one line

@@ -146,8 +146,11 @@ def run_demo(out: str | Path, seed: int = 0, n_samples: int = 30,
     1.0
     """
     from . import __version__
+    from .checks import check_number
+    from .report import check_output_folder
 
-    out = Path(out)
+    check_number(n_samples, "n_samples", low=1, integer=True)
+    out = check_output_folder(out)
     out.mkdir(parents=True, exist_ok=True)
     began = time.perf_counter()
     summary = {

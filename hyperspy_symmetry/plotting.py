@@ -30,6 +30,8 @@ from typing import Any
 import numpy as np
 from traits.api import Undefined
 
+from .checks import check_instance
+
 __all__ = [
     "CLASS_COLORS",
     "class_colors",
@@ -159,12 +161,39 @@ def _image_layer(result, image, index: tuple[int, ...]):
         sub = index if n_nav == len(index) else tuple(int(ax.index) for ax in
                                                      image.axes_manager.navigation_axes)
         return _frame(image, sub, 2), grid_extent(image)
+    if not isinstance(image, (np.ndarray, list, tuple)) and not hasattr(image, "__array__"):
+        raise TypeError(
+            f"`image` must be the classified image, as a signal or an array, not "
+            f"{type(image).__name__}."
+        )
     data = np.asarray(image)
+    if data.ndim < 2 or not np.issubdtype(data.dtype, np.number):
+        raise ValueError(
+            f"`image` must be the classified image (a 2D array or a stack of them), got an "
+            f"array of shape {data.shape} and dtype {data.dtype}."
+        )
     if data.ndim > 2:
         data = data[tuple(reversed(index))[-(data.ndim - 2):]]
     (sy, sx), (oy, ox) = _pixel_calibration(result)
     h, w = data.shape
     return data, (ox - sx / 2, ox + (w - 0.5) * sx, oy + (h - 0.5) * sy, oy - sy / 2)
+
+
+def _check_covers(image_extent, result) -> None:
+    """The image drawn underneath must contain the centre of every window of the result."""
+    ax_x, ax_y = result.axes_manager.signal_axes
+    il, ir, ib, it = image_extent
+    rl, rr = ax_x.offset, ax_x.offset + (ax_x.size - 1) * ax_x.scale
+    rt, rb = ax_y.offset, ax_y.offset + (ax_y.size - 1) * ax_y.scale
+    tol = 1e-6 * max(abs(ir - il), abs(ib - it))
+    inside = (min(il, ir) - tol <= min(rl, rr) and max(rr, rl) <= max(il, ir) + tol
+              and min(ib, it) - tol <= min(rb, rt) and max(rb, rt) <= max(ib, it) + tol)
+    if not inside:
+        raise ValueError(
+            f"`image` (extent x {il:g}..{ir:g}, y {it:g}..{ib:g}) does not contain the window "
+            f"centres of the result (x {rl:g}..{rr:g}, y {rt:g}..{rb:g}); pass the image that "
+            f"was classified, with the same axes calibration."
+        )
 
 
 def _new_axes(ax):
@@ -207,12 +236,27 @@ def _map_layers(result, image, ax, index, skip_class: bool, core: int, image_cma
     Returns ``(ax, index, frame, extent)``; ``extent`` is the image's when drawn, else the
     window grid's (what the axes are decorated with).
     """
+    from hyperspy.signal import BaseSignal
+
+    from .signals.probabilities import SymmetryProbabilities
+
+    if skip_class:
+        check_instance(result, "probabilities", SymmetryProbabilities,
+                       "the SymmetryProbabilities that classify_symmetry returned")
+    elif (not isinstance(result, BaseSignal) or isinstance(result, SymmetryProbabilities)
+          or result.axes_manager.signal_dimension != 2):
+        raise TypeError(
+            "`uncertainty` must be a map on the window grid, such as the SymmetryUncertainty "
+            f"that mc_uncertainty returned, not {type(result).__name__}."
+        )
     index = _frame_index(result, skip_class, index)
     frame = _frame(result, index, core).astype(float)
-    ax = _new_axes(ax)
     extent = grid_extent(result)
     if image is not None:
         pixels, extent = _image_layer(result, image, index)
+        _check_covers(extent, result)
+    ax = _new_axes(ax)
+    if image is not None:
         ax.imshow(pixels, cmap=image_cmap, extent=extent, interpolation="nearest")
     return ax, index, frame, extent
 
@@ -265,8 +309,8 @@ def plot_class_map(
     from matplotlib.colors import ListedColormap
     from matplotlib.patches import Patch
 
-    names = probabilities.class_names
     ax, index, frame, extent = _map_layers(probabilities, image, ax, index, True, 3, image_cmap)
+    names = probabilities.class_names
     labels = _labels(frame)
     colors = class_colors(len(names))
     cmap = ListedColormap(colors, name="symmetry_classes").with_extremes(bad=(0, 0, 0, 0))

@@ -37,6 +37,7 @@ import numpy as np
 
 __all__ = [
     "OUTPUTS",
+    "check_output_folder",
     "LAZY_THRESHOLD_BYTES",
     "MI_THRESHOLD_BITS",
     "output_paths",
@@ -138,6 +139,7 @@ def load_image(
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist.")
+    _check_readable_format(path)
     if signal_type not in _IMAGE_TYPES:
         raise ValueError(f"signal_type must be one of {list(_IMAGE_TYPES)}, not {signal_type!r}.")
     lazy = _auto_lazy(path) if lazy is None else bool(lazy)
@@ -170,6 +172,11 @@ def load_image(
         signal = images[0]
     if signal.is_rgbx:
         raise ValueError(f"{path} is an RGB image; convert it to greyscale first.")
+    if np.iscomplexobj(signal.data):
+        raise ValueError(
+            f"{path} holds complex data (e.g. an exit wave); classify a real image made from "
+            f"it, such as its amplitude (s.amplitude) or phase (s.phase), saved to a file."
+        )
     signal.set_signal_type(signal_type)
     if not hasattr(signal, "classify_symmetry"):
         raise ValueError(f"signal type {signal_type!r} did not give an atomic-resolution signal.")
@@ -178,9 +185,36 @@ def load_image(
     return signal
 
 
-def _check_output_folder(out: Path) -> None:
+def _check_readable_format(path: Path) -> None:
+    """A clear error for a folder that is no zarr store or an extension no reader knows."""
+    from rsciio import IO_PLUGINS
+
+    suffix = path.suffix.lower().lstrip(".")
+    if path.is_dir() and suffix != "zspy":
+        raise ValueError(
+            f"{path} is a folder, not an image file (of folders, only .zspy zarr stores are "
+            f"read); give the path of an image file inside it."
+        )
+    known = sorted({e.lower() for p in IO_PLUGINS for e in p.get("file_extensions", [])})
+    if suffix not in known:
+        raise ValueError(
+            f"cannot read {path}: no reader knows the extension {path.suffix or '(none)'!r}; "
+            f"readable extensions are {', '.join(known)}."
+        )
+
+
+def check_output_folder(out: str | Path) -> Path:
+    """``out`` as a Path, refused at once if it exists and is not a folder.
+
+    Examples
+    --------
+    >>> check_output_folder("results")
+    PosixPath('results')
+    """
+    out = Path(out)
     if out.exists() and not out.is_dir():
-        raise FileExistsError(f"{out} exists and is not a folder.")
+        raise FileExistsError(f"{out} exists and is not a folder; choose another output folder.")
+    return out
 
 
 def _log(message: str, show: bool) -> None:
@@ -343,7 +377,7 @@ def classify_file(
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist.")
     resolve_model(model)
-    _check_output_folder(paths["summary"].parent)
+    check_output_folder(paths["summary"].parent)
     s = load_image(path, lazy=lazy, signal_type=signal_type, signal_index=signal_index)
     roles = ("probabilities", "uncertainty")
     finished = paths["summary"].exists()

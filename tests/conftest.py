@@ -18,16 +18,19 @@ def lattice_image(shape=(256, 256), period=(8.0, 8.0), angle=0.0, seed=0, noise=
     return img + noise * rng.standard_normal(shape)
 
 
-def make_model_folder(folder, kind="aistem", n_classes=None, seed=0):
+def make_model_folder(folder, kind="aistem", n_classes=None, seed=0, classes=None):
     """Build a small network of one of the package's architectures and save it with a card.
 
     The weights are random (seeded), not trained: these models test the plumbing only.
+    ``classes`` names the classes (default ``class_0``, ``class_1``, ...).
     """
     import keras
 
     from hyperspy_symmetry.models import ModelCard, save_model
     from hyperspy_symmetry.models.architectures import build_architecture
 
+    if classes is not None:
+        n_classes = len(classes)
     if kind == "aistem":
         n_classes = n_classes or 10
         spec = {
@@ -47,7 +50,8 @@ def make_model_folder(folder, kind="aistem", n_classes=None, seed=0):
     keras.utils.set_random_seed(seed)
     network = build_architecture(spec)
     card = ModelCard(
-        name=f"tiny_{kind}", version="0.0-test", classes=[f"class_{i}" for i in range(n_classes)],
+        name=f"tiny_{kind}", version="0.0-test",
+        classes=list(classes) if classes is not None else [f"class_{i}" for i in range(n_classes)],
         architecture=spec, weights="", sha256="",
         description="Random weights for plumbing tests; not a trained model.", **extra,
     )

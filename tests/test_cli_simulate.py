@@ -54,7 +54,7 @@ def test_simulate_training_set(tmp_path, capsys):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["simulate", "crystal", "FCC_Cu_100", "--size", "2"], "size must be at least"),
+        (["simulate", "crystal", "FCC_Cu_100", "--size", "2"], "`size` must be an integer >= 8"),
         (["simulate", "bravais", "square", "--a", "1"], "below"),
         (["simulate", "bicrystal", "FCC_Cu_100", "10", "--size", "4"], "size"),
     ],

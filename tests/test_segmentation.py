@@ -177,7 +177,7 @@ def test_segment_errors():
     u, p = _maps()
     with pytest.raises(ValueError, match="positive finite"):
         u.segment(-1.0)
-    with pytest.raises(ValueError, match="SymmetryProbabilities"):
+    with pytest.raises(TypeError, match="SymmetryProbabilities"):
         u.segment(0.1, probabilities=hs.signals.Signal2D(np.zeros((3, 4, 6))))
     _, stack = _maps(nav=(2,))
     with pytest.raises(ValueError, match="data shape"):

@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from ..checks import check_instance, check_number
+
 __all__ = [
     "GROWTH_EXPRESSION",
     "growth_law",
@@ -165,8 +167,13 @@ def fit_growth(signal, baseline_until: float) -> dict[str, Any]:
     (0.03, 0.0103)
     """
     from hyperspy.api import model as hs_model
+    from hyperspy.signal import BaseSignal
     from hyperspy.signals import Signal1D
 
+    check_instance(signal, "signal", BaseSignal,
+                   "a HyperSpy Signal1D over time (e.g. PhaseFractions.fraction(name))")
+    baseline_until = check_number(baseline_until, "baseline_until",
+                                  hint="(time, in the units of the signal axis)")
     if signal.axes_manager.navigation_dimension != 0:
         raise ValueError(
             "fit_growth takes one curve; this signal has navigation axes "
@@ -177,7 +184,7 @@ def fit_growth(signal, baseline_until: float) -> dict[str, Any]:
     axis = signal.axes_manager.signal_axes[0]
     t = np.asarray(axis.axis, dtype=float)
     a = np.asarray(signal.data, dtype=float)
-    C, n_baseline = baseline_level(t, a, float(baseline_until))
+    C, n_baseline = baseline_level(t, a, baseline_until)
     A0, rho = initial_growth_guess(t, a, C)
 
     curve = Signal1D(a.copy(), axes=[axis.get_axis_dictionary()])
@@ -265,7 +272,8 @@ def hole_fraction(
     Returns
     -------
     fraction : numpy.ndarray
-        ``(...)``: hole fraction of each frame.
+        ``(...)``: hole fraction of each frame; NaN for a frame with NaN or infinite
+        pixels (the other frames alone set the default sigma and threshold).
     sigma, threshold : float
         The values used.
 
@@ -284,15 +292,22 @@ def hole_fraction(
     frames = np.asarray(frames, dtype=np.float32)
     if frames.ndim < 2:
         raise ValueError(f"frames must be (..., H, W), got shape {frames.shape}.")
+    if sigma is not None:
+        sigma = check_number(sigma, "sigma", low=0, low_open=True, hint="(Gaussian sigma, px)")
+    if threshold is not None:
+        threshold = check_number(threshold, "threshold", hint="(intensity of smoothed frames)")
     flat = frames.reshape((-1,) + frames.shape[-2:])
+    finite = np.isfinite(flat).all(axis=(-2, -1))
+    if not finite.any():
+        raise ValueError(
+            "hole_fraction needs at least one frame without NaN or infinite pixels; "
+            "every frame has some."
+        )
     if sigma is None:
-        sigma = lattice_period(flat[0]) / 2.0
-    sigma = float(sigma)
-    if not (math.isfinite(sigma) and sigma > 0):
-        raise ValueError(f"sigma must be a positive number of pixels, got {sigma!r}.")
-    smooth = np.stack([ndimage.gaussian_filter(f, sigma, mode="reflect") for f in flat])
+        sigma = lattice_period(flat[np.argmax(finite)]) / 2.0
+    smooth = np.stack([ndimage.gaussian_filter(f, sigma, mode="reflect") for f in flat[finite]])
     if threshold is None:
         threshold = float(threshold_otsu(smooth))
-    threshold = float(threshold)
-    fraction = (smooth < threshold).mean(axis=(-2, -1))
+    fraction = np.full(len(flat), np.nan)
+    fraction[finite] = (smooth < threshold).mean(axis=(-2, -1))
     return fraction.reshape(frames.shape[:-2]), sigma, threshold

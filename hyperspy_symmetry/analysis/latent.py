@@ -194,8 +194,14 @@ def _points(embedding) -> tuple[np.ndarray, str | None]:
     if hasattr(embedding, "metadata"):
         method = embedding.metadata.get_item("Symmetry.embedding.method")
         embedding = embedding.data
-    points = np.asarray(embedding, dtype=float)
-    if points.shape[-1] != 2:
+    try:
+        points = np.asarray(embedding, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(
+            "`embedding` must be the signal latent_embedding returned (or an (n, 2) array), "
+            f"not {type(embedding).__name__}."
+        ) from None
+    if points.ndim < 1 or points.shape[-1] != 2:
         raise ValueError(f"An embedding has 2 components (last axis), got shape {points.shape}.")
     return points.reshape(-1, 2), method
 

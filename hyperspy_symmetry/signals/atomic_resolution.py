@@ -15,6 +15,7 @@ from hyperspy._signals.signal2d import Signal2D
 from hyperspy.defaults_parser import preferences
 
 from .. import pipeline
+from ..checks import check_instance, check_number
 from ..descriptors import DESCRIPTOR_SIZE, DESCRIPTORS, MIN_WINDOW, reciprocal_axis
 from ..models.registry import resolve_model
 from ..uncertainty import MEASURE_QUANTITIES, check_measure
@@ -442,18 +443,26 @@ class AtomicResolution2D(Signal2D):
         from ..analysis import rotation as _rotation
         from ..windows import _as_quantity
 
+        from .probabilities import SymmetryProbabilities
+
         self._check_data()
         lazy, progress = self._resolve_output(lazy_output, show_progressbar)
+        min_quality = check_number(
+            min_quality, "min_quality", low=0,
+            hint="About 1 keeps clean crystal windows only; 0 keeps every window.",
+        )
         if probabilities is None:
             probabilities = self.classify_symmetry(
                 model, window_size, stride, n_samples, seed, lazy_output=True,
                 show_progressbar=False,
             )
+        check_instance(probabilities, "probabilities", SymmetryProbabilities,
+                       "the SymmetryProbabilities that classify_symmetry returned")
         p_md = probabilities.metadata.get_item("Symmetry")
-        if p_md is None or not hasattr(probabilities, "class_names"):
-            raise TypeError(
-                "`probabilities` must be the result of classify_symmetry (a "
-                "SymmetryProbabilities signal)."
+        if p_md is None:
+            raise ValueError(
+                "`probabilities` has no metadata.Symmetry; pass the signal that "
+                "classify_symmetry returned (or that was saved and loaded from it)."
             )
         window, step = int(p_md.window_size), int(p_md.stride)
         card, _ = resolve_model(model)
@@ -505,7 +514,7 @@ class AtomicResolution2D(Signal2D):
             concatenate=True, dtype=np.float32,
             meta=np.empty((0,) * (len(nav) + 2), dtype=np.float32),
             references=sources, window=window, stride=step, pixel_size=pixel_size,
-            min_quality=float(min_quality),
+            min_quality=min_quality,
         )
         if mask is not None:
             mask = np.asarray(getattr(mask, "data", mask))

@@ -8,6 +8,7 @@ import numpy as np
 from hyperspy._signals.lazy import LazySignal
 from hyperspy._signals.signal2d import Signal2D
 
+from ..checks import check_instance
 from ._results import SymmetryResultMixin
 
 __all__ = ["SymmetryUncertainty", "LazySymmetryUncertainty", "Segmentation"]
@@ -101,11 +102,10 @@ class SymmetryUncertainty(SymmetryResultMixin, Signal2D):
 
     def _check_probabilities(self, probabilities) -> None:
         """``probabilities`` must be a class-probability map of the same windows."""
-        if not hasattr(probabilities, "class_names") or not hasattr(probabilities, "predicted_class"):
-            raise ValueError(
-                "probabilities must be the SymmetryProbabilities from classify_symmetry with "
-                f"the same arguments, not {type(probabilities).__name__}."
-            )
+        from .probabilities import SymmetryProbabilities
+
+        check_instance(probabilities, "probabilities", SymmetryProbabilities,
+                       "the SymmetryProbabilities from classify_symmetry with the same arguments")
         pshape = probabilities.data.shape
         expected = self.data.shape[:-2] + (len(probabilities.class_names),) + self.data.shape[-2:]
         if pshape != expected:

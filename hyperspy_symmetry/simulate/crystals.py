@@ -26,6 +26,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..checks import check_number
+
 __all__ = [
     "AISTEM_CLASSES",
     "CrystalClass",
@@ -432,13 +434,6 @@ def haadf_array(
     return np.ascontiguousarray(image.T)  # abTEM arrays are (x, y); images are (rows=y, x)
 
 
-def _check_positive(name: str, value: float) -> float:
-    value = float(value)
-    if not value > 0 or not math.isfinite(value):
-        raise ValueError(f"{name} must be a positive number, got {value}.")
-    return value
-
-
 def crystal_array(
     crystal: str | Any,
     size: int = 256,
@@ -467,10 +462,9 @@ def crystal_array(
     params : dict
         Everything needed to simulate the image again.
     """
-    size = int(size)
-    if size < 8:
-        raise ValueError(f"size must be at least 8 pixels, got {size}.")
-    pixel_size = _check_positive("pixel_size", pixel_size)
+    size = check_number(size, "size", low=8, integer=True, hint="(pixels)")
+    pixel_size = check_number(pixel_size, "pixel_size", low=0, low_open=True, hint="(Å)")
+    rotation = check_number(rotation, "rotation", hint="(degrees)")
     rng = np.random.default_rng() if rng is None else rng
 
     if isinstance(crystal, str):

@@ -20,6 +20,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from ..checks import check_number
 from ._signals import as_atomic_resolution, as_labels
 from .crystals import margin_pixels
 
@@ -141,12 +142,14 @@ def polycrystal_scene(
     ['BCC_Fe_100', 'FCC_Cu_100', 'HCP_Ti_0001', 'amorphous']
     """
     rng = np.random.default_rng(seed)
+    grain_size = check_number(grain_size, "grain_size", low=0, low_open=True, hint="(Å)")
+    pixel_size = check_number(pixel_size, "pixel_size", low=0, low_open=True, hint="(Å)")
     n = int(round(grain_size / pixel_size))
     if n < 8:
         raise ValueError(f"grain_size must be at least 8 pixels, got {grain_size} Å = {n} px.")
     if rotations is None:
         rotations = rng.uniform(0.0, 90.0, 3)
-    rotations = [float(r) for r in rotations]
+    rotations = [check_number(r, "rotations", hint="(degrees)") for r in rotations]
     if len(rotations) != 3:
         raise ValueError(f"rotations needs one angle per crystalline grain (3), got {rotations}.")
     margin = margin_pixels(2 * n, pixel_size)
@@ -257,14 +260,17 @@ def bicrystal(
     _crystal_class(class_name)
     second = class_name if second_class is None else second_class
     _crystal_class(second)
-    size = int(size)
-    if size < 16:
-        raise ValueError(f"size must be at least 16 pixels, got {size}.")
-    if not 0.0 < float(boundary) < 1.0:
-        raise ValueError(f"boundary must be a fraction of the width in (0, 1), got {boundary}.")
-    if not (float(core_disorder) >= 0.0 and float(core_width) > 0.0):
-        raise ValueError("core_disorder must be >= 0 and core_width > 0 (Å), got "
-                         f"{core_disorder} and {core_width}.")
+    misorientation = check_number(misorientation, "misorientation", hint="(degrees)")
+    rotation = check_number(rotation, "rotation", hint="(degrees)")
+    size = check_number(size, "size", low=16, integer=True, hint="(pixels)")
+    pixel_size = check_number(pixel_size, "pixel_size", low=0, low_open=True, hint="(Å)")
+    boundary = check_number(boundary, "boundary", low=0, high=1,
+                            hint="(boundary position, a fraction of the width)")
+    if boundary in (0.0, 1.0):
+        raise ValueError(f"`boundary` must lie inside the image, strictly between 0 and 1, "
+                         f"got {boundary}.")
+    core_disorder = check_number(core_disorder, "core_disorder", low=0, hint="(Å)")
+    core_width = check_number(core_width, "core_width", low=0, low_open=True, hint="(Å)")
     rng = np.random.default_rng(seed)
     margin = margin_pixels(size, pixel_size)
     total = (size + 2 * margin) * pixel_size
@@ -396,14 +402,16 @@ def damage_movie(
 
     if lattice not in BRAVAIS_CLASSES[:-1]:
         raise ValueError(f"lattice must be one of {list(BRAVAIS_CLASSES[:-1])}, got {lattice!r}.")
-    n_frames, size, n_holes = int(n_frames), int(size), int(n_holes)
-    if n_frames < 1 or size < 16 or n_holes < 1:
-        raise ValueError(
-            f"n_frames >= 1, size >= 16 and n_holes >= 1 are needed, got {n_frames}, {size}, "
-            f"{n_holes}."
-        )
-    if not float(frame_time) > 0:
-        raise ValueError(f"frame_time must be positive, got {frame_time}.")
+    n_frames = check_number(n_frames, "n_frames", low=1, integer=True)
+    size = check_number(size, "size", low=16, integer=True, hint="(pixels)")
+    n_holes = check_number(n_holes, "n_holes", low=1, integer=True)
+    frame_time = check_number(frame_time, "frame_time", low=0, low_open=True, hint="(s)")
+    rho = check_number(rho, "rho", hint="(growth rate, 1/s)")
+    A0 = check_number(A0, "A0", low=0, high=1, hint="(hole area fraction at t = 0)")
+    C = check_number(C, "C", low=0, high=1, hint="(hole area fraction offset)")
+    a = check_number(a, "a", low=0, low_open=True, hint="(lattice spacing, px)")
+    if dose is not None:
+        dose = check_number(dose, "dose", low=0, low_open=True, hint="(counts per pixel)")
     rng = np.random.default_rng(seed)
     p = sample_lattice(lattice, rng, a=a, displacement=0.0, intensity_spread=0.05)
     sites, _, intensities = lattice_columns(p, size, rng)

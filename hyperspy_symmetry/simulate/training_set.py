@@ -24,11 +24,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
 from .. import descriptors as _descriptors
+from ..checks import check_number
 
 __all__ = [
     "TrainingSetRecipe",
@@ -442,9 +444,11 @@ def build_training_set(
         recipe = TrainingSetRecipe.default(model, seed=int(seed))
         if n_per_class is not None:
             recipe = replace(recipe, n_per_class=int(n_per_class))
-    chunk_size = int(chunk_size)
-    if chunk_size < 1:
-        raise ValueError(f"chunk_size must be at least 1, got {chunk_size}.")
+    chunk_size = check_number(chunk_size, "chunk_size", low=1, integer=True)
+    if num_workers is not None:
+        num_workers = check_number(num_workers, "num_workers", low=1, integer=True)
+    if Path(path).exists() and not Path(path).is_dir():
+        raise FileExistsError(f"{path} exists and is not a folder; choose another `path`.")
     store = zarr.DirectoryStore(str(path))
     if not overwrite and zarr.storage.contains_group(store):
         raise FileExistsError(f"{path} already holds a zarr group; pass overwrite=True to replace it.")
@@ -483,7 +487,7 @@ def build_training_set(
     if isinstance(scheduler, str):
         kwargs["scheduler"] = scheduler
         if num_workers is not None:
-            kwargs["num_workers"] = int(num_workers)
+            kwargs["num_workers"] = num_workers
         bar = ProgressBar() if show_progressbar else _NoBar()
         with bar:
             da.store(arrays, [z_desc, z_lab, z_par], lock=False, **kwargs)

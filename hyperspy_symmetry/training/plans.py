@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from ..checks import check_number
+
 __all__ = ["TrainingPlan", "PLANS", "get_plan"]
 
 
@@ -49,6 +51,18 @@ class TrainingPlan:
     eval_samples: int = 30
     card: dict[str, Any] = field(default_factory=dict)
     sampling: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Checked here, before anything is simulated: a bad value must not surface only
+        # after an hour of simulation and training.
+        for name, low in (("epochs", 1), ("batch_size", 1), ("patience", 0),
+                          ("held_out_per_class", 1), ("eval_samples", 1)):
+            check_number(getattr(self, name), name, low=low, integer=True)
+        check_number(self.learning_rate, "learning_rate", low=0, low_open=True)
+        fraction = check_number(self.validation_fraction, "validation_fraction", low=0, high=1)
+        if fraction in (0.0, 1.0):
+            raise ValueError("`validation_fraction` must lie strictly between 0 and 1, got "
+                             f"{fraction}.")
 
     @property
     def inference_architecture(self) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..checks import check_number
 from .metrics import accuracy, confusion_matrix, expected_calibration_error, top_k_accuracy
 from .plans import TrainingPlan, get_plan
 
@@ -154,6 +155,21 @@ def hole_metrics(network, recipe, n_per_class: int, n_samples: int, seed: int):
     }
 
 
+def _writable_model_folder(out: str | Path, overwrite: bool) -> Path:
+    """``out`` as a Path, checked before any work: a missing or empty folder, or (with
+    ``overwrite``) a model folder to replace; never a file, never another model's folder
+    replaced by accident."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise FileExistsError(f"{out} exists and is not a folder; choose another output folder.")
+    if (out / "card.json").exists() and not overwrite:
+        raise FileExistsError(
+            f"{out} already holds a model (card.json); choose another folder or pass "
+            f"overwrite=True (--overwrite) to replace it."
+        )
+    return out
+
+
 def train_model(
     name: str,
     out: str | Path,
@@ -169,6 +185,7 @@ def train_model(
     scenes: bool = True,
     verbose: int = 2,
     log: Callable[[str], None] = print,
+    overwrite: bool = False,
 ):
     """Rebuild a model from scratch: simulate, train, measure, write weights and card.
 
@@ -199,32 +216,43 @@ def train_model(
         Keras ``fit`` verbosity.
     log
         Where progress lines go.
+    overwrite
+        Replace a model already in ``out``; without it, such a folder is refused before
+        anything is simulated.
 
     Returns
     -------
     ModelCard
         The card as written.
     """
+    from ..simulate import TrainingSetRecipe
+
+    plan = plan or get_plan(name)
+    if epochs is not None:
+        plan = replace(plan, epochs=epochs)
+    if n_per_class is not None:
+        plan = plan.with_changes(data={"n_per_class": n_per_class})
+    if held_out_per_class is not None:
+        plan = replace(plan, held_out_per_class=held_out_per_class)
+    if eval_samples is not None:
+        plan = replace(plan, eval_samples=eval_samples)
+    seed = check_number(seed, "seed", low=0, integer=True)
+    out = _writable_model_folder(out, overwrite)
+    if num_workers is not None:
+        check_number(num_workers, "num_workers", low=1, integer=True)
+    if data_dir is not None and Path(data_dir).exists() and not Path(data_dir).is_dir():
+        raise FileExistsError(f"data_dir={str(data_dir)!r} exists and is not a folder.")
+    train_recipe = TrainingSetRecipe.default(seed=int(seed), **plan.data)
+
     import keras
 
     from .. import __version__
     from ..models import ModelCard, save_model
     from ..models.architectures import build_architecture
-    from ..simulate import TrainingSetRecipe, build_training_set
+    from ..simulate import build_training_set
     from .ood import ood_descriptors
 
-    plan = plan or get_plan(name)
-    if epochs is not None:
-        plan = replace(plan, epochs=int(epochs))
-    if n_per_class is not None:
-        plan = plan.with_changes(data={"n_per_class": int(n_per_class)})
-    if held_out_per_class is not None:
-        plan = replace(plan, held_out_per_class=int(held_out_per_class))
-    if eval_samples is not None:
-        plan = replace(plan, eval_samples=int(eval_samples))
     began = time.perf_counter()
-
-    train_recipe = TrainingSetRecipe.default(seed=int(seed), **plan.data)
     # Held-out windows have no holes: the headline figures are the paper's lattice task;
     # hole_metrics measures the holes separately.
     test_recipe = replace(train_recipe, seed=int(seed) + 1, n_per_class=plan.held_out_per_class,
