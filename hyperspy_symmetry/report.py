@@ -222,6 +222,24 @@ def _log(message: str, show: bool) -> None:
         print(message, file=sys.stderr)
 
 
+def _unreadable_block(signal) -> tuple[tuple[int, ...], str] | None:
+    """(first navigation index, error) of the first chunk of a lazy signal that cannot be
+    read, or None when every chunk reads (or the signal is in memory)."""
+    if not signal._lazy:
+        return None
+    data = signal.data
+    n_lead = data.ndim - 2
+    starts = [np.concatenate([[0], np.cumsum(c)]) for c in data.chunks[:n_lead]]
+    for index in np.ndindex(*data.numblocks):
+        try:
+            data.blocks[index].compute(scheduler="synchronous")
+        except Exception as err:  # codecs and stores raise anything from OSError to RuntimeError
+            first = tuple(int(s[i]) for s, i in zip(starts, index[:n_lead]))
+            text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            return first, text
+    return None
+
+
 def _compute_blocks(tasks: list, show_progressbar: bool, scheduler) -> None:
     """Run block-writing tasks in waves of twice the parallelism, so blocks are written as
     they are computed (left to itself, dask may compute every block before writing any)."""
@@ -412,7 +430,20 @@ def classify_file(
     if len(tasks) < n_blocks:
         _log(f"resuming: {n_blocks - len(tasks)} of {n_blocks} blocks already written",
              show_progressbar)
-    _compute_blocks(tasks, show_progressbar, scheduler or "threads")
+    try:
+        _compute_blocks(tasks, show_progressbar, scheduler or "threads")
+    except Exception as err:
+        # A lazily read input shows a damaged chunk only now, deep inside zarr or a codec:
+        # name the file and the chunk instead.
+        unreadable = _unreadable_block(s)
+        if unreadable is None:
+            raise
+        where, message = unreadable
+        raise ValueError(
+            f"cannot read {path}: {message} (in the chunk starting at navigation index "
+            f"{where}); repair or re-export the file, then run again with overwrite "
+            f"(--overwrite), since the input changed."
+        ) from err
     p = hs.load(paths["probabilities"])
     u = hs.load(paths["uncertainty"])
     frame = (0,) * s.axes_manager.navigation_dimension

@@ -29,9 +29,9 @@ def raised_here(excinfo) -> None:
     )
 
 
-@pytest.fixture
-def image():
-    return calibrated(lattice_image((224, 224), period=(8, 8), seed=1))
+@pytest.fixture(params=[False, True], ids=["eager", "lazy"])
+def image(request):
+    return calibrated(lattice_image((224, 224), period=(8, 8), seed=1), lazy=request.param)
 
 
 def _call(method, image, model, **kwargs):
@@ -162,19 +162,27 @@ def test_truncated_and_corrupted_zspy_in_the_cli(tmp_path, capsys):
     import shutil
 
     shutil.copytree(good, truncated)
-    for chunk in (truncated / "Experiments").rglob("data/*"):
-        if chunk.is_file():
-            chunk.write_bytes(chunk.read_bytes()[:10])  # cut short
+    chunks = [c for c in (truncated / "Experiments").rglob("*")
+              if c.is_file() and c.parent.name != "metadata" and not c.name.startswith(".")
+              and "data" in c.relative_to(truncated).parts]
+    assert chunks  # the data chunks themselves (a nested store: data/0/0/0)
+    for chunk in chunks:
+        chunk.write_bytes(chunk.read_bytes()[:10])  # cut short
     corrupted = tmp_path / "corrupted.zspy"
     shutil.copytree(good, corrupted)
     next(corrupted.rglob(".zattrs")).write_text("{not json")
-    for bad in (truncated, corrupted):
-        out = tmp_path / f"res_{bad.stem}"
-        assert main(["classify", str(bad), "--window", "100", "--stride", "40", "--samples",
-                     "2", "--seed", "0", "--quiet", "--out", str(out)]) == 1
-        err = capsys.readouterr().err
-        assert err.count("\n") == 1 and "Traceback" not in err, err
-        assert str(bad.name) in err or "cannot read" in err, err
+    bad_header = tmp_path / "bad_header.zspy"
+    shutil.copytree(good, bad_header)
+    next((bad_header / "Experiments").rglob("data/.zarray")).write_text("{")
+    for bad in (truncated, corrupted, bad_header):
+        for lazy in ([], ["--lazy"]):  # a lazy read meets a damaged chunk only when computing
+            out = tmp_path / f"res_{bad.stem}{len(lazy)}"
+            assert main(["classify", str(bad), "--window", "100", "--stride", "40",
+                         "--samples", "2", "--seed", "0", "--quiet", "--out", str(out)]
+                        + lazy) == 1
+            err = capsys.readouterr().err
+            assert err.count("\n") == 1 and "Traceback" not in err, err
+            assert f"cannot read {bad}" in err, err
 
 
 def test_tampered_weights_are_refused(tiny_aistem, tmp_path, image):

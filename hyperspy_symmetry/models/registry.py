@@ -142,7 +142,8 @@ def _folder_of(model: str | Path) -> Path:
 
 
 def resolve_model(model: str | Path) -> tuple[ModelCard, ModelRef]:
-    """Read the card of a model given by name or path, without loading its weights.
+    """Read the card of a model given by name or path and check its weights' sha256,
+    without loading them.
 
     Returns
     -------
@@ -152,6 +153,7 @@ def resolve_model(model: str | Path) -> tuple[ModelCard, ModelRef]:
     """
     folder = _folder_of(model)
     card = ModelCard.load(folder / CARD_FILENAME)
+    checked_weights(folder, card)  # fail now, not later inside a dask task
     return card, ModelRef(str(folder), card.sha256)
 
 
@@ -235,10 +237,15 @@ def _load_keras_file(card: ModelCard, path: Path):
     return network
 
 
-def _load_folder(folder: Path, expected_sha256: str | None = None) -> SymmetryModel:
-    from .architectures import build_architecture
+_DIGESTS: dict[tuple[str, int, int], str] = {}
 
-    card = ModelCard.load(folder / CARD_FILENAME)
+
+def checked_weights(folder: Path, card: ModelCard, expected_sha256: str | None = None) -> Path:
+    """The weights file of a model folder, once its sha256 matches the card (and
+    ``expected_sha256``); a clear error for a missing, misnamed or changed file.
+
+    Digests are remembered per path, size and modification time, so checking again is free.
+    """
     weights = folder / card.weights
     if not weights.name.endswith((".weights.h5", ".keras")):
         raise ValueError(
@@ -247,7 +254,11 @@ def _load_folder(folder: Path, expected_sha256: str | None = None) -> SymmetryMo
         )
     if not weights.is_file():
         raise FileNotFoundError(f"Model {card.name!r}: weights file {weights} is missing.")
-    digest = sha256_file(weights)
+    stat = weights.stat()
+    key = (str(weights), stat.st_size, stat.st_mtime_ns)
+    if key not in _DIGESTS:
+        _DIGESTS[key] = sha256_file(weights)
+    digest = _DIGESTS[key]
     for expected in {card.sha256, expected_sha256} - {None}:
         if digest != expected:
             raise ValueError(
@@ -255,6 +266,14 @@ def _load_folder(folder: Path, expected_sha256: str | None = None) -> SymmetryMo
                 f"{expected} was expected. The file is corrupted or was changed; reinstall "
                 f"the package or restore the model folder."
             )
+    return weights
+
+
+def _load_folder(folder: Path, expected_sha256: str | None = None) -> SymmetryModel:
+    from .architectures import build_architecture
+
+    card = ModelCard.load(folder / CARD_FILENAME)
+    weights = checked_weights(folder, card, expected_sha256)
     if weights.name.endswith(".keras"):
         return SymmetryModel(card, _load_keras_file(card, weights), folder)
     network = build_architecture(card.architecture)
