@@ -25,16 +25,19 @@ import numpy as np
 __all__ = ["check_instance", "check_number"]
 
 
-def _describe(low: float | None, high: float | None, low_open: bool, integer: bool) -> str:
+def _describe(low: float | None, high: float | None, low_open: bool, high_open: bool,
+              integer: bool) -> str:
     kind = "an integer" if integer else "a number"
-    if low is not None and high is not None:
+    if low is not None and high is not None and not (low_open or high_open):
         return f"{kind} between {low:g} and {high:g}"
+    bounds = []
     if low is not None:
-        relation = ">" if low_open else ">="
-        return f"{kind} {relation} {low:g}"
+        bounds.append(f"{'>' if low_open else '>='} {low:g}")
     if high is not None:
-        return f"{kind} <= {high:g}"
-    return f"a finite {'integer' if integer else 'number'}"
+        bounds.append(f"{'<' if high_open else '<='} {high:g}")
+    if not bounds:
+        return f"a finite {'integer' if integer else 'number'}"
+    return f"{kind} {' and '.join(bounds)}"
 
 
 def check_number(
@@ -44,6 +47,7 @@ def check_number(
     low: float | None = None,
     high: float | None = None,
     low_open: bool = False,
+    high_open: bool = False,
     integer: bool = False,
     hint: str = "",
 ) -> float | int:
@@ -56,7 +60,7 @@ def check_number(
     name
         The parameter's name, used in the message.
     low, high : float, optional
-        Inclusive bounds (``low`` is exclusive with ``low_open=True``).
+        Inclusive bounds; exclusive with ``low_open=True`` / ``high_open=True``.
     integer : bool, default False
         Require an integer (bools are refused either way).
     hint : str, optional
@@ -81,8 +85,12 @@ def check_number(
     Traceback (most recent call last):
     ...
     ValueError: `frame_time` must be a number > 0, got 0.0.
+    >>> check_number(1.0, "tolerance", low=0, high=1, low_open=True, high_open=True)
+    Traceback (most recent call last):
+    ...
+    ValueError: `tolerance` must be a number > 0 and < 1, got 1.0.
     """
-    wanted = _describe(low, high, low_open, integer)
+    wanted = _describe(low, high, low_open, high_open, integer)
     suffix = f" {hint}" if hint else ""
     types = (int, np.integer) if integer else (int, float, np.integer, np.floating)
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, types):
@@ -92,7 +100,7 @@ def check_number(
     if low is not None:
         bad = bad or number < low or (low_open and number == low)
     if high is not None:
-        bad = bad or number > high
+        bad = bad or number > high or (high_open and number == high)
     if bad:
         raise ValueError(f"`{name}` must be {wanted}, got {value!r}.{suffix}")
     return number

@@ -64,13 +64,13 @@ def test_bad_geometry_is_named(image, tiny_aistem, method, kwargs, error, match)
 
 @pytest.mark.parametrize("method", ["classify_symmetry", "mc_uncertainty"])
 @pytest.mark.parametrize("kwargs, error, match", [
-    (dict(n_samples=0), ValueError, "`n_samples` must be at least 1"),
+    (dict(n_samples=0), ValueError, "`n_samples` must be an integer >= 1"),
     (dict(n_samples="100"), TypeError, "`n_samples` must be an int"),
     (dict(seed=1.5), TypeError, "`seed`"),
     (dict(seed=-1), ValueError, "`seed` must be a non-negative"),
     (dict(precision="fp8"), ValueError, "`precision` must be one of"),
     (dict(adaptive="yes"), TypeError, "`adaptive` must be True or False"),
-    (dict(tolerance=0), ValueError, "`tolerance` must be a number between 0 and 1"),
+    (dict(tolerance=0), ValueError, "`tolerance` must be a number > 0 and < 1"),
 ])
 def test_bad_sampling_arguments_are_named(image, tiny_aistem, method, kwargs, error, match):
     with pytest.raises(error, match=match) as excinfo:
@@ -589,7 +589,7 @@ CLI_CASES = [
     ("stride -1", ["classify", "img.zspy", "--out", "o", "--window", "100", "--stride", "-1"],
      "`stride` must be positive"),
     ("samples 0", ["classify", "img.zspy", "--out", "o", "--window", "100", "--samples", "0"],
-     "`n_samples` must be at least 1"),
+     "`n_samples` must be an integer >= 1"),
     ("unknown model", ["classify", "img.zspy", "--out", "o", "--model", "nope"] + SMALL,
      "Unknown model 'nope'"),
     ("scheduler word", ["classify", "img.zspy", "--out", "o", "--scheduler", "gpu"] + SMALL,

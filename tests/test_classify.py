@@ -295,7 +295,7 @@ def image():
         (dict(window_size="3 Å"), ValueError, "window_size='3 Å' \\(25 px\\) is too small"),
         (dict(stride=0), ValueError, "`stride` must be positive"),
         (dict(stride=-4), ValueError, "`stride` must be positive"),
-        (dict(n_samples=0), ValueError, "`n_samples` must be at least 1"),
+        (dict(n_samples=0), ValueError, "`n_samples` must be an integer >= 1"),
         (dict(n_samples=2.5), TypeError, "`n_samples` must be an int"),
         (dict(window_size="12 eV"), ValueError, "not of length"),
         (dict(window_size="twelve"), ValueError, "window_size"),

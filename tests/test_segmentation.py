@@ -31,7 +31,7 @@ def test_bulk_mask_thresholds_and_excludes_nan():
 
 @pytest.mark.parametrize("bad", [0, -0.1, np.nan, np.inf])
 def test_threshold_must_be_positive_and_finite(bad):
-    with pytest.raises(ValueError, match="positive finite"):
+    with pytest.raises(ValueError, match="`threshold` must be a number > 0"):
         check_threshold(bad)
 
 
@@ -175,7 +175,7 @@ def test_segment_a_stack(lazy):
 
 def test_segment_errors():
     u, p = _maps()
-    with pytest.raises(ValueError, match="positive finite"):
+    with pytest.raises(ValueError, match="`threshold` must be a number > 0"):
         u.segment(-1.0)
     with pytest.raises(TypeError, match="SymmetryProbabilities"):
         u.segment(0.1, probabilities=hs.signals.Signal2D(np.zeros((3, 4, 6))))

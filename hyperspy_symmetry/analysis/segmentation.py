@@ -11,11 +11,12 @@ image, labelled on its own.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 from scipy import ndimage
+
+from ..checks import check_number
 
 __all__ = [
     "check_threshold",
@@ -40,19 +41,10 @@ def check_threshold(threshold: Any) -> float:
     >>> check_threshold(-1)
     Traceback (most recent call last):
     ...
-    ValueError: threshold must be a positive finite number (bits for mutual information), got -1.
+    ValueError: `threshold` must be a number > 0, got -1. (bits for mutual information)
     """
-    if isinstance(threshold, (bool, np.bool_)) or not isinstance(
-        threshold, (int, float, np.integer, np.floating)
-    ):
-        raise TypeError(f"threshold must be a number, not {threshold!r}.")
-    value = float(threshold)
-    if not (math.isfinite(value) and value > 0.0):
-        raise ValueError(
-            "threshold must be a positive finite number (bits for mutual information), "
-            f"got {threshold!r}."
-        )
-    return value
+    return check_number(threshold, "threshold", low=0, low_open=True,
+                        hint="(bits for mutual information)")
 
 
 def bulk_mask(uncertainty: np.ndarray, threshold: float) -> np.ndarray:

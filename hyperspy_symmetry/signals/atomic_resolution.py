@@ -135,29 +135,20 @@ class AtomicResolution2D(Signal2D):
         return window, step
 
     @staticmethod
-    def _check_n_samples(n_samples) -> int:
-        if isinstance(n_samples, (bool, np.bool_)) or not isinstance(n_samples, (int, np.integer)):
-            raise TypeError(f"`n_samples` must be an int >= 1, not {n_samples!r}.")
-        if n_samples < 1:
-            raise ValueError(f"`n_samples` must be at least 1, got {n_samples}.")
-        return int(n_samples)
-
-    @staticmethod
     def _check_sampling(precision, adaptive, tolerance) -> dict[str, Any]:
         from ..models.mc_dropout import resolve_precision
 
         if not isinstance(adaptive, (bool, np.bool_)):
             raise TypeError(f"`adaptive` must be True or False, not {adaptive!r}.")
-        if isinstance(tolerance, (bool, np.bool_)) or not isinstance(
-                tolerance, (int, float, np.integer, np.floating)) or not 0 < tolerance < 1:
-            raise ValueError(f"`tolerance` must be a number between 0 and 1, got {tolerance!r}.")
+        tolerance = check_number(tolerance, "tolerance", low=0, high=1, low_open=True,
+                                 high_open=True, hint="(standard error of the probabilities)")
         return {"precision": resolve_precision(precision), "adaptive": bool(adaptive),
-                "tolerance": float(tolerance)}
+                "tolerance": tolerance}
 
     def _plan(self, model, window_size, stride, n_samples, seed, precision="auto",
               adaptive=True, tolerance=0.01):
         self._check_data()
-        n_samples = self._check_n_samples(n_samples)
+        n_samples = check_number(n_samples, "n_samples", low=1, integer=True)
         sampling = self._check_sampling(precision, adaptive, tolerance)
         card, ref = resolve_model(model)
         window, step = self._geometry(window_size, stride, card)

@@ -264,11 +264,8 @@ def bicrystal(
     rotation = check_number(rotation, "rotation", hint="(degrees)")
     size = check_number(size, "size", low=16, integer=True, hint="(pixels)")
     pixel_size = check_number(pixel_size, "pixel_size", low=0, low_open=True, hint="(Å)")
-    boundary = check_number(boundary, "boundary", low=0, high=1,
+    boundary = check_number(boundary, "boundary", low=0, high=1, low_open=True, high_open=True,
                             hint="(boundary position, a fraction of the width)")
-    if boundary in (0.0, 1.0):
-        raise ValueError(f"`boundary` must lie inside the image, strictly between 0 and 1, "
-                         f"got {boundary}.")
     core_disorder = check_number(core_disorder, "core_disorder", low=0, hint="(Å)")
     core_width = check_number(core_width, "core_width", low=0, low_open=True, hint="(Å)")
     rng = np.random.default_rng(seed)

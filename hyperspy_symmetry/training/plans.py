@@ -59,10 +59,8 @@ class TrainingPlan:
                           ("held_out_per_class", 1), ("eval_samples", 1)):
             check_number(getattr(self, name), name, low=low, integer=True)
         check_number(self.learning_rate, "learning_rate", low=0, low_open=True)
-        fraction = check_number(self.validation_fraction, "validation_fraction", low=0, high=1)
-        if fraction in (0.0, 1.0):
-            raise ValueError("`validation_fraction` must lie strictly between 0 and 1, got "
-                             f"{fraction}.")
+        check_number(self.validation_fraction, "validation_fraction", low=0, high=1,
+                     low_open=True, high_open=True)
 
     @property
     def inference_architecture(self) -> dict[str, Any]:

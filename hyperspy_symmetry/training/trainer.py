@@ -225,7 +225,7 @@ def train_model(
     ModelCard
         The card as written.
     """
-    from ..simulate import TrainingSetRecipe
+    from ..simulate import TrainingSetRecipe, build_training_set
 
     plan = plan or get_plan(name)
     if epochs is not None:
@@ -249,7 +249,6 @@ def train_model(
     from .. import __version__
     from ..models import ModelCard, save_model
     from ..models.architectures import build_architecture
-    from ..simulate import build_training_set
     from .ood import ood_descriptors
 
     began = time.perf_counter()
