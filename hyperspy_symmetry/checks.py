@@ -18,11 +18,12 @@ TypeError: `min_quality` must be a number between 0 and 1, not 'high'.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-__all__ = ["check_instance", "check_number"]
+__all__ = ["check_instance", "check_number", "check_output_folder"]
 
 
 def _describe(low: float | None, high: float | None, low_open: bool, high_open: bool,
@@ -131,3 +132,17 @@ def check_instance(value: Any, name: str, types: type | tuple[type, ...], what: 
     if not isinstance(value, types):
         raise TypeError(f"`{name}` must be {what}, not {type(value).__name__}.")
     return value
+
+
+def check_output_folder(out: str | Path) -> Path:
+    """``out`` as a Path, refused at once if it exists and is not a folder.
+
+    Examples
+    --------
+    >>> check_output_folder("results")
+    PosixPath('results')
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise FileExistsError(f"{out} exists and is not a folder; choose another output folder.")
+    return out

@@ -146,8 +146,7 @@ def run_demo(out: str | Path, seed: int = 0, n_samples: int = 30,
     1.0
     """
     from . import __version__
-    from .checks import check_number
-    from .report import check_output_folder
+    from .checks import check_number, check_output_folder
 
     check_number(n_samples, "n_samples", low=1, integer=True)
     out = check_output_folder(out)

@@ -161,7 +161,7 @@ def _image_layer(result, image, index: tuple[int, ...]):
         sub = index if n_nav == len(index) else tuple(int(ax.index) for ax in
                                                      image.axes_manager.navigation_axes)
         return _frame(image, sub, 2), grid_extent(image)
-    if not isinstance(image, (np.ndarray, list, tuple)) and not hasattr(image, "__array__"):
+    if not isinstance(image, (list, tuple)) and not hasattr(image, "__array__"):
         raise TypeError(
             f"`image` must be the classified image, as a signal or an array, not "
             f"{type(image).__name__}."

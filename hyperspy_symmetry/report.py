@@ -35,9 +35,10 @@ from typing import Any
 
 import numpy as np
 
+from .checks import check_output_folder
+
 __all__ = [
     "OUTPUTS",
-    "check_output_folder",
     "LAZY_THRESHOLD_BYTES",
     "MI_THRESHOLD_BITS",
     "output_paths",
@@ -203,20 +204,6 @@ def _check_readable_format(path: Path) -> None:
         )
 
 
-def check_output_folder(out: str | Path) -> Path:
-    """``out`` as a Path, refused at once if it exists and is not a folder.
-
-    Examples
-    --------
-    >>> check_output_folder("results")
-    PosixPath('results')
-    """
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise FileExistsError(f"{out} exists and is not a folder; choose another output folder.")
-    return out
-
-
 def _log(message: str, show: bool) -> None:
     if show:
         print(message, file=sys.stderr)
@@ -228,13 +215,11 @@ def _unreadable_block(signal) -> tuple[tuple[int, ...], str] | None:
     if not signal._lazy:
         return None
     data = signal.data
-    n_lead = data.ndim - 2
-    starts = [np.concatenate([[0], np.cumsum(c)]) for c in data.chunks[:n_lead]]
     for index in np.ndindex(*data.numblocks):
         try:
             data.blocks[index].compute(scheduler="synchronous")
         except Exception as err:  # codecs and stores raise anything from OSError to RuntimeError
-            first = tuple(int(s[i]) for s, i in zip(starts, index[:n_lead]))
+            first = tuple(sum(c[:i]) for c, i in zip(data.chunks[:-2], index))
             text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
             return first, text
     return None

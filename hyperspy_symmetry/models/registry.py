@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..checks import check_instance
+from ..checks import check_instance, check_output_folder
 from .cards import CARD_FILENAME, ModelCard, sha256_file
 
 __all__ = [
@@ -338,9 +338,7 @@ def save_model(network: Any, card: ModelCard, folder: str | Path) -> ModelCard:
     check_instance(card, "card", ModelCard, "a ModelCard")
     if not hasattr(network, "save_weights"):
         raise TypeError(f"`network` must be a Keras model, not {type(network).__name__}.")
-    folder = Path(folder)
-    if folder.exists() and not folder.is_dir():
-        raise FileExistsError(f"{folder} exists and is not a folder; choose another `folder`.")
+    folder = check_output_folder(folder)
     folder.mkdir(parents=True, exist_ok=True)
     card.weights = f"{card.name}.weights.h5"
     path = folder / card.weights

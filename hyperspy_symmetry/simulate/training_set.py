@@ -24,13 +24,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass, replace
-from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
 from .. import descriptors as _descriptors
-from ..checks import check_number
+from ..checks import check_number, check_output_folder
 
 __all__ = [
     "TrainingSetRecipe",
@@ -447,8 +446,7 @@ def build_training_set(
     chunk_size = check_number(chunk_size, "chunk_size", low=1, integer=True)
     if num_workers is not None:
         num_workers = check_number(num_workers, "num_workers", low=1, integer=True)
-    if Path(path).exists() and not Path(path).is_dir():
-        raise FileExistsError(f"{path} exists and is not a folder; choose another `path`.")
+    check_output_folder(path)
     store = zarr.DirectoryStore(str(path))
     if not overwrite and zarr.storage.contains_group(store):
         raise FileExistsError(f"{path} already holds a zarr group; pass overwrite=True to replace it.")

@@ -23,7 +23,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..checks import check_number
+from ..checks import check_number, check_output_folder
 from .metrics import accuracy, confusion_matrix, expected_calibration_error, top_k_accuracy
 from .plans import TrainingPlan, get_plan
 
@@ -159,9 +159,7 @@ def _writable_model_folder(out: str | Path, overwrite: bool) -> Path:
     """``out`` as a Path, checked before any work: a missing or empty folder, or (with
     ``overwrite``) a model folder to replace; never a file, never another model's folder
     replaced by accident."""
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise FileExistsError(f"{out} exists and is not a folder; choose another output folder.")
+    out = check_output_folder(out)
     if (out / "card.json").exists() and not overwrite:
         raise FileExistsError(
             f"{out} already holds a model (card.json); choose another folder or pass "
@@ -240,8 +238,8 @@ def train_model(
     out = _writable_model_folder(out, overwrite)
     if num_workers is not None:
         check_number(num_workers, "num_workers", low=1, integer=True)
-    if data_dir is not None and Path(data_dir).exists() and not Path(data_dir).is_dir():
-        raise FileExistsError(f"data_dir={str(data_dir)!r} exists and is not a folder.")
+    if data_dir is not None:
+        check_output_folder(data_dir)
     train_recipe = TrainingSetRecipe.default(seed=int(seed), **plan.data)
 
     import keras
