@@ -21,6 +21,8 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from .signal_types import IMAGE, IMAGE_TYPES
+
 __all__ = ["main", "build_parser"]
 
 PROG = "hyperspy-symmetry"
@@ -364,8 +366,7 @@ def _classify_parser(sub) -> None:
     p.add_argument("--scheduler", default=None,
                    help="threads (default), processes, synchronous, or a dask.distributed "
                         "scheduler address")
-    p.add_argument("--signal-type", default="atomic_resolution",
-                   choices=["atomic_resolution", "STEM", "HAADF", "STM"],
+    p.add_argument("--signal-type", default=IMAGE, choices=list(IMAGE_TYPES),
                    help="signal type to give the image (default: %(default)s)")
     p.add_argument("--signal-index", type=int, default=None,
                    help="which signal of a multi-signal file (default: its only 2D image)")

@@ -198,7 +198,7 @@ def fit_growth(signal, baseline_until: float) -> dict[str, Any]:
     growth.C.free = False
     m.append(growth)
     if not finite.all():
-        m._channel_switches[~finite] = False
+        m.set_signal_range_from_mask(finite)
     m.fit(optimizer="lm", grad="analytical")
     fitted = growth.function(t)
     residual = (a - fitted)[finite]

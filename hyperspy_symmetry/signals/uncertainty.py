@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from hyperspy._signals.lazy import LazySignal
-from hyperspy._signals.signal2d import Signal2D
+from hyperspy.signals import LazySignal, Signal2D
 
 from ..checks import check_instance
+from ..signal_types import UNCERTAINTY
 from ._results import SymmetryResultMixin
 
 __all__ = ["SymmetryUncertainty", "LazySymmetryUncertainty", "Segmentation"]
@@ -60,7 +60,7 @@ class SymmetryUncertainty(SymmetryResultMixin, Signal2D):
     stride, number of samples and seed.
     """
 
-    _signal_type = "symmetry_uncertainty"
+    _signal_type = UNCERTAINTY
 
     @property
     def measure(self) -> str:
@@ -106,14 +106,16 @@ class SymmetryUncertainty(SymmetryResultMixin, Signal2D):
 
         check_instance(probabilities, "probabilities", SymmetryProbabilities,
                        "the SymmetryProbabilities from classify_symmetry with the same arguments")
+        class_axis = probabilities._class_axis("segment(probabilities=...)")
         pshape = probabilities.data.shape
-        expected = self.data.shape[:-2] + (len(probabilities.class_names),) + self.data.shape[-2:]
-        if pshape != expected:
+        expected = list(self.data.shape)
+        expected.insert(class_axis.index_in_array, len(probabilities.class_names))
+        if pshape != tuple(expected):
             raise ValueError(
                 f"probabilities have data shape {pshape}, but this uncertainty map needs "
-                f"{expected} (the same images and window grid, plus a class axis). Use the "
-                f"classify_symmetry result of the same signal with the same window_size and "
-                f"stride."
+                f"{tuple(expected)} (the same images and window grid, plus a class axis). Use "
+                f"the classify_symmetry result of the same signal with the same window_size "
+                f"and stride."
             )
         for mine, theirs in zip(self.axes_manager.signal_axes,
                                 probabilities.axes_manager.signal_axes):
@@ -127,14 +129,8 @@ class SymmetryUncertainty(SymmetryResultMixin, Signal2D):
                 )
 
     def _grid_signal(self, data, title: str, quantity: str, extra: dict | None = None) -> Signal2D:
-        """An eager plain Signal2D with this signal's axes and metadata."""
-        metadata = self.metadata.as_dictionary()
-        metadata.setdefault("General", {})["title"] = title
-        metadata.setdefault("Signal", {})["quantity"] = quantity
-        metadata["Signal"].pop("signal_type", None)
-        metadata.setdefault("Symmetry", {}).update(extra or {})
-        axes = [ax.get_axis_dictionary() for ax in self.axes_manager._axes]
-        return Signal2D(data, axes=axes, metadata=metadata)
+        """An eager plain Signal2D with this signal's axes, metadata and original metadata."""
+        return self._derived(data, title, quantity, extra=extra or {}, lazy=False)
 
     def segment(self, threshold: float = 0.1, probabilities=None) -> Segmentation:
         """Split the window grid into bulk grains and interfaces.
