@@ -320,6 +320,9 @@ def load_model(model: str | Path) -> SymmetryModel:
 def save_model(network: Any, card: ModelCard, folder: str | Path) -> ModelCard:
     """Write a network's weights and its card (with the weights' sha256) to ``folder``.
 
+    Only the weights are written: the optimizer state of a compiled (trained) network is
+    left out (Adam's moments are twice the size of the weights and unused at inference).
+
     Parameters
     ----------
     network
@@ -342,10 +345,20 @@ def save_model(network: Any, card: ModelCard, folder: str | Path) -> ModelCard:
     folder.mkdir(parents=True, exist_ok=True)
     card.weights = f"{card.name}.weights.h5"
     path = folder / card.weights
-    network.save_weights(str(path))
+    _without_optimizer(network).save_weights(str(path))
     card.sha256 = sha256_file(path)
     card.save(folder / CARD_FILENAME)
     return card
+
+
+def _without_optimizer(network: Any) -> Any:
+    """``network`` itself when it has no optimizer, else an uncompiled copy with its
+    weights: Keras' ``save_weights`` writes a compiled model's optimizer variables too."""
+    if getattr(network, "optimizer", None) is None:
+        return network
+    bare = type(network).from_config(network.get_config())  # keras.clone_model would compile
+    bare.set_weights(network.get_weights())
+    return bare
 
 
 _CACHE: dict[ModelRef, SymmetryModel] = {}
