@@ -8,9 +8,9 @@ interactive ``p.plot()`` and ``u.plot()`` take their defaults from
 :func:`interactive_plot_defaults`.
 
 Colours of classes
-    Class ``i`` of a model is always drawn in ``class_colors(n)[i]``: Okabe and Ito's seven
-    colour-blind-safe colours, then Paul Tol's muted indigo, wine, olive, teal, rose and
-    sand (13 in all; more classes continue with matplotlib's ``tab20``).
+    Class ``i`` of a model is always drawn in ``class_colors(n)[i]``: colours of Okabe and
+    Ito and of Paul Tol, the first ten distinct for normal and colour-blind vision (see
+    :data:`CLASS_COLORS`; more than 15 classes continue with matplotlib's ``tab20``).
 
 Examples
 --------
@@ -18,7 +18,7 @@ Examples
 >>> matplotlib.use("Agg")
 >>> from hyperspy_symmetry.plotting import class_colors
 >>> class_colors(3)[0]
-(0.9019607843137255, 0.6235294117647059, 0.0, 1.0)
+(0.33725490196078434, 0.7058823529411765, 0.9137254901960784, 1.0)
 >>> ax = plot_class_map(p, image=s)  # doctest: +SKIP
 >>> ax.figure.savefig("classes.png")  # doctest: +SKIP
 """
@@ -43,10 +43,14 @@ __all__ = [
     "UNCERTAINTY_CMAP",
 ]
 
-#: Okabe-Ito (without black), then Paul Tol's muted scheme: one colour per class index.
+#: One colour per class index: three of Okabe and Ito's, then Paul Tol's (muted and light
+#: schemes). Chosen so that the ten colours stay apart for normal vision and for deutan,
+#: protan and tritan colour blindness (smallest pairwise CAM02-UCS distance 13.7 over the
+#: four; Okabe-Ito plus muted Tol had 6.4, vermilion against olive for deutans). Further
+#: classes: Okabe-Ito's orange, blue and vermilion, then Tol's teal and rose.
 CLASS_COLORS: tuple[str, ...] = (
-    "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7",
-    "#332288", "#882255", "#999933", "#44AA99", "#CC6677", "#DDCC77",
+    "#56B4E9", "#009E73", "#CC79A7", "#EEDD88", "#882255", "#117733", "#AA4499",
+    "#999933", "#99DDFF", "#FFAABB", "#E69F00", "#0072B2", "#D55E00", "#44AA99", "#CC6677",
 )
 #: Colormap of probability maps (perceptually uniform, 0 dark, 1 bright).
 PROBABILITY_CMAP = "viridis"
