@@ -18,6 +18,8 @@ __all__ = ["ModelCard", "sha256_file", "CARD_FILENAME", "cards_markdown"]
 
 #: File name of a card inside a model folder.
 CARD_FILENAME = "card.json"
+#: Where the models that ship with the package live, one folder each.
+SHIPPED_DIR = Path(__file__).parent / "shipped"
 
 
 def sha256_file(path: str | Path) -> str:
@@ -179,8 +181,6 @@ class ModelCard:
 
 def cards_markdown() -> str:
     """``docs/models.md``: the cards of every shipped model (``make model-cards``)."""
-    from .registry import SHIPPED_DIR
-
     parts = [
         "# Shipped models\n",
         "Generated from the model cards in `hyperspy_symmetry/models/shipped/` by "

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..checks import check_instance, check_output_folder
-from .cards import CARD_FILENAME, ModelCard, sha256_file
+from .cards import CARD_FILENAME, SHIPPED_DIR, ModelCard, sha256_file
 
 __all__ = [
     "SHIPPED_DIR",
@@ -37,9 +37,6 @@ __all__ = [
     "cached_model",
     "user_models_dir",
 ]
-
-#: Where the models that ship with the package live, one folder each.
-SHIPPED_DIR = Path(__file__).parent / "shipped"
 
 #: The models of the design; each ships in ``SHIPPED_DIR/<name>`` (a missing folder means a
 #: broken installation, reported clearly).
