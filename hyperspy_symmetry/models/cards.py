@@ -165,6 +165,27 @@ class ModelCard:
                       "|---" * (self.n_classes + 1) + "|"]
             lines += [f"| {i} `{c}` | " + " | ".join(str(v) for v in row) + " |"
                       for i, (c, row) in enumerate(zip(self.classes, m["confusion_matrix"]))]
+        robustness = m.get("robustness", {})
+        if robustness:
+            lines += ["", "Robustness to the imperfections of real imaging (held-out windows of every "
+                      "class, one imperfection at a time; accuracy, and the first swept strength "
+                      "where it falls below 95 %):", "",
+                      "| imperfection | realistic up to | accuracy over the sweep | below 95 % from |",
+                      "|---|---|---|---|"]
+            for name, r in robustness.items():
+                if name == "combined" or not isinstance(r, dict) or "strengths" not in r:
+                    continue
+                sweep = ", ".join(f"{s:g}: {100 * a:.1f} %"
+                                  for s, a in zip(r["strengths"], r["accuracy"]))
+                below = r.get("accuracy_below_95_at")
+                lines.append(f"| {r.get('what', name)} ({r.get('unit', '')}) | {r['realistic']:g} "
+                             f"| {sweep} | {'-' if below is None else f'{below:g}'} |")
+            combined = robustness.get("combined")
+            if combined:
+                lines += ["", f"All imperfections at once, as in training: accuracy "
+                          f"{100 * combined['accuracy']:.1f} %, confidently wrong "
+                          f"{100 * combined['confidently_wrong']:.1f} % "
+                          f"({combined['n_windows']} windows, seed {combined['seed']})."]
         for name, scene in m.get("scenes", {}).items():
             if isinstance(scene, dict):
                 lines.append(f"- {name}: " + ", ".join(f"{k} {v:.4g}" if isinstance(v, float)

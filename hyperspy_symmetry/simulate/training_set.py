@@ -39,6 +39,7 @@ __all__ = [
     "make_samples",
     "soft_targets",
     "hole_mask",
+    "lattice_visible",
     "BRAVAIS_HOLES",
 ]
 
@@ -418,14 +419,53 @@ def make_samples(
     windows = np.empty((stop - start, window, window), dtype=np.float32)
     labels = np.empty(stop - start, dtype=np.int16)
     values = np.empty((stop - start, len(PARAMETER_NAMES[recipe.model])), dtype=np.float32)
+    describe = _descriptors.get_descriptor(recipe.descriptor)
+    tries = MAX_REDRAWS if recipe.model == "aistem" else 1
     for row, k in enumerate(range(start, stop)):
         class_index, i = k % n_classes, k // n_classes
         rng = np.random.default_rng([int(recipe.seed), class_index, i])
         image, values[row] = make_window(class_index, rng, recipe, size)
-        windows[row] = apply(image, draw(augmentation, rng), rng, out_size=window)
+        for _ in range(tries):
+            windows[row] = apply(image, draw(augmentation, rng), rng, out_size=window)
+            if tries == 1 or lattice_visible(describe(windows[row][None])[0]):
+                break
         labels[row] = class_index
-    descriptors = _descriptors.get_descriptor(recipe.descriptor)(windows).astype(np.float32)
+    descriptors = describe(windows).astype(np.float32)
     return descriptors, labels, values
+
+
+#: Augmentation draws tried per ``aistem`` window before one that leaves its lattice
+#: visible in the descriptor is kept anyway (about 1 window in 7 needs a second draw).
+MAX_REDRAWS = 10
+
+
+def lattice_visible(descriptor: np.ndarray, radius: float = 3.5, level: float = 0.1) -> bool:
+    """Whether an FFT-HAADF descriptor shows any reflection beyond the central peak.
+
+    The descriptor saturates at 10 % of the spectrum's maximum, so ``level = 0.1`` asks for
+    a reflection of at least 1 % of the maximum power at more than ``radius`` descriptor
+    pixels from the centre (0.29 Å⁻¹ at 12 Å windows: every ``aistem`` class's first-order
+    reflections lie beyond 0.39 Å⁻¹). A window whose augmentation buried its lattice under
+    blur, noise and background carries no information about its class; labelled, it would
+    teach the network to name a class for any featureless window (a first training set did:
+    empty descriptors, as of real amorphous carbon, came out ``FCC_Cu_111``, whose
+    reflections blur away first). :func:`make_samples` draws the augmentation of such
+    windows again.
+
+    Examples
+    --------
+    >>> d = np.zeros((64, 64)); d[32, 32] = 1.0
+    >>> lattice_visible(d)
+    False
+    >>> d[32, 40] = 0.5
+    >>> lattice_visible(d)
+    True
+    """
+    d = np.asarray(descriptor)
+    n = d.shape[-1]
+    yy, xx = np.indices(d.shape[-2:])
+    outside = np.hypot(yy - n // 2, xx - n // 2) > radius
+    return bool(d[outside].max() >= level)
 
 
 def _block(recipe_dict: dict[str, Any], start: int, stop: int):

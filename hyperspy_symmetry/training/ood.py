@@ -23,6 +23,15 @@ def _amorphous_windows(n: int, window: int, pixel_size: float, rng,
     return out
 
 
+def _featureless_windows(n: int, window: int, rng) -> np.ndarray:
+    """Windows without any structure: a flat specimen (vacuum, thick carbon seen at low
+    contrast) on a faint ramp, so that the augmentation's background and noise are all
+    there is."""
+    y, x = np.mgrid[:window, :window] / window
+    return np.stack([1.0 + 0.01 * (rng.uniform(-1, 1) * y + rng.uniform(-1, 1) * x)
+                     for _ in range(n)]).astype(np.float32)
+
+
 def _quasicrystal_windows(n: int, window: int, rng) -> np.ndarray:
     """Decagonal quasicrystal patterns: five-fold order that no 2D Bravais lattice has."""
     y, x = np.mgrid[:window, :window].astype(float)
@@ -62,13 +71,15 @@ def ood_descriptors(model: str, n: int = 200, seed: int = 0) -> tuple[np.ndarray
     rng = np.random.default_rng([seed, 7919])
     if model == "aistem":
         window, descriptor = 100, "fft_haadf"
-        elements = ("Cu", "Fe", "Ti", "C")
-        what = ("amorphous Cu, Fe, Ti and C, HAADF (convolution approximation), 12 Å "
+        elements = ("Cu", "Fe", "Ti", "C", None)
+        what = ("amorphous Cu, Fe, Ti and C, HAADF (convolution approximation), and "
+                "featureless windows (flat specimen: background and noise only), 12 Å "
                 "windows, HAADF-STEM imperfections")
         recipe = AugmentationRecipe.haadf_stem()
         size = window + 2 * required_margin(recipe, window)
         raw = np.concatenate([
             _amorphous_windows(len(range(i, n, len(elements))), size, 0.12, rng, element)
+            if element else _featureless_windows(len(range(i, n, len(elements))), size, rng)
             for i, element in enumerate(elements)])
     elif model == "bravais":
         window, what = 128, "decagonal quasicrystal patterns, 128 px windows"
