@@ -23,6 +23,9 @@ from ..windows import grid_axis, length_unit, to_pixels, window_grid_shape
 
 __all__ = ["AtomicResolution2D", "LazyAtomicResolution2D"]
 
+#: Lattice periods measured for scale-free windows, by input dask name (the latest input).
+_PERIODS: dict[str, np.ndarray] = {}
+
 _COMMON_PARAMETERS = """
         window_size : int, str or pint.Quantity, optional
             Window side in pixels (int) or as a length (``"12 Å"``, ``"1.2 nm"``), converted
@@ -145,13 +148,44 @@ class AtomicResolution2D(Signal2D):
         return {"precision": resolve_precision(precision), "adaptive": bool(adaptive),
                 "tolerance": tolerance}
 
+    def _scale_free_geometry(self, card, stride, images):
+        """Windows scaled to the measured lattice period of each frame (scale-free models).
+
+        The periods are measured when the method is called, also for lazy signals (one FFT
+        per frame, see :mod:`hyperspy_symmetry.scale_free`), and kept per input and process.
+        """
+        from ..scale_free import scale_free_geometry
+
+        scales, _, units, _ = self._pixel_axes()
+        step = None if stride is None else to_pixels(stride, scales, units, "stride")
+        key = images.name
+        periods = _PERIODS.get(key)
+        if periods is None:
+            periods = pipeline.compute(pipeline.period_array(images), False)
+            _PERIODS.clear()  # one input at a time: enough for classify + uncertainty
+            _PERIODS[key] = periods
+        return scale_free_geometry(
+            periods, self.axes_manager.signal_shape[::-1], int(card.default_window),
+            int(card.default_stride), tuple(card.period_range), MIN_WINDOW, step,
+        )
+
     def _plan(self, model, window_size, stride, n_samples, seed, precision="auto",
-              adaptive=True, tolerance=0.01):
+              adaptive=True, tolerance=0.01, images=None):
+        """``(card, plan, scale)``: ``scale`` is the :class:`~..scale_free.ScaleFreeGeometry`
+        when a scale-free model (card ``period_range``) runs without ``window_size``, else
+        ``None``; the periods are measured on ``images`` (default this signal's data)."""
         self._check_data()
         n_samples = check_number(n_samples, "n_samples", low=1, integer=True)
         sampling = self._check_sampling(precision, adaptive, tolerance)
         card, ref = resolve_model(model)
-        window, step = self._geometry(window_size, stride, card)
+        scale = None
+        if window_size is None and card.period_range:
+            if images is None:
+                images = pipeline.as_image_dask(self.data, self._lazy)
+            scale = self._scale_free_geometry(card, stride, images)
+            window, step = scale.window, scale.stride
+        else:
+            window, step = self._geometry(window_size, stride, card)
         plan = pipeline.MCPlan(
             model=ref,
             descriptor=card.descriptor,
@@ -162,7 +196,7 @@ class AtomicResolution2D(Signal2D):
             n_classes=card.n_classes,
             **sampling,
         )
-        return card, plan
+        return card, plan, scale
 
     # -- building results -------------------------------------------------------------
 
@@ -181,7 +215,7 @@ class AtomicResolution2D(Signal2D):
             ax["navigate"] = True
         return axes
 
-    def _symmetry_metadata(self, card, plan) -> dict[str, Any]:
+    def _symmetry_metadata(self, card, plan, scale=None) -> dict[str, Any]:
         scales, _, units, _ = self._pixel_axes()
         md = {
             "model": card.name,
@@ -200,6 +234,8 @@ class AtomicResolution2D(Signal2D):
         if length_unit(units[1]) is not None:
             md["window_size_length"] = f"{plan.window * scales[1]:g} {units[1]}"
             md["stride_length"] = f"{plan.stride * scales[1]:g} {units[1]}"
+        if scale is not None:
+            md.update(scale.metadata())
         return md
 
     def _result(self, cls_name: str, data, axes, quantity: str, title: str, symmetry, lazy, progress):
@@ -226,9 +262,11 @@ class AtomicResolution2D(Signal2D):
         return out
 
     def _statistics(self, model, window_size, stride, n_samples, seed, **sampling):
-        card, plan = self._plan(model, window_size, stride, n_samples, seed, **sampling)
         images = pipeline.as_image_dask(self.data, self._lazy)
-        return card, plan, pipeline.statistics_array(images, plan)
+        card, plan, scale = self._plan(model, window_size, stride, n_samples, seed,
+                                       images=images, **sampling)
+        windows = scale.windows if scale is not None and scale.per_frame else None
+        return card, plan, scale, pipeline.statistics_array(images, plan, windows)
 
     def _resolve_output(self, lazy_output, show_progressbar) -> tuple[bool, bool]:
         lazy = self._lazy if lazy_output is None else bool(lazy_output)
@@ -285,7 +323,7 @@ class AtomicResolution2D(Signal2D):
         >>> p.predicted_class().plot()  # doctest: +SKIP
         """
         lazy, progress = self._resolve_output(lazy_output, show_progressbar)
-        card, plan, stats = self._statistics(model, window_size, stride, n_samples, seed,
+        card, plan, scale, stats = self._statistics(model, window_size, stride, n_samples, seed,
                                              precision=precision, adaptive=adaptive,
                                              tolerance=tolerance)
         axes = self._navigation_axes()
@@ -295,7 +333,7 @@ class AtomicResolution2D(Signal2D):
         title = f"{self.metadata.General.title or 'Image'} class probabilities ({card.name})"
         return self._result(
             "probabilities", data, axes, "Probability", title,
-            self._symmetry_metadata(card, plan), lazy, progress,
+            self._symmetry_metadata(card, plan, scale), lazy, progress,
         )
 
     def mc_uncertainty(
@@ -343,12 +381,12 @@ class AtomicResolution2D(Signal2D):
         """
         column = check_measure(measure)
         lazy, progress = self._resolve_output(lazy_output, show_progressbar)
-        card, plan, stats = self._statistics(model, window_size, stride, n_samples, seed,
+        card, plan, scale, stats = self._statistics(model, window_size, stride, n_samples, seed,
                                              precision=precision, adaptive=adaptive,
                                              tolerance=tolerance)
         axes = self._navigation_axes() + self._grid_axes(plan.window, plan.stride)
         data = stats[..., card.n_classes + column, :, :]
-        symmetry = self._symmetry_metadata(card, plan)
+        symmetry = self._symmetry_metadata(card, plan, scale)
         symmetry["measure"] = measure
         title = f"{self.metadata.General.title or 'Image'} {measure.replace('_', ' ')} ({card.name})"
         return self._result(
