@@ -38,7 +38,8 @@ import scipy.ndimage
 
 from .simulate.bravais import class_distances, lattice_class, reduce_basis
 
-__all__ = ["FFTLattice", "fft_lattice", "frame_periods", "MIN_STRENGTH"]
+__all__ = ["FFTLattice", "MIN_STRENGTH", "distortion", "fft_lattice", "frame_periods",
+           "lattice_readout", "window_lattices"]
 
 #: Smallest peak-to-ring-median power ratio of a Bragg peak (white noise stays below ~25).
 MIN_STRENGTH = 60.0
@@ -283,3 +284,93 @@ def frame_periods(images: np.ndarray, **kwargs) -> np.ndarray:
             continue
         out[n] = lat.a, lat.b, lat.gamma
     return out.reshape(images.shape[:-2] + (3,))
+
+
+#: Reduced unit cells of the two lattices without free cell parameters.
+_IDEAL_CELLS = {
+    "square": np.array([[1.0, 0.0], [0.0, 1.0]]),
+    "hexagonal": np.array([[1.0, 0.0], [0.5, math.sqrt(3) / 2]]),
+}
+
+
+def distortion(vectors, ideal: str = "hexagonal") -> float:
+    """Uniaxial distortion of a lattice from the ideal ``square`` or ``hexagonal`` one.
+
+    The affine map that takes the ideal reduced cell (same orientation of ``a``) onto the
+    measured reduced cell ``vectors`` has singular values ``s1 >= s2``; the distortion is
+    ``s1 / s2 - 1``: 0.04 for a hexagonal lattice stretched by 4 % along any direction
+    (drift during a scan), whatever its rotation.
+
+    Examples
+    --------
+    >>> hexagonal = np.array([[10.0, 0.0], [5.0, 10 * 3**0.5 / 2]])
+    >>> round(distortion(hexagonal * [1.04, 1.0]), 4)
+    0.04
+    """
+    measured = np.array(reduce_basis(np.asarray(vectors, dtype=float)))
+    candidates = []
+    for b in (measured[1], measured[1] - measured[0]):  # both cells of angle 60-120 at a
+        for sign in (1, -1):
+            cell = np.array([measured[0], sign * b])
+            transform = np.linalg.solve(_IDEAL_CELLS[ideal], cell)  # ideal @ T = cell
+            s = np.linalg.svd(transform, compute_uv=False)
+            candidates.append(s[0] / s[1] - 1.0)
+    return float(min(candidates))
+
+
+def lattice_readout(a: float, b: float, gamma: float, pixel_size: float = 1.0,
+                    units: str = "px") -> dict:
+    """The lattice parameters in calibrated units, and how far they are from each class.
+
+    Parameters
+    ----------
+    a, b, gamma
+        Reduced spacings (px) and angle (degrees), as :func:`frame_periods` gives them.
+    pixel_size, units
+        Calibration of the image.
+
+    Returns
+    -------
+    dict
+        ``a``, ``b`` (in ``units``), ``gamma`` (degrees), ``units``, ``class_distances``
+        (:func:`hyperspy_symmetry.simulate.bravais.class_distances`), ``closest_class``
+        and the uniaxial ``distortion`` from the ideal hexagonal and square lattices.
+
+    Examples
+    --------
+    >>> r = lattice_readout(10.0, 10.2, 61.0, 0.1, "Å")
+    >>> round(r["a"], 3), r["closest_class"], round(r["distortion"]["hexagonal"], 3)
+    (1.0, 'hexagonal', 0.031)
+    """
+    g = math.radians(gamma)
+    vectors = np.array([[a, 0.0], [b * math.cos(g), b * math.sin(g)]])
+    distances = class_distances(vectors)
+    return {
+        "a": float(a * pixel_size), "b": float(b * pixel_size), "gamma": float(gamma),
+        "units": units,
+        "class_distances": {k: round(float(v), 5) for k, v in distances.items()},
+        "closest_class": lattice_class(vectors),
+        "distortion": {name: round(distortion(vectors, name), 5) for name in _IDEAL_CELLS},
+    }
+
+
+def window_lattices(images: np.ndarray, window: int, stride: int, **kwargs) -> np.ndarray:
+    """``(a, b, gamma)`` of :func:`fft_lattice` in every window of a stack of images.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 ``(..., 3, gy, gx)``, NaN for windows without a lattice.
+
+    Examples
+    --------
+    >>> from hyperspy_symmetry.simulate.bravais import bravais_array
+    >>> img, _ = bravais_array("square", 160, 0, a=8.0, displacement=0.0)
+    >>> window_lattices(img, 128, 32)[0].round(1).tolist()
+    [[8.0, 8.0], [8.0, 8.0]]
+    """
+    from .windows import sliding_windows
+
+    views = sliding_windows(np.asarray(images), window, stride)
+    out = frame_periods(views, **kwargs).astype(np.float32)
+    return np.moveaxis(out, -1, -3)

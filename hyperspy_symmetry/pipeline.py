@@ -41,6 +41,7 @@ __all__ = [
     "descriptor_array",
     "as_image_dask",
     "period_array",
+    "lattice_array",
     "compute",
 ]
 
@@ -288,6 +289,17 @@ def period_array(images: da.Array) -> da.Array:
         dtype=np.float64, meta=np.empty((0,) * (images.ndim - 1)),
         name="symmetry-periods-" + dask.base.tokenize(images.name),
     )
+
+
+def lattice_array(images: da.Array, window: int, stride: int) -> da.Array:
+    """Lazy ``(..., 3, gy, gx)`` lattice readout ``a, b`` (px), ``gamma`` of every window
+    (:func:`hyperspy_symmetry.fft_lattice.window_lattices`)."""
+    from .fft_lattice import window_lattices
+
+    gy, gx = window_grid_shape(images.shape[-2:], window, stride)
+    name = "symmetry-lattices-" + dask.base.tokenize(images.name, window, stride)
+    return _blockwise_images(window_lattices, images, {"k": 3, "i": gy, "j": gx}, np.float32,
+                             name, window=window, stride=stride)
 
 
 def compute(array: da.Array, show_progressbar: bool) -> np.ndarray:

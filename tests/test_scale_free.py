@@ -197,3 +197,57 @@ def test_real_mos2_is_hexagonal_at_default_arguments(mos2):
     p = mos2.classify_symmetry("bravais", seed=0, show_progressbar=False)
     hexagonal = (p.predicted_class().data == p.class_names.index("hexagonal")).mean()
     assert hexagonal >= 0.9
+
+
+# -- drift and ambiguity: the lattice-parameter readout ---------------------------------------
+
+
+def _drifted(drift, seed=0):
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
+    from bench_drift import drifted_hexagonal
+
+    return drifted_hexagonal(drift, 14.0, 400, seed)
+
+
+@pytest.mark.parametrize("drift", [0.02, 0.06])
+def test_readout_gives_the_drift_of_a_hexagonal_lattice(drift):
+    from hyperspy_symmetry.fft_lattice import distortion, lattice_readout
+
+    img, vectors = _drifted(drift)
+    lat = fft_lattice(img)
+    assert distortion(lat.vectors) == pytest.approx(drift, abs=0.002)
+    assert distortion(vectors) == pytest.approx(drift, abs=1e-9)
+    r = lattice_readout(lat.a, lat.b, lat.gamma, 0.1, "Å")
+    assert r["distortion"]["hexagonal"] == pytest.approx(drift, abs=0.002)
+    assert r["class_distances"]["hexagonal"] < 0.1 and r["units"] == "Å"
+
+
+def test_drifted_hexagonal_keeps_hexagonal_in_the_top_two():
+    img, _ = _drifted(0.05, seed=1)
+    s = _signal(img, 0.1, "Å")
+    p = s.classify_symmetry("bravais", n_samples=10, seed=0, show_progressbar=False)
+    order = np.argsort(p.data, axis=0)
+    hexagonal = p.class_names.index("hexagonal")
+    assert ((order[-1] == hexagonal) | (order[-2] == hexagonal)).mean() >= 0.9
+    readout = p.metadata.Symmetry.lattice
+    assert readout["units"] == "Å" and readout["distortion"]["hexagonal"] == pytest.approx(
+        0.05, abs=0.003)
+    assert readout["a"] == pytest.approx(readout["b"] / 1.0, rel=0.08)
+
+
+def test_lattice_parameters_per_window():
+    img, _ = _drifted(0.04, seed=2)
+    s = _signal(img, 0.02, "nm")
+    lp = s.lattice_parameters()
+    p_md_window = _signal(img, 0.02, "nm").classify_symmetry(
+        "bravais", n_samples=2, seed=0, show_progressbar=False).metadata.Symmetry.window_size
+    assert lp.metadata.Symmetry.window_size == p_md_window
+    assert lp.metadata.Symmetry.parameter_units == ["nm", "nm", "degrees"]
+    a, b, gamma = lp.data
+    assert np.isfinite(a).all()
+    assert np.median(b / a) > 1.0 and 55 < np.median(gamma) < 65
+    lazy = _signal(img, 0.02, "nm").as_lazy().lattice_parameters()
+    np.testing.assert_allclose(lazy.data.compute(), lp.data)

@@ -236,7 +236,21 @@ class AtomicResolution2D(Signal2D):
             md["stride_length"] = f"{plan.stride * scales[1]:g} {units[1]}"
         if scale is not None:
             md.update(scale.metadata())
+            md["lattice"] = self._lattice_readout(scale.periods)
         return md
+
+    def _lattice_readout(self, periods: np.ndarray) -> dict | None:
+        """The median measured lattice, calibrated, with its distances from each class."""
+        from ..fft_lattice import lattice_readout
+
+        periods = np.asarray(periods).reshape(-1, 3)
+        periods = periods[np.isfinite(periods).all(axis=1)]
+        if not len(periods):
+            return None
+        scales, _, units, _ = self._pixel_axes()
+        unit = units[1] if length_unit(units[1]) is not None else "px"
+        a, b, gamma = np.median(periods, axis=0)
+        return lattice_readout(a, b, gamma, scales[1] if unit != "px" else 1.0, unit)
 
     def _result(self, cls_name: str, data, axes, quantity: str, title: str, symmetry, lazy, progress):
         from . import probabilities, uncertainty
@@ -745,6 +759,81 @@ class AtomicResolution2D(Signal2D):
             "General": {"title": f"{self.metadata.General.title or 'Image'} {name} descriptors"},
             "Signal": {"quantity": f"{name} (normalised)"},
             "Symmetry": {"descriptor": name, "window_size": window, "stride": step},
+        }
+        if lazy:
+            return LazySignal2D(data, axes=axes, metadata=metadata)
+        return Signal2D(pipeline.compute(data, progress), axes=axes, metadata=metadata)
+
+    def lattice_parameters(
+        self,
+        model: str = "bravais",
+        window_size=None,
+        stride=None,
+        lazy_output: bool | None = None,
+        show_progressbar: bool | None = None,
+    ):
+        """The lattice of every window from the Bragg peaks of its power spectrum.
+
+        A network-free readout beside :meth:`classify_symmetry`, on the same window grid:
+        the reduced spacings ``a <= b`` in the axes' units and the angle ``gamma`` between
+        them (:func:`hyperspy_symmetry.fft_lattice.fft_lattice`). A hexagonal lattice
+        drifted by a few percent reads as what it physically is (``b != a``,
+        ``gamma != 60``); :func:`hyperspy_symmetry.fft_lattice.lattice_readout` gives its
+        distance from each class and its distortion.
+
+        Parameters
+        ----------
+        model : str or path, default "bravais"
+            Whose default window and stride to use (scale-free models: scaled to the
+            image's period, as in :meth:`classify_symmetry`; with a per-frame window, the
+            grid's window for every frame).
+        window_size, stride : int, str or pint.Quantity, optional
+            As in :meth:`classify_symmetry`.
+        lazy_output, show_progressbar : bool, optional
+            As in :meth:`classify_symmetry`.
+
+        Returns
+        -------
+        hyperspy.signals.Signal2D
+            Data shape ``s.data.shape[:-2] + (3, gy, gx)``: navigation axis ``parameter``
+            (``a``, ``b``, ``gamma``; names in ``metadata.Symmetry.parameters``, units in
+            ``metadata.Symmetry.parameter_units``), signal axes the window grid. NaN for
+            windows without a lattice.
+
+        Examples
+        --------
+        >>> from hyperspy_symmetry.simulate import bravais_image
+        >>> s = bravais_image("hexagonal", 256, seed=0, a=10.0)
+        >>> lp = s.lattice_parameters()
+        >>> lp.metadata.Symmetry.parameters, lp.data.shape[0]
+        (['a', 'b', 'gamma'], 3)
+        """
+        from hyperspy.signals import LazySignal2D, Signal2D
+
+        self._check_data()
+        lazy, progress = self._resolve_output(lazy_output, show_progressbar)
+        card, _ = resolve_model(model)
+        images = pipeline.as_image_dask(self.data, self._lazy)
+        if window_size is None and card.period_range:
+            scale = self._scale_free_geometry(card, stride, images)
+            window, step = scale.window, scale.stride
+        else:
+            window, step = self._geometry(window_size, stride, card)
+        data = pipeline.lattice_array(images, window, step)
+        scales, _, units, _ = self._pixel_axes()
+        unit = units[1] if length_unit(units[1]) is not None else "px"
+        if unit != "px":
+            data = data * np.asarray([scales[1], scales[1], 1.0], np.float32)[:, None, None]
+        axes = self._navigation_axes()
+        axes.append({"name": "parameter", "units": "", "size": 3, "navigate": True})
+        axes += self._grid_axes(window, step)
+        metadata = {
+            "General": {"title": f"{self.metadata.General.title or 'Image'} lattice parameters"},
+            "Signal": {"quantity": "Lattice parameter"},
+            "Symmetry": {"parameters": ["a", "b", "gamma"],
+                         "parameter_units": [unit, unit, "degrees"],
+                         "window_size": window, "stride": step,
+                         "method": "Bragg peaks of each window's power spectrum"},
         }
         if lazy:
             return LazySignal2D(data, axes=axes, metadata=metadata)
