@@ -804,7 +804,7 @@ class AtomicResolution2D(Signal2D):
         --------
         >>> from hyperspy_symmetry.simulate import bravais_image
         >>> s = bravais_image("hexagonal", 256, seed=0, a=10.0)
-        >>> lp = s.lattice_parameters()
+        >>> lp = s.lattice_parameters(show_progressbar=False)
         >>> lp.metadata.Symmetry.parameters, lp.data.shape[0]
         (['a', 'b', 'gamma'], 3)
         """
