@@ -8,6 +8,7 @@ Examples
     $ hyperspy-symmetry simulate polycrystal --seed 0 --out poly.zspy
     $ hyperspy-symmetry simulate training-set aistem --out aistem_train.zarr
     $ hyperspy-symmetry classify image.dm4 --stride "2.4 Å" --samples 100 --out result
+    $ hyperspy-symmetry models
 
 Errors in the input end the command with one line on stderr and a non-zero exit status,
 not a traceback.
@@ -20,6 +21,8 @@ import json
 import sys
 from pathlib import Path
 from typing import Any, Callable, Sequence
+
+from .signal_types import IMAGE, IMAGE_TYPES
 
 __all__ = ["main", "build_parser"]
 
@@ -181,10 +184,22 @@ def _simulate_parser(sub) -> None:
     from .simulate.bravais import BRAVAIS_CLASSES
     from .simulate.crystals import AISTEM_CLASSES
 
-    simulate = sub.add_parser("simulate", help="simulate images, scenes and training sets")
+    simulate = sub.add_parser(
+        "simulate", help="simulate images, scenes and training sets",
+        epilog=_examples("hyperspy-symmetry simulate crystal FCC_Cu_100 --out cu.zspy",
+                         "hyperspy-symmetry simulate KIND --help"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     kinds = simulate.add_subparsers(dest="kind", required=True, metavar="KIND")
 
-    p = kinds.add_parser("crystal", help="HAADF-STEM image of an aistem class")
+    p = kinds.add_parser("crystal", help="HAADF-STEM image of an aistem class",
+                         epilog=_examples(
+                             "hyperspy-symmetry simulate crystal FCC_Cu_100 --size 256 "
+                             "--seed 0 --out cu.zspy",
+                             "hyperspy-symmetry simulate crystal HCP_Ti_0001 "
+                             "--rotation 15 --out ti.zspy",
+                         ),
+                         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("class_name", choices=list(AISTEM_CLASSES), metavar="CLASS",
                    help=f"one of {', '.join(AISTEM_CLASSES)}")
     _add_size(p, 256)
@@ -195,7 +210,14 @@ def _simulate_parser(sub) -> None:
     _add_common(p)
     p.set_defaults(run=_sim_crystal)
 
-    p = kinds.add_parser("bravais", help="image of a 2D Bravais lattice (or the noise class)")
+    p = kinds.add_parser("bravais", help="image of a 2D Bravais lattice (or the noise class)",
+                         epilog=_examples(
+                             "hyperspy-symmetry simulate bravais hexagonal --size 256 "
+                             "--out hex.zspy",
+                             "hyperspy-symmetry simulate bravais oblique --a 12 "
+                             "--gamma 70 --out obl.zspy",
+                         ),
+                         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("lattice", choices=list(BRAVAIS_CLASSES), metavar="LATTICE",
                    help=f"one of {', '.join(BRAVAIS_CLASSES)}")
     _add_size(p, 256, pixel_size=False)
@@ -207,14 +229,22 @@ def _simulate_parser(sub) -> None:
     _add_common(p)
     p.set_defaults(run=_sim_bravais)
 
-    p = kinds.add_parser("polycrystal", help="the AI-STEM four-grain test image and its labels")
+    p = kinds.add_parser("polycrystal", help="the AI-STEM four-grain test image and its labels",
+                         epilog=_examples(
+                             "hyperspy-symmetry simulate polycrystal --seed 0 --out poly.zspy",
+                         ),
+                         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--grain-size", type=float, default=40.0, help="Å (default: %(default)s)")
     p.add_argument("--pixel-size", type=float, default=0.12, help="Å/px (default: %(default)s)")
     _add_augmentation(p)
     _add_common(p)
     p.set_defaults(run=_sim_polycrystal)
 
-    p = kinds.add_parser("bicrystal", help="two grains and a boundary, with labels")
+    p = kinds.add_parser("bicrystal", help="two grains and a boundary, with labels",
+                         epilog=_examples(
+                             "hyperspy-symmetry simulate bicrystal FCC_Cu_100 20 --out gb.zspy",
+                         ),
+                         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("class_name", choices=list(AISTEM_CLASSES), metavar="CLASS")
     p.add_argument("misorientation", type=float, help="degrees between the grains")
     p.add_argument("--rotation", type=float, default=0.0, help="left grain, degrees")
@@ -226,7 +256,12 @@ def _simulate_parser(sub) -> None:
     _add_common(p)
     p.set_defaults(run=_sim_bicrystal)
 
-    p = kinds.add_parser("damage-movie", help="a lattice in which holes grow exponentially")
+    p = kinds.add_parser("damage-movie", help="a lattice in which holes grow exponentially",
+                         epilog=_examples(
+                             "hyperspy-symmetry simulate damage-movie --frames 24 "
+                             "--rho 0.02 --out damage.zspy",
+                         ),
+                         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--frames", type=int, default=24)
     _add_size(p, 384, pixel_size=False)
     p.add_argument("--frame-time", type=float, default=10.0, help="seconds per frame")
@@ -236,14 +271,26 @@ def _simulate_parser(sub) -> None:
     _add_common(p)
     p.set_defaults(run=_sim_damage)
 
-    p = kinds.add_parser("transforming-lattice", help="a square lattice turning hexagonal")
+    p = kinds.add_parser("transforming-lattice", help="a square lattice turning hexagonal",
+                         epilog=_examples(
+                             "hyperspy-symmetry simulate transforming-lattice "
+                             "--frames 30 --out t.zspy",
+                         ),
+                         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--frames", type=int, default=30)
     _add_size(p, 256, pixel_size=False)
     p.add_argument("--frame-time", type=float, default=1.0, help="seconds per frame")
     _add_common(p)
     p.set_defaults(run=_sim_transforming)
 
-    p = kinds.add_parser("training-set", help="descriptors and labels to a zarr folder")
+    p = kinds.add_parser("training-set", help="descriptors and labels to a zarr folder",
+                         epilog=_examples(
+                             "hyperspy-symmetry simulate training-set aistem "
+                             "--out aistem_train.zarr",
+                             "hyperspy-symmetry simulate training-set bravais "
+                             "--per-class 100 --out small.zarr",
+                         ),
+                         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("model", choices=["aistem", "bravais"])
     p.add_argument("--per-class", type=int, default=None,
                    help="samples per class (default: 3100 aistem, 4000 bravais)")
@@ -273,7 +320,11 @@ def _train_parser(sub) -> None:
     from .training import PLANS
 
     p = sub.add_parser("train", help="rebuild a shipped model from scratch (simulate, train, "
-                                     "measure, write weights and card)")
+                                     "measure, write weights and card)",
+                       epilog=_examples("hyperspy-symmetry train aistem --out my_aistem",
+                                        "hyperspy-symmetry train bravais --epochs 5 --per-class "
+                                        "200 --data-dir sets --out small_bravais"),
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("model", choices=sorted(PLANS))
     p.add_argument("--out", type=Path, required=True, help="model folder to write")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
@@ -339,11 +390,21 @@ def _classify_parser(sub) -> None:
                     "RosettaSciIO reads) and write probabilities.zspy, uncertainty.zspy, "
                     "class_map.png, uncertainty.png (first frame of a stack) and "
                     "summary.json to DIR.",
+        epilog=_examples(
+            "hyperspy-symmetry classify image.dm4 --out result",
+            'hyperspy-symmetry classify image.dm4 --window "12 Å" --stride "2.4 Å" '
+            "--samples 100 --seed 0 --out result",
+            "hyperspy-symmetry classify movie.zspy --model bravais --window 128 --stride 16 "
+            "--lazy --out movie_result",
+            "hyperspy-symmetry classify big.zspy --scheduler tcp://scheduler:8786 --out big",
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("input", type=Path, metavar="INPUT", help="image file (dm3, dm4, emd, tif, "
                                                              "hspy, zspy, ...)")
     p.add_argument("--model", default="aistem",
-                   help="shipped model name or model folder (default: %(default)s)")
+                   help="shipped model name (see `hyperspy-symmetry models`) or model "
+                        "folder (default: %(default)s)")
     p.add_argument("--window", type=_pixels_or_length, default=None,
                    help="window side: pixels (100) or a length ('12 Å', 1.2nm); "
                         "default: the model card's")
@@ -364,8 +425,7 @@ def _classify_parser(sub) -> None:
     p.add_argument("--scheduler", default=None,
                    help="threads (default), processes, synchronous, or a dask.distributed "
                         "scheduler address")
-    p.add_argument("--signal-type", default="atomic_resolution",
-                   choices=["atomic_resolution", "STEM", "HAADF", "STM"],
+    p.add_argument("--signal-type", default=IMAGE, choices=list(IMAGE_TYPES),
                    help="signal type to give the image (default: %(default)s)")
     p.add_argument("--signal-index", type=int, default=None,
                    help="which signal of a multi-signal file (default: its only 2D image)")
@@ -390,6 +450,9 @@ def _demo_parser(sub) -> None:
         description="Classify the simulated AI-STEM polycrystal with the aistem model and a "
                     "short simulated beam-damage movie with the bravais model; write maps, "
                     "phase fractions, the hole-growth fit and summary.json to DIR.",
+        epilog=_examples("hyperspy-symmetry demo --out demo_output",
+                         "hyperspy-symmetry demo --samples 10 --seed 1 --quiet --out quick"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
     p.add_argument("--seed", type=int, default=0, help="scene and dropout seed (default: 0)")
@@ -399,12 +462,59 @@ def _demo_parser(sub) -> None:
     p.set_defaults(run=_demo)
 
 
+# -- models --------------------------------------------------------------------------------
+
+
+def _models(args) -> None:
+    from .models import list_models, resolve_model
+
+    cards = [resolve_model(name)[0] for name in list_models()]
+    if args.json:
+        print(json.dumps([_model_row(card) for card in cards], indent=2, ensure_ascii=False))
+        return
+    for card in cards:
+        row = _model_row(card)
+        print(f"{row['name']} (version {row['version']}): {row['n_classes']} classes, "
+              f"descriptor {row['descriptor']}, window {row['window']}, stride {row['stride']}"
+              + (f", trained at {row['pixel_size']}/px" if row["pixel_size"] else ""))
+        print(f"  classes: {', '.join(row['classes'])}")
+
+
+def _model_row(card) -> dict[str, Any]:
+    return {"name": card.name, "version": card.version, "n_classes": card.n_classes,
+            "classes": list(card.classes), "descriptor": card.descriptor,
+            "window": card.default_window, "stride": card.default_stride,
+            "pixel_size": card.pixel_size}
+
+
+def _models_parser(sub) -> None:
+    p = sub.add_parser(
+        "models", help="list the models: name, classes, descriptor, window",
+        description="List the shipped models with their classes, descriptor and default "
+                    "window and stride (the names --model accepts).",
+        epilog=_examples("hyperspy-symmetry models", "hyperspy-symmetry models --json"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--json", action="store_true", help="print the list as JSON")
+    p.set_defaults(run=_models)
+
+
+def _examples(*commands: str) -> str:
+    """An ``epilog`` of example command lines."""
+    return "examples:\n" + "\n".join(f"  $ {c}" for c in commands)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``hyperspy-symmetry`` command."""
     from . import __version__
 
     parser = argparse.ArgumentParser(
-        prog=PROG, description="Local crystal-symmetry maps of atomic-resolution images."
+        prog=PROG, description="Local crystal-symmetry maps of atomic-resolution images.",
+        epilog=_examples("hyperspy-symmetry models",
+                         'hyperspy-symmetry classify image.dm4 --stride "2.4 Å" --out result',
+                         "hyperspy-symmetry demo --out demo_output",
+                         "hyperspy-symmetry simulate polycrystal --seed 0 --out poly.zspy"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -412,6 +522,7 @@ def build_parser() -> argparse.ArgumentParser:
     _train_parser(sub)
     _classify_parser(sub)
     _demo_parser(sub)
+    _models_parser(sub)
     return parser
 
 

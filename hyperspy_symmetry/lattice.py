@@ -151,13 +151,12 @@ def _local_maxima(values: np.ndarray, min_distance: float, threshold: float, bor
 
     Maxima closer than ``border`` px (at least 1) to the edge are left out.
     """
-    d = max(int(min_distance), 1)
-    b = max(int(border), 1)
-    peaks = (values == scipy.ndimage.maximum_filter(values, size=2 * d + 1, mode="nearest"))
-    peaks &= values > threshold
-    inner = np.zeros_like(peaks)
-    inner[b:-b, b:-b] = True
-    return np.nonzero(peaks & inner)
+    from skimage.feature import peak_local_max
+
+    peaks = peak_local_max(values, min_distance=max(int(min_distance), 1), threshold_abs=threshold,
+                           exclude_border=max(int(border), 1))
+    rows, cols = peaks[np.lexsort((peaks[:, 1], peaks[:, 0]))].T  # reading order
+    return rows, cols
 
 
 def _first_basis(data: np.ndarray, min_correlation: float) -> tuple[np.ndarray, np.ndarray]:

@@ -8,9 +8,9 @@ interactive ``p.plot()`` and ``u.plot()`` take their defaults from
 :func:`interactive_plot_defaults`.
 
 Colours of classes
-    Class ``i`` of a model is always drawn in ``class_colors(n)[i]``: Okabe and Ito's seven
-    colour-blind-safe colours, then Paul Tol's muted indigo, wine, olive, teal, rose and
-    sand (13 in all; more classes continue with matplotlib's ``tab20``).
+    Class ``i`` of a model is always drawn in ``class_colors(n)[i]``: colours of Okabe and
+    Ito and of Paul Tol, the first ten distinct for normal and colour-blind vision (see
+    :data:`CLASS_COLORS`; more than 15 classes continue with matplotlib's ``tab20``).
 
 Examples
 --------
@@ -18,7 +18,7 @@ Examples
 >>> matplotlib.use("Agg")
 >>> from hyperspy_symmetry.plotting import class_colors
 >>> class_colors(3)[0]
-(0.9019607843137255, 0.6235294117647059, 0.0, 1.0)
+(0.33725490196078434, 0.7058823529411765, 0.9137254901960784, 1.0)
 >>> ax = plot_class_map(p, image=s)  # doctest: +SKIP
 >>> ax.figure.savefig("classes.png")  # doctest: +SKIP
 """
@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 from traits.api import Undefined
 
-from .checks import check_instance
+from .signal_types import CLASS_AXIS, PROBABILITIES, signal_type
 
 __all__ = [
     "CLASS_COLORS",
@@ -43,10 +43,14 @@ __all__ = [
     "UNCERTAINTY_CMAP",
 ]
 
-#: Okabe-Ito (without black), then Paul Tol's muted scheme: one colour per class index.
+#: One colour per class index: three of Okabe and Ito's, then Paul Tol's (muted and light
+#: schemes). Chosen so that the ten colours stay apart for normal vision and for deutan,
+#: protan and tritan colour blindness (smallest pairwise CAM02-UCS distance 13.7 over the
+#: four; Okabe-Ito plus muted Tol had 6.4, vermilion against olive for deutans). Further
+#: classes: Okabe-Ito's orange, blue and vermilion, then Tol's teal and rose.
 CLASS_COLORS: tuple[str, ...] = (
-    "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7",
-    "#332288", "#882255", "#999933", "#44AA99", "#CC6677", "#DDCC77",
+    "#56B4E9", "#009E73", "#CC79A7", "#EEDD88", "#882255", "#117733", "#AA4499",
+    "#999933", "#99DDFF", "#FFAABB", "#E69F00", "#0072B2", "#D55E00", "#44AA99", "#CC6677",
 )
 #: Colormap of probability maps (perceptually uniform, 0 dark, 1 bright).
 PROBABILITY_CMAP = "viridis"
@@ -103,14 +107,9 @@ def grid_extent(signal) -> tuple[float, float, float, float]:
     )
 
 
-def _frame_axes(signal, skip_class: bool) -> list:
-    nav = list(signal.axes_manager.navigation_axes)
-    return nav[1:] if skip_class else nav
-
-
-def _frame_index(signal, skip_class: bool, index) -> tuple[int, ...]:
-    """Navigation index (HyperSpy order) of the frame to draw, class axis excluded."""
-    axes = _frame_axes(signal, skip_class)
+def _frame_index(signal, index) -> tuple[int, ...]:
+    """Navigation index (HyperSpy order) of the frame of ``signal`` to draw."""
+    axes = signal.axes_manager.navigation_axes
     if index is None:
         return tuple(int(ax.index) for ax in axes)
     index = (index,) if np.isscalar(index) else tuple(int(i) for i in index)
@@ -223,42 +222,51 @@ def _frame_title(signal, index: tuple[int, ...], suffix: str = "") -> str:
 # -- the plots ------------------------------------------------------------------------------
 
 
-def _labels(frame: np.ndarray) -> np.ndarray:
-    """Most probable class of each window of a ``(n_classes, gy, gx)`` frame; -1 for NaN."""
-    nan = np.isnan(frame)
-    label = np.argmax(np.where(nan, -1.0, frame), axis=0)
-    return np.where(nan.any(axis=0), -1, label)
-
-
-def _map_layers(result, image, ax, index, skip_class: bool, core: int, image_cmap: str):
+def _map_layers(result, image, ax, index, classes: bool, image_cmap: str):
     """Start a map plot: the frame's data, the axes, the image underneath when given.
 
-    Returns ``(ax, index, frame, extent)``; ``extent`` is the image's when drawn, else the
-    window grid's (what the axes are decorated with).
+    For ``classes``, ``result`` is a ``SymmetryProbabilities`` and the frame is its
+    predicted class (found along the axis named ``class``, wherever it is). Returns
+    ``(ax, index, frame, extent, grid)``; ``extent`` is the image's when drawn, else the
+    window grid's (what the axes are decorated with); ``grid`` is the signal drawn.
     """
     from hyperspy.signal import BaseSignal
 
-    from .signals.probabilities import SymmetryProbabilities
-
-    if skip_class:
-        check_instance(result, "probabilities", SymmetryProbabilities,
-                       "the SymmetryProbabilities that classify_symmetry returned")
-    elif (not isinstance(result, BaseSignal) or isinstance(result, SymmetryProbabilities)
+    probabilities = signal_type(result) == PROBABILITIES and hasattr(result, "predicted_class")
+    if classes:
+        if not probabilities:
+            raise TypeError(
+                "`probabilities` must be the SymmetryProbabilities that classify_symmetry "
+                f"returned, not {type(result).__name__}."
+            )
+        grid = result.predicted_class()  # lazy stays lazy: only the frame drawn is computed
+        if index is None:  # the current position of the other navigation axes
+            index = tuple(int(ax.index) for ax in result.axes_manager.navigation_axes
+                          if ax.name != CLASS_AXIS)
+    elif (not isinstance(result, BaseSignal) or probabilities
           or result.axes_manager.signal_dimension != 2):
         raise TypeError(
             "`uncertainty` must be a map on the window grid, such as the SymmetryUncertainty "
             f"that mc_uncertainty returned, not {type(result).__name__}."
         )
-    index = _frame_index(result, skip_class, index)
-    frame = _frame(result, index, core).astype(float)
-    extent = grid_extent(result)
+    else:
+        grid = result
+    if grid.axes_manager.signal_dimension != 2:
+        raise ValueError(
+            "The map to draw needs the window grid as its two signal axes; this signal has "
+            f"signal axes {[ax.name for ax in grid.axes_manager.signal_axes]}. Transpose it "
+            f"back, e.g. p.transpose(signal_axes=['x', 'y'])."
+        )
+    index = _frame_index(grid, index)
+    frame = _frame(grid, index, 2).astype(float)
+    extent = grid_extent(grid)
     if image is not None:
-        pixels, extent = _image_layer(result, image, index)
-        _check_covers(extent, result)
+        pixels, extent = _image_layer(grid, image, index)
+        _check_covers(extent, grid)
     ax = _new_axes(ax)
     if image is not None:
         ax.imshow(pixels, cmap=image_cmap, extent=extent, interpolation="nearest")
-    return ax, index, frame, extent
+    return ax, index, frame, extent, grid
 
 
 def plot_class_map(
@@ -309,14 +317,14 @@ def plot_class_map(
     from matplotlib.colors import ListedColormap
     from matplotlib.patches import Patch
 
-    ax, index, frame, extent = _map_layers(probabilities, image, ax, index, True, 3, image_cmap)
+    ax, index, labels, extent, grid = _map_layers(probabilities, image, ax, index, True,
+                                                  image_cmap)
     names = probabilities.class_names
-    labels = _labels(frame)
     colors = class_colors(len(names))
     cmap = ListedColormap(colors, name="symmetry_classes").with_extremes(bad=(0, 0, 0, 0))
     ax.imshow(
         np.ma.masked_less(labels, 0), cmap=cmap, vmin=-0.5, vmax=len(names) - 0.5,
-        extent=grid_extent(probabilities), interpolation="nearest",
+        extent=grid_extent(grid), interpolation="nearest",
         alpha=(0.45 if image is not None else 1.0) if alpha is None else alpha,
     )
     if legend:
@@ -325,7 +333,7 @@ def plot_class_map(
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0),
                   borderaxespad=0.0, fontsize="small",
                   title=probabilities.metadata.get_item("Symmetry.model"))
-    _decorate(ax, probabilities, extent,
+    _decorate(ax, grid, extent,
               title if title is not None else _frame_title(probabilities, index, "predicted class"))
     return ax
 
@@ -381,7 +389,7 @@ def plot_uncertainty(
     """
     from matplotlib import colormaps
 
-    ax, index, data, extent = _map_layers(uncertainty, image, ax, index, False, 2, image_cmap)
+    ax, index, data, extent, _ = _map_layers(uncertainty, image, ax, index, False, image_cmap)
     if vmax is None:
         finite = data[np.isfinite(data)]
         vmax = float(finite.max()) if finite.size and finite.max() > vmin else vmin + 1e-3
@@ -408,7 +416,7 @@ def interactive_plot_defaults(signal, navigator, kwargs: dict[str, Any]):
     HyperSpy has drawn the plot: for probabilities it names the classes on the navigator's
     class axis and keeps the signal figure's title naming the class shown.
     """
-    probabilities = signal._signal_type == "symmetry_probabilities"
+    probabilities = signal_type(signal) == PROBABILITIES
     kwargs = dict(kwargs)
     kwargs.setdefault("cmap", PROBABILITY_CMAP if probabilities else UNCERTAINTY_CMAP)
     kwargs.setdefault("vmin", 0.0)
@@ -422,6 +430,7 @@ def interactive_plot_defaults(signal, navigator, kwargs: dict[str, Any]):
     own_title = "title" not in kwargs
 
     def finish() -> None:
+        # HyperSpy has no public accessor for the figures that signal.plot() drew: _plot
         if probabilities and signal._plot is not None:
             _name_classes(signal, own_navigator, own_title)
 
@@ -436,16 +445,23 @@ def _name_classes(signal, navigator: bool, title: bool) -> None:
         return
     plot = signal._plot
     am = plot.axes_manager
+    class_axis = next((ax for ax in am.navigation_axes if ax.name == CLASS_AXIS), None)
+    if class_axis is None:
+        return  # one class selected (p.inav[3]), classes summed, or class a signal axis
+    position = am.navigation_axes.index(class_axis)
     nav = plot.navigator_plot
-    if navigator and nav is not None and getattr(nav, "ax", None) is not None:
-        nav.ax.set_xticks(range(len(names)))
-        nav.ax.set_xticklabels(names, rotation=60, ha="right", fontsize="small")
-        nav.ax.set_xlabel("class")
+    if navigator and nav is not None and getattr(nav, "ax", None) is not None and position < 2:
+        set_ticks, set_labels, set_label = (
+            (nav.ax.set_xticks, nav.ax.set_xticklabels, nav.ax.set_xlabel) if position == 0
+            else (nav.ax.set_yticks, nav.ax.set_yticklabels, nav.ax.set_ylabel))
+        set_ticks(range(len(names)))
+        set_labels(names, rotation=60 if position == 0 else 0,
+                   ha="right", fontsize="small")
+        set_label("class")
     imf = plot.signal_plot
     if not title or imf is None or imf.ax is None:
         return
     base = signal.metadata.get_item("General.title") or ""
-    class_axis = am.navigation_axes[0]
 
     def show_class() -> None:
         if imf.ax is None:

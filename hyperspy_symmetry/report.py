@@ -36,6 +36,8 @@ from typing import Any
 import numpy as np
 
 from .checks import check_output_folder
+from .signal_types import IMAGE, IMAGE_TYPES
+from .signal_types import signal_type as signal_type_of
 
 __all__ = [
     "OUTPUTS",
@@ -61,7 +63,6 @@ LAZY_THRESHOLD_BYTES = 256 * 2**20
 #: Windows above this mutual information (bits) count as uncertain (AI-STEM's threshold).
 MI_THRESHOLD_BITS = 0.1
 _LAZY_SUFFIXES = {".zspy", ".hspy", ".hdf5", ".h5"}
-_IMAGE_TYPES = ("atomic_resolution", "STEM", "HAADF", "STM")
 
 
 def output_paths(out: str | Path) -> dict[str, Path]:
@@ -99,13 +100,16 @@ def _quiet_hyperspy_log():
 
 def _describe(signal) -> str:
     title = signal.metadata.get_item("General.title") or "untitled"
-    return f"{title!r} {type(signal).__name__} {signal.axes_manager._get_dimension_str()}"
+    am = signal.axes_manager
+    nav = ", ".join(str(n) for n in am.navigation_shape)
+    sig = ", ".join(str(n) for n in am.signal_shape)
+    return f"{title!r} {type(signal).__name__} ({nav}|{sig})"
 
 
 def load_image(
     path: str | Path,
     lazy: bool | None = None,
-    signal_type: str = "atomic_resolution",
+    signal_type: str = IMAGE,
     signal_index: int | None = None,
 ):
     """Load the image (or stack) of a file as an atomic-resolution signal.
@@ -141,8 +145,8 @@ def load_image(
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist.")
     _check_readable_format(path)
-    if signal_type not in _IMAGE_TYPES:
-        raise ValueError(f"signal_type must be one of {list(_IMAGE_TYPES)}, not {signal_type!r}.")
+    if signal_type not in IMAGE_TYPES:
+        raise ValueError(f"signal_type must be one of {list(IMAGE_TYPES)}, not {signal_type!r}.")
     lazy = _auto_lazy(path) if lazy is None else bool(lazy)
     try:
         with _quiet_hyperspy_log():
@@ -209,10 +213,16 @@ def _log(message: str, show: bool) -> None:
         print(message, file=sys.stderr)
 
 
+def _is_lazy(signal) -> bool:
+    from hyperspy.signals import LazySignal
+
+    return isinstance(signal, LazySignal)
+
+
 def _unreadable_block(signal) -> tuple[tuple[int, ...], str] | None:
     """(first navigation index, error) of the first chunk of a lazy signal that cannot be
     read, or None when every chunk reads (or the signal is in memory)."""
-    if not signal._lazy:
+    if not _is_lazy(signal):
         return None
     data = signal.data
     for index in np.ndindex(*data.numblocks):
@@ -310,7 +320,7 @@ def classify_file(
     n_samples: int = 100,
     seed: int | None = None,
     lazy: bool | None = None,
-    signal_type: str = "atomic_resolution",
+    signal_type: str = IMAGE,
     signal_index: int | None = None,
     overwrite: bool = False,
     show_progressbar: bool = True,
@@ -442,11 +452,11 @@ def classify_file(
         "input": str(path.resolve()),
         "signal": {
             "title": s.metadata.get_item("General.title") or "",
-            "signal_type": s._signal_type,
+            "signal_type": signal_type_of(s),
             "data_shape": list(s.data.shape),
             "navigation_shape": list(s.axes_manager.navigation_shape),
             "pixel_size": f"{ax_x.scale:g} {units}" if units else None,
-            "lazy": bool(s._lazy),
+            "lazy": _is_lazy(s),
         },
         "model": {"name": sym.model, "version": sym.model_version, "sha256": sym.model_sha256},
         "window": {"pixels": int(sym.window_size),

@@ -1,11 +1,17 @@
-"""Real atomic-resolution images that ship inside PyPI wheels, fetched once and cached.
+"""Real microscope images for the tests, taken from the PyPI wheels that ship them.
 
-``fetch_wheel_member("temul-toolkit==0.1.9", "temul/example_data/experimental/...")``
-downloads the wheel with ``pip download --no-deps`` (a package registry, never at package
-run time), unzips the one file into the cache folder and returns its path. The cache is
-``$HYPERSPY_SYMMETRY_TEST_DATA`` or ``~/.cache/hyperspy-symmetry-test-data``; a file already
-there is used without any network access. Without network and without a cached copy the
-calling test is skipped.
+``fetch_wheel_member`` downloads a wheel once (``pip download --no-deps``) and unzips the one
+file asked for into a cache folder, so every later test run (and every later session on the
+same machine) reads it from disk. Only the tests fetch: the package never downloads anything.
+The cache is ``$HYPERSPY_SYMMETRY_TEST_DATA`` or ``~/.cache/hyperspy-symmetry-test-data``.
+
+The images (DESIGN.md, "Real images for tests"):
+
+- ``AU_NANOPARTICLE``: 300 kV HAADF-STEM of fcc Au particles on amorphous carbon,
+  0.075 Å/px, 2048 px (temul-toolkit 0.1.9);
+- ``MOS2``: 60 kV HAADF-STEM of Se-implanted MoS2, 0.127 Å/px, 1024 px (temul-toolkit 0.1.9);
+- ``ATOMAP_ADF`` / ``ATOMAP_ABF``: ADF and ABF STEM crops of a perovskite (atomap 0.4.2;
+  open them with ``file_format="HSPY"``).
 """
 
 from __future__ import annotations
@@ -17,46 +23,50 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-import pytest
+__all__ = ["fetch_wheel_member", "AU_NANOPARTICLE", "MOS2", "ATOMAP_ADF", "ATOMAP_ABF"]
 
-__all__ = ["CACHE", "fetch_wheel_member"]
+AU_NANOPARTICLE = ("temul-toolkit==0.1.9",
+                   "temul/example_data/experimental/example_Au_nanoparticle.emd")
+MOS2 = ("temul-toolkit==0.1.9", "temul/example_data/experimental/example_Se_implanted_MoS2.dm3")
+ATOMAP_ADF = ("atomap==0.4.2", "atomap/tests/datasets/test_ADF_cropped.hdf5")
+ATOMAP_ABF = ("atomap==0.4.2", "atomap/tests/datasets/test_ABF_cropped.hdf5")
 
-#: Where fetched files are kept, one folder per requirement.
-CACHE = Path(
-    os.environ.get("HYPERSPY_SYMMETRY_TEST_DATA", "~/.cache/hyperspy-symmetry-test-data")
-).expanduser()
+
+def cache_folder() -> Path:
+    """Where fetched files are kept."""
+    default = Path.home() / ".cache" / "hyperspy-symmetry-test-data"
+    return Path(os.environ.get("HYPERSPY_SYMMETRY_TEST_DATA", default))
 
 
 def fetch_wheel_member(requirement: str, member: str) -> Path:
-    """Path of ``member`` of the wheel of ``requirement`` (``"name==version"``), cached.
+    """The file ``member`` of the wheel of ``requirement``, fetched once and cached.
 
     Parameters
     ----------
     requirement
         A pinned requirement, e.g. ``"temul-toolkit==0.1.9"``.
     member
-        Path of the file inside the wheel, e.g. ``"temul/example_data/experimental/x.dm3"``.
+        The file's path inside the wheel.
 
     Returns
     -------
     pathlib.Path
-        The unzipped file in the cache.
+        The unzipped file.
     """
-    target = CACHE / requirement.replace("==", "-") / member
+    name, _, version = requirement.partition("==")
+    target = cache_folder() / f"{name}-{version}" / member
     if target.is_file():
         return target
-    with tempfile.TemporaryDirectory() as tmp:
-        done = subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-             "--quiet", "-d", tmp, requirement],
-            capture_output=True, text=True, timeout=600,
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=cache_folder()) as tmp:
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet",
+             "--disable-pip-version-check", "-d", tmp, requirement],
+            check=True, stdout=subprocess.DEVNULL,
         )
-        wheels = list(Path(tmp).glob("*.whl"))
-        if done.returncode != 0 or not wheels:
-            pytest.skip(f"cannot download {requirement} (no network?): {done.stderr[-300:]}")
-        with zipfile.ZipFile(wheels[0]) as wheel:
-            target.parent.mkdir(parents=True, exist_ok=True)
+        (wheel,) = Path(tmp).glob("*.whl")
+        with zipfile.ZipFile(wheel) as archive:
             partial = target.with_suffix(target.suffix + ".part")
-            partial.write_bytes(wheel.read(member))
-            partial.replace(target)
+            partial.write_bytes(archive.read(member))
+            partial.replace(target)  # atomic: a crash never leaves half a file in the cache
     return target

@@ -279,3 +279,45 @@ def test_summary_leaves_nan_windows_out():
     assert summary["mutual_information"]["fraction_above_threshold"] == pytest.approx(
         float(np.mean(mi > 0.1)))
     assert "oblique" in report.format_summary(summary)
+
+
+def test_models_lists_names_classes_descriptor_and_window(capsys):
+    from hyperspy_symmetry.models import list_models, resolve_model
+
+    assert main(["models"]) == 0
+    text = capsys.readouterr().out
+    assert main(["models", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["name"] for r in rows] == list_models()
+    for row in rows:
+        card = resolve_model(row["name"])[0]
+        assert row["classes"] == list(card.classes)
+        assert (row["descriptor"], row["window"], row["stride"]) == (
+            card.descriptor, card.default_window, card.default_stride)
+        assert f"{row['name']} (version {card.version}): {card.n_classes} classes" in text
+        assert ", ".join(card.classes) in text
+
+
+@pytest.mark.parametrize("command", [[], ["models"], ["classify"], ["demo"], ["train"],
+                                     ["simulate"], ["simulate", "crystal"],
+                                     ["simulate", "bravais"], ["simulate", "polycrystal"],
+                                     ["simulate", "bicrystal"], ["simulate", "damage-movie"],
+                                     ["simulate", "transforming-lattice"],
+                                     ["simulate", "training-set"]])
+def test_every_help_shows_examples(command, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main([*command, "--help"])
+    assert exit_.value.code == 0
+    help_text = capsys.readouterr().out
+    examples = help_text.split("examples:\n", 1)[1].splitlines()
+    assert examples and all(line.startswith("  $ hyperspy-symmetry ") for line in examples)
+    # each example parses (its command and options exist)
+    import shlex
+
+    from hyperspy_symmetry.cli import build_parser
+
+    for line in examples:
+        argv = shlex.split(line.split("$ hyperspy-symmetry ", 1)[1])
+        if "KIND" in argv:
+            continue
+        build_parser().parse_args(argv)

@@ -161,7 +161,9 @@ def test_phase_fractions_signal(lazy):
 def test_phase_fractions_needs_one_frame_axis():
     p, _ = _probabilities()
     with pytest.raises(ValueError, match="no frame axis"):
-        p.inav[0].phase_fractions()
+        p.inav[:, 0].phase_fractions()  # one frame, every class
+    with pytest.raises(ValueError, match="no `class` axis"):
+        p.inav[0].phase_fractions()  # one class of every frame
     p2, _ = _probabilities(extra_nav=True)
     with pytest.raises(ValueError, match=r"p\.inav"):
         p2.phase_fractions()
@@ -173,6 +175,7 @@ def _growing(n_frames=40, rho=0.03):
     f = hs.signals.Signal1D(np.stack([1 - noise, noise]))
     f.set_signal_type("symmetry_phase_fractions")
     f.metadata.set_item("Symmetry.class_names", ["hexagonal", "noise"])
+    f.axes_manager.navigation_axes[0].name = "class"
     ax = f.axes_manager.signal_axes[0]
     ax.name, ax.scale, ax.units = "time", 5.0, "s"
     return f

@@ -138,6 +138,7 @@ def _fake_results(labels, mi, class_names):
     probs = np.full((len(class_names), gy, gx), 0.01, dtype=np.float32)
     np.put_along_axis(probs, labels[None], 0.9, axis=0)
     p = SymmetryProbabilities(probs, metadata={"Symmetry": {"class_names": class_names}})
+    p.axes_manager[0].name = "class"
     u = SymmetryUncertainty(mi.astype(np.float32), metadata={
         "Signal": {"quantity": "Mutual information (bits)"},
         "Symmetry": {"class_names": class_names, "measure": "mutual_information"}})

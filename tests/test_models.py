@@ -95,6 +95,37 @@ def test_card_round_trip_and_load(tiny_aistem, tmp_path):
     assert load_model(f"{tiny_aistem}/card.json").card == card
 
 
+def _h5_groups(path):
+    import h5py
+
+    with h5py.File(path, "r") as f:
+        return set(f.keys())
+
+
+def test_save_model_writes_weights_without_optimizer_state(tiny_aistem, tmp_path):
+    """A trained (compiled) network is saved without Adam's moments; it predicts the same."""
+    from hyperspy_symmetry.models import save_model
+
+    model = load_model(tiny_aistem)
+    net = model.network
+    net.compile(optimizer="adam", loss="categorical_crossentropy")
+    x = np.random.default_rng(0).random((4, 64, 64, 1)).astype("float32")
+    net.fit(x, np.eye(10)[:4], epochs=1, verbose=0)  # optimizer state now exists
+    card = save_model(net, ModelCard.load(f"{tiny_aistem}/card.json"), tmp_path / "m")
+    weights = tmp_path / "m" / card.weights
+    assert "optimizer" not in _h5_groups(weights)
+    again = load_model(tmp_path / "m")
+    np.testing.assert_array_equal(again.network(x, training=False), net(x, training=False))
+
+
+@pytest.mark.parametrize("name", ["aistem", "bravais"])
+def test_shipped_weights_carry_no_optimizer_state(name):
+    card, _ = resolve_model(name)
+    from hyperspy_symmetry.models.registry import SHIPPED_DIR
+
+    assert _h5_groups(SHIPPED_DIR / name / card.weights) == {"layers", "vars"}
+
+
 def _copy(folder, tmp_path):
     dst = tmp_path / "copy"
     shutil.copytree(folder, dst)

@@ -14,6 +14,7 @@ from hyperspy_symmetry.analysis import (
     label_grains,
     segment_arrays,
 )
+from conftest import calibrated
 from hyperspy_symmetry.models import list_models
 
 SHIPPED = list_models()
@@ -149,6 +150,28 @@ def test_segment_without_probabilities():
         for mine, theirs in zip(out.axes_manager.signal_axes, u.axes_manager.signal_axes):
             assert (mine.name, mine.scale, mine.offset, mine.units) == (
                 theirs.name, theirs.scale, theirs.offset, theirs.units)
+
+
+def test_segment_default_threshold_is_the_models():
+    u, _ = _maps()
+    # a map made before models recorded a threshold: the AI-STEM paper's 0.1 bits
+    assert u.interface_threshold == 0.1 and u.segment().threshold == 0.1
+    u.metadata.set_item("Symmetry.interface_threshold", 0.25)
+    seg = u.segment()
+    assert seg.threshold == 0.25
+    np.testing.assert_array_equal(seg.bulk.data, u.segment(0.25).bulk.data)
+    u.metadata.set_item("Symmetry.measure", "predictive_entropy")
+    with pytest.raises(ValueError, match="predictive_entropy.*threshold"):
+        u.segment()
+    assert u.segment(0.3).threshold == 0.3
+
+
+def test_results_record_the_models_interface_threshold(tiny_aistem):
+    image = calibrated(np.random.default_rng(0).random((150, 150)))
+    kw = dict(model=tiny_aistem, stride=20, n_samples=4, seed=0, show_progressbar=False)
+    u = image.mc_uncertainty(**kw)
+    # the tiny model's card names no threshold: the paper's
+    assert u.metadata.Symmetry.interface_threshold == 0.1 == u.interface_threshold
 
 
 def test_segment_with_probabilities_names_the_grains():

@@ -47,9 +47,59 @@ def _fresh_accuracy(name, per_class):
 @pytest.mark.skipif("aistem" not in SHIPPED, reason="aistem weights not shipped")
 def test_aistem_targets_on_a_fresh_sample():
     card = hss.load_model("aistem").card
-    assert card.metrics["accuracy"] >= 0.995
-    m = _fresh_accuracy("aistem", 20)  # 200 windows
-    assert m["accuracy"] >= 0.98
+    # The card's held-out set carries every HAADF-STEM imperfection at once (issue 14: >= 90 %
+    # with all of them combined), and the model is never confidently wrong on it.
+    assert card.metrics["accuracy"] >= 0.90
+    assert card.metrics["robustness"]["combined"]["accuracy"] >= 0.90
+    assert card.metrics["robustness"]["combined"]["confidently_wrong"] <= 0.02
+    m = _fresh_accuracy("aistem", 20)  # 200 windows, all imperfections
+    assert m["accuracy"] >= 0.90
+    # The previous recipe's moderate augmentation only (no specimen or probe imperfections):
+    # as accurate as the model trained on it alone.
+    model = hss.load_model("aistem")
+    recipe = TrainingSetRecipe.default("aistem", n_per_class=20, seed=FRESH_SEED, imaging=None,
+                                       augmentation=None)
+    x, y, _ = make_samples(recipe, 0, recipe.n_samples)
+    assert evaluate_network(model.network, x, y, n_samples=10, seed=0)["accuracy"] >= 0.98
+
+
+@pytest.mark.skipif("aistem" not in SHIPPED, reason="aistem weights not shipped")
+def test_aistem_card_robustness_over_the_realistic_ranges():
+    """Issue 14: >= 95 % accuracy at every strength within the documented realistic range
+    of each imperfection, and <= 2 % confidently wrong windows."""
+    card = hss.load_model("aistem").card
+    for name, sweep in card.metrics["robustness"].items():
+        if name == "combined":
+            continue
+        strengths = np.asarray(sweep["strengths"])
+        realistic = sweep["realistic"]
+        # sweeps run from none to beyond the range; the dose sweep runs downwards
+        inside = strengths >= realistic if name == "dose" else strengths <= realistic
+        assert min(np.asarray(sweep["accuracy"])[inside]) >= 0.95, name
+        assert max(np.asarray(sweep["confidently_wrong"])[inside]) <= 0.02, name
+
+
+@pytest.mark.skipif("aistem" not in SHIPPED, reason="aistem weights not shipped")
+@pytest.mark.timeout(600)
+def test_aistem_flags_the_amorphous_grain_with_default_segmentation():
+    """Issue 14: on the AI-STEM polycrystal (seed 11, 100 px windows every 10 px, T = 100),
+    u.segment() with default arguments keeps the amorphous grain out of the bulk and the
+    crystal interiors in it."""
+    from hyperspy_symmetry.simulate import polycrystal_scene
+    from hyperspy_symmetry.training.scenes import window_labels
+
+    image, labels = polycrystal_scene(seed=11)
+    kw = dict(model="aistem", window_size=100, stride=10, n_samples=100, seed=0,
+              show_progressbar=False)
+    p, u = image.classify_symmetry(**kw), image.mc_uncertainty(**kw)
+    seg = u.segment(probabilities=p)
+    assert seg.threshold == hss.load_model("aistem").card.threshold
+    inside = window_labels(labels.data, 100, 10)
+    grains = list(labels.metadata.Symmetry.class_names)
+    amorphous = inside == grains.index("amorphous")
+    crystal = (inside >= 0) & ~amorphous
+    assert np.mean(~seg.bulk.data[amorphous]) >= 0.9
+    assert np.mean(seg.bulk.data[crystal]) >= 0.98
 
 
 @pytest.mark.skipif("bravais" not in SHIPPED, reason="bravais weights not shipped")

@@ -124,3 +124,22 @@ def test_result_zspy_round_trip(tmp_path, tiny_aistem, lazy):
     np.testing.assert_array_equal(np.asarray(u2.data), u.data)
     # a loaded result still works
     assert p2.class_map("class_3").data.shape == (2, 4, 4)
+
+
+def test_signal_type_names_match_the_registration():
+    """``signal_types`` (the leaf module the plots, report and CLI read) agrees with the
+    ``hyperspy_extension.yaml`` that HyperSpy reads."""
+    from importlib.resources import files
+
+    import yaml
+
+    from hyperspy_symmetry import signal_types
+
+    spec = yaml.safe_load(
+        files("hyperspy_symmetry").joinpath("hyperspy_extension.yaml").read_text()
+    )["signals"]
+    assert spec["AtomicResolution2D"]["signal_type"] == signal_types.IMAGE
+    assert tuple(spec["AtomicResolution2D"]["signal_type_aliases"]) == signal_types.IMAGE_ALIASES
+    assert spec["SymmetryProbabilities"]["signal_type"] == signal_types.PROBABILITIES
+    assert spec["SymmetryUncertainty"]["signal_type"] == signal_types.UNCERTAINTY
+    assert spec["PhaseFractions"]["signal_type"] == signal_types.PHASE_FRACTIONS

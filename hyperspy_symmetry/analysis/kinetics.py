@@ -198,7 +198,7 @@ def fit_growth(signal, baseline_until: float) -> dict[str, Any]:
     growth.C.free = False
     m.append(growth)
     if not finite.all():
-        m._channel_switches[~finite] = False
+        m.set_signal_range_from_mask(finite)
     m.fit(optimizer="lm", grad="analytical")
     fitted = growth.function(t)
     residual = (a - fitted)[finite]
@@ -305,7 +305,8 @@ def hole_fraction(
         )
     if sigma is None:
         sigma = lattice_period(flat[np.argmax(finite)]) / 2.0
-    smooth = np.stack([ndimage.gaussian_filter(f, sigma, mode="reflect") for f in flat[finite]])
+    # one call over the stack; sigma 0 along frames leaves them apart
+    smooth = ndimage.gaussian_filter(flat[finite], (0, sigma, sigma), mode="reflect")
     if threshold is None:
         threshold = float(threshold_otsu(smooth))
     fraction = np.full(len(flat), np.nan)

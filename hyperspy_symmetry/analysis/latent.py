@@ -166,7 +166,8 @@ def latent_embedding(
         )
     used = resolve_method(method)
     points = embed(data.reshape(-1, data.shape[-1]), used, seed, threads, **kwargs)
-    axes = [ax.get_axis_dictionary() for ax in latent.axes_manager._get_axes_in_natural_order()]
+    am = latent.axes_manager
+    axes = [ax.get_axis_dictionary() for ax in (*am.navigation_axes, *am.signal_axes)]
     axes = axes[:-1] + [{"name": "component", "units": "", "size": 2, "navigate": False}]
     for ax in axes[:-1]:
         ax["navigate"] = True

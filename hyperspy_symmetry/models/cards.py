@@ -18,6 +18,11 @@ __all__ = ["ModelCard", "sha256_file", "CARD_FILENAME", "cards_markdown"]
 
 #: File name of a card inside a model folder.
 CARD_FILENAME = "card.json"
+#: Where the models that ship with the package live, one folder each.
+SHIPPED_DIR = Path(__file__).parent / "shipped"
+
+#: The AI-STEM paper's interface threshold (bits of mutual information).
+PAPER_THRESHOLD = 0.1
 
 
 def sha256_file(path: str | Path) -> str:
@@ -61,6 +66,11 @@ class ModelCard:
         are scaled to each image's measured period (:mod:`hyperspy_symmetry.scale_free`).
     description, training, metrics
         Free text, the training recipe, and the figures measured on held-out data.
+    interface_threshold
+        Mutual information (bits) above which a window is an interface, defect or unknown
+        structure: the default of ``u.segment()``. Chosen on validation data (amorphous and
+        boundary windows above, crystal interiors below); ``None``: the AI-STEM paper's
+        0.1 bits (:attr:`threshold`).
 
     Examples
     --------
@@ -88,10 +98,16 @@ class ModelCard:
     description: str = ""
     training: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
+    interface_threshold: float | None = None
 
     @property
     def n_classes(self) -> int:
         return len(self.classes)
+
+    @property
+    def threshold(self) -> float:
+        """The interface threshold in bits: :attr:`interface_threshold`, or the paper's 0.1."""
+        return PAPER_THRESHOLD if self.interface_threshold is None else float(self.interface_threshold)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -122,6 +138,8 @@ class ModelCard:
               if self.period_range else []),
             ("architecture", f"`{self.architecture.get('name')}` {self.architecture.get('kwargs', {})}"),
             ("weights", f"`{self.weights}`, sha256 `{self.sha256}`"),
+            ("interface threshold (default of `u.segment()`)", f"{self.threshold:g} bits"
+             + ("" if self.interface_threshold is not None else " (the paper's)")),
         ]
         if t:
             seconds = t.get("seconds", {})
@@ -157,6 +175,27 @@ class ModelCard:
                       "|---" * (self.n_classes + 1) + "|"]
             lines += [f"| {i} `{c}` | " + " | ".join(str(v) for v in row) + " |"
                       for i, (c, row) in enumerate(zip(self.classes, m["confusion_matrix"]))]
+        robustness = m.get("robustness", {})
+        if robustness:
+            lines += ["", "Robustness to the imperfections of real imaging (held-out windows of every "
+                      "class, one imperfection at a time; accuracy, and the first swept strength "
+                      "where it falls below 95 %):", "",
+                      "| imperfection | realistic up to | accuracy over the sweep | below 95 % from |",
+                      "|---|---|---|---|"]
+            for name, r in robustness.items():
+                if name == "combined" or not isinstance(r, dict) or "strengths" not in r:
+                    continue
+                sweep = ", ".join(f"{s:g}: {100 * a:.1f} %"
+                                  for s, a in zip(r["strengths"], r["accuracy"]))
+                below = r.get("accuracy_below_95_at")
+                lines.append(f"| {r.get('what', name)} ({r.get('unit', '')}) | {r['realistic']:g} "
+                             f"| {sweep} | {'-' if below is None else f'{below:g}'} |")
+            combined = robustness.get("combined")
+            if combined:
+                lines += ["", f"All imperfections at once, as in training: accuracy "
+                          f"{100 * combined['accuracy']:.1f} %, confidently wrong "
+                          f"{100 * combined['confidently_wrong']:.1f} % "
+                          f"({combined['n_windows']} windows, seed {combined['seed']})."]
         for name, scene in m.get("scenes", {}).items():
             if isinstance(scene, dict):
                 lines.append(f"- {name}: " + ", ".join(f"{k} {v:.4g}" if isinstance(v, float)
@@ -187,8 +226,6 @@ class ModelCard:
 
 def cards_markdown() -> str:
     """``docs/models.md``: the cards of every shipped model (``make model-cards``)."""
-    from .registry import SHIPPED_DIR
-
     parts = [
         "# Shipped models\n",
         "Generated from the model cards in `hyperspy_symmetry/models/shipped/` by "

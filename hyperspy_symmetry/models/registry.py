@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..checks import check_instance, check_output_folder
-from .cards import CARD_FILENAME, ModelCard, sha256_file
+from .cards import CARD_FILENAME, SHIPPED_DIR, ModelCard, sha256_file
 
 __all__ = [
     "SHIPPED_DIR",
@@ -37,9 +37,6 @@ __all__ = [
     "cached_model",
     "user_models_dir",
 ]
-
-#: Where the models that ship with the package live, one folder each.
-SHIPPED_DIR = Path(__file__).parent / "shipped"
 
 #: The models of the design; each ships in ``SHIPPED_DIR/<name>`` (a missing folder means a
 #: broken installation, reported clearly).
@@ -320,6 +317,9 @@ def load_model(model: str | Path) -> SymmetryModel:
 def save_model(network: Any, card: ModelCard, folder: str | Path) -> ModelCard:
     """Write a network's weights and its card (with the weights' sha256) to ``folder``.
 
+    Only the weights are written: the optimizer state of a compiled (trained) network is
+    left out (Adam's moments are twice the size of the weights and unused at inference).
+
     Parameters
     ----------
     network
@@ -342,10 +342,20 @@ def save_model(network: Any, card: ModelCard, folder: str | Path) -> ModelCard:
     folder.mkdir(parents=True, exist_ok=True)
     card.weights = f"{card.name}.weights.h5"
     path = folder / card.weights
-    network.save_weights(str(path))
+    _without_optimizer(network).save_weights(str(path))
     card.sha256 = sha256_file(path)
     card.save(folder / CARD_FILENAME)
     return card
+
+
+def _without_optimizer(network: Any) -> Any:
+    """``network`` itself when it has no optimizer, else an uncompiled copy with its
+    weights: Keras' ``save_weights`` writes a compiled model's optimizer variables too."""
+    if getattr(network, "optimizer", None) is None:
+        return network
+    bare = type(network).from_config(network.get_config())  # keras.clone_model would compile
+    bare.set_weights(network.get_weights())
+    return bare
 
 
 _CACHE: dict[ModelRef, SymmetryModel] = {}

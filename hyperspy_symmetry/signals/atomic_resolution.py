@@ -10,14 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from hyperspy._signals.lazy import LazySignal
-from hyperspy._signals.signal2d import Signal2D
 from hyperspy.defaults_parser import preferences
+from hyperspy.signals import LazySignal, Signal2D
 
 from .. import pipeline
 from ..checks import check_instance, check_number
 from ..descriptors import DESCRIPTOR_SIZE, DESCRIPTORS, MIN_WINDOW, reciprocal_axis
 from ..models.registry import resolve_model
+from ..signal_types import IMAGE
 from ..uncertainty import MEASURE_QUANTITIES, check_measure
 from ..windows import grid_axis, length_unit, to_pixels, window_grid_shape
 
@@ -71,7 +71,7 @@ class AtomicResolution2D(Signal2D):
     <AtomicResolution2D, title: , dimensions: (|256, 256)>
     """
 
-    _signal_type = "atomic_resolution"
+    _signal_type = IMAGE
 
     # -- argument handling --------------------------------------------------------------
 
@@ -210,8 +210,8 @@ class AtomicResolution2D(Signal2D):
         ]
 
     def _navigation_axes(self) -> list[dict]:
-        axes = self.axes_manager._get_navigation_axes_dicts()
-        for ax in axes:
+        axes = [ax.get_axis_dictionary() for ax in self.axes_manager.navigation_axes[::-1]]
+        for ax in axes:  # in array order
             ax["navigate"] = True
         return axes
 
@@ -230,6 +230,7 @@ class AtomicResolution2D(Signal2D):
             "precision": plan.precision,
             "adaptive": plan.adaptive,
             "tolerance": plan.tolerance,
+            "interface_threshold": card.threshold,
         }
         if length_unit(units[1]) is not None:
             md["window_size_length"] = f"{plan.window * scales[1]:g} {units[1]}"
@@ -262,18 +263,24 @@ class AtomicResolution2D(Signal2D):
             ),
             "uncertainty": (uncertainty.SymmetryUncertainty, uncertainty.LazySymmetryUncertainty),
         }[cls_name]
-        metadata = {
-            "General": {"title": title},
-            "Signal": {"quantity": quantity},
-            "Symmetry": symmetry,
-        }
         if not lazy:
             data = pipeline.compute(data, progress)
-        out = classes[1 if lazy else 0](data, axes=axes, metadata=metadata)
-        src = self.metadata.get_item("General.original_filename")
-        if src:
-            out.metadata.set_item("General.original_filename", src)
-        return out
+        return classes[1 if lazy else 0](
+            data, axes=axes, **self._result_metadata(title, quantity, symmetry)
+        )
+
+    def _result_metadata(self, title: str, quantity: str, symmetry: dict) -> dict[str, dict]:
+        """``metadata`` and ``original_metadata`` of a result: the input's metadata
+        (``General``, ``Acquisition_instrument``, ``Sample``, ...) with the result's title,
+        quantity and ``Symmetry`` record, and the input's original metadata."""
+        metadata = self.metadata.as_dictionary()
+        for key in ("Symmetry", "_HyperSpy"):  # not the input's record, folding state
+            metadata.pop(key, None)
+        metadata.setdefault("General", {})["title"] = title
+        metadata["Signal"] = {"quantity": quantity}
+        metadata["Symmetry"] = symmetry
+        return {"metadata": metadata,
+                "original_metadata": self.original_metadata.as_dictionary()}
 
     def _statistics(self, model, window_size, stride, n_samples, seed, **sampling):
         images = pipeline.as_image_dask(self.data, self._lazy)
@@ -583,17 +590,17 @@ class AtomicResolution2D(Signal2D):
             "min_quality": float(min_quality),
             "masked": mask is not None,
         })
-        metadata = {
-            "General": {"title": f"{self.metadata.General.title or 'Image'} lattice rotation "
-                                 f"({symmetry.get('model', card.name)})"},
-            "Signal": {"quantity": "Lattice rotation (degrees)"},
-            "Symmetry": symmetry,
-        }
+        meta = self._result_metadata(
+            f"{self.metadata.General.title or 'Image'} lattice rotation "
+            f"({symmetry.get('model', card.name)})",
+            "Lattice rotation (degrees)",
+            symmetry,
+        )
         axes = self._navigation_axes() + self._grid_axes(window, step)
         if lazy:
             from hyperspy.signals import LazySignal2D
 
-            return LazySignal2D(angles, axes=axes, metadata=metadata)
+            return LazySignal2D(angles, axes=axes, **meta)
         angles, labels = pipeline.compute(da.stack([angles, labels.astype(np.float32)]),
                                           progress)
         # The periods of the classes met (their references are cached by now).
@@ -602,7 +609,7 @@ class AtomicResolution2D(Signal2D):
                 sources[k][0], pixel_size, sources[k][1]).period
             for k in np.unique(labels[labels >= 0]).astype(int) if sources[k] is not None
         }
-        return Signal2D(angles, axes=axes, metadata=metadata)
+        return Signal2D(angles, axes=axes, **meta)
 
     def latent_features(
         self,
@@ -676,15 +683,15 @@ class AtomicResolution2D(Signal2D):
             "n_features": extractor.n_features,
             "dropout": "off (deterministic forward pass)",
         })
-        metadata = {
-            "General": {"title": f"{self.metadata.General.title or 'Image'} latent features "
-                                 f"({card.name}, {extractor.layer})"},
-            "Signal": {"quantity": f"Activation of {extractor.layer!r}"},
-            "Symmetry": symmetry,
-        }
+        meta = self._result_metadata(
+            f"{self.metadata.General.title or 'Image'} latent features "
+            f"({card.name}, {extractor.layer})",
+            f"Activation of {extractor.layer!r}",
+            symmetry,
+        )
         if lazy:
-            return LazySignal1D(data, axes=axes, metadata=metadata)
-        return Signal1D(pipeline.compute(data, progress), axes=axes, metadata=metadata)
+            return LazySignal1D(data, axes=axes, **meta)
+        return Signal1D(pipeline.compute(data, progress), axes=axes, **meta)
 
     def fft_descriptors(
         self,
@@ -755,14 +762,14 @@ class AtomicResolution2D(Signal2D):
             reciprocal_axis(window, scales[i], units[i], f"k{names[i] or 'yx'[i]}")
             for i in range(2)
         ]
-        metadata = {
-            "General": {"title": f"{self.metadata.General.title or 'Image'} {name} descriptors"},
-            "Signal": {"quantity": f"{name} (normalised)"},
-            "Symmetry": {"descriptor": name, "window_size": window, "stride": step},
-        }
+        meta = self._result_metadata(
+            f"{self.metadata.General.title or 'Image'} {name} descriptors",
+            f"{name} (normalised)",
+            {"descriptor": name, "window_size": window, "stride": step},
+        )
         if lazy:
-            return LazySignal2D(data, axes=axes, metadata=metadata)
-        return Signal2D(pipeline.compute(data, progress), axes=axes, metadata=metadata)
+            return LazySignal2D(data, axes=axes, **meta)
+        return Signal2D(pipeline.compute(data, progress), axes=axes, **meta)
 
     def lattice_parameters(
         self,
@@ -889,12 +896,12 @@ class AtomicResolution2D(Signal2D):
             axes = [dict(nav[0].get_axis_dictionary(), navigate=False)]
         else:
             axes = [{"name": "frame", "size": 1, "navigate": False}]
-        metadata = {
-            "General": {"title": f"{self.metadata.General.title or 'Image'} hole fraction"},
-            "Signal": {"quantity": "Hole fraction"},
-            "Symmetry": {"hole_sigma": sigma, "hole_threshold": threshold},
-        }
-        return Signal1D(np.atleast_1d(fraction), axes=axes, metadata=metadata)
+        meta = self._result_metadata(
+            f"{self.metadata.General.title or 'Image'} hole fraction",
+            "Hole fraction",
+            {"hole_sigma": sigma, "hole_threshold": threshold},
+        )
+        return Signal1D(np.atleast_1d(fraction), axes=axes, **meta)
 
     classify_symmetry.__doc__ = classify_symmetry.__doc__.replace("{common}", _COMMON_PARAMETERS.strip())
     mc_uncertainty.__doc__ = mc_uncertainty.__doc__.replace("{common}", _COMMON_PARAMETERS.strip())

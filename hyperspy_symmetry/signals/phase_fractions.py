@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from hyperspy._signals.lazy import LazySignal
-from hyperspy._signals.signal1d import Signal1D
+from hyperspy.signals import LazySignal, Signal1D
 
+from ..signal_types import PHASE_FRACTIONS
 from ._results import SymmetryResultMixin
 
 __all__ = ["PhaseFractions", "LazyPhaseFractions"]
@@ -17,7 +17,8 @@ class PhaseFractions(SymmetryResultMixin, Signal1D):
     """Mean class probability per frame, made by ``SymmetryProbabilities.phase_fractions``.
 
     Data shape ``(n_classes, n_frames)``: the signal axis is the movie's calibrated frame
-    axis (e.g. ``time`` in s), the navigation axis ``class`` runs over :attr:`class_names`.
+    axis (e.g. ``time`` in s), the navigation axis ``class`` runs over :attr:`class_names`
+    (found by name: ``f.T`` or ``f.isig[a:b]`` work too; ``f.inav[0]`` has no class axis).
 
     Examples
     --------
@@ -26,29 +27,45 @@ class PhaseFractions(SymmetryResultMixin, Signal1D):
     >>> f = hs.signals.Signal1D(np.array([[0.9, 0.8], [0.1, 0.2]]))
     >>> f.set_signal_type("symmetry_phase_fractions")
     >>> f.metadata.set_item("Symmetry.class_names", ["hexagonal", "noise"])
-    >>> f.class_names
-    ['hexagonal', 'noise']
+    >>> f.axes_manager[0].name = "class"
+    >>> f.class_names, f.fraction("noise").data
+    (['hexagonal', 'noise'], array([0.1, 0.2]))
     """
 
-    _signal_type = "symmetry_phase_fractions"
+    _signal_type = PHASE_FRACTIONS
 
     def fraction(self, class_name: str) -> Signal1D:
         """One class's fraction against time, as an eager plain ``Signal1D``.
 
         Examples
         --------
-        >>> f.fraction("noise").data  # doctest: +SKIP
-        array([0.1, 0.2])
+        >>> c = f.fraction("FCC_Cu_100")  # f: the phase fractions of a 3-frame movie
+        >>> c.axes_manager[0].name, c.data.shape
+        ('time', (3,))
         """
         index = self._class_index(class_name)
-        data = self.data[index]
-        if hasattr(data, "compute"):
-            data = data.compute()
-        axis = self.axes_manager.signal_axes[0].get_axis_dictionary()
-        out = Signal1D(np.array(data, dtype=float), axes=[axis])
+        rows, time = self._rows("fraction")
+        out = Signal1D(rows[index].copy(), axes=[time.get_axis_dictionary()])
         out.metadata.General.title = f"{self.metadata.General.title}: {class_name}"
         out.metadata.set_item("Signal.quantity", f"Fraction of {class_name}")
         return out
+
+    def _rows(self, needed_by: str):
+        """``(n_classes, n_frames)`` float array, computed, and the frame axis; the class
+        axis found by name, so a transposed signal works too."""
+        class_axis = self._class_axis(needed_by)
+        others = [ax for ax in (*self.axes_manager.navigation_axes,
+                                *self.axes_manager.signal_axes) if ax is not class_axis]
+        if len(others) != 1:
+            raise ValueError(
+                f"{needed_by} needs phase fractions against one frame axis; this signal has "
+                f"{len(others)} axes besides `class`: {[ax.name for ax in others]}."
+            )
+        data = self.data.compute() if hasattr(self.data, "compute") else self.data
+        data = np.asarray(data, dtype=float)
+        if class_axis.index_in_array == 1:
+            data = data.T
+        return data, others[0]
 
     def fit_growth(self, class_name: str, baseline_until: float) -> dict[str, Any]:
         """Fit the growth of one class's fraction with ``A(t) = A0 exp(rho t) + C``.
@@ -109,6 +126,7 @@ class PhaseFractions(SymmetryResultMixin, Signal1D):
         >>> f = hs.signals.Signal1D(np.array([[0.9, 0.8], [0.1, 0.2]]))
         >>> f.set_signal_type("symmetry_phase_fractions")
         >>> f.metadata.set_item("Symmetry.class_names", ["hexagonal", "noise"])
+        >>> f.axes_manager[0].name = "class"
         >>> f.axes_manager[-1].name, f.axes_manager[-1].units = "time", "s"
         >>> ax = f.plot_fractions()
         >>> ax.get_xlabel(), [t.get_text() for t in ax.get_legend().get_texts()]
@@ -123,9 +141,7 @@ class PhaseFractions(SymmetryResultMixin, Signal1D):
 
         if ax is None:
             _, ax = plt.subplots()
-        axis = self.axes_manager.signal_axes[0]
-        data = self.data.compute() if hasattr(self.data, "compute") else self.data
-        data = np.asarray(data)
+        data, axis = self._rows("plot_fractions")
         colors = class_colors(len(self.class_names))  # as in the class maps
         for name, row, color in zip(self.class_names, data, colors):
             ax.plot(axis.axis, row, label=name, color=color)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-from hyperspy._signals.lazy import LazySignal
-from hyperspy._signals.signal2d import Signal2D
+from hyperspy.signals import LazySignal, Signal2D
 
+from ..signal_types import PROBABILITIES
 from ._results import SymmetryResultMixin
 
 __all__ = ["SymmetryProbabilities", "LazySymmetryProbabilities"]
@@ -16,25 +16,12 @@ class SymmetryProbabilities(SymmetryResultMixin, Signal2D):
 
     The first navigation axis, ``class``, runs over :attr:`class_names`; the other
     navigation axes are those of the classified images; the signal axes are the window grid.
+    The methods find the class axis by its name, so they keep working after ``transpose``,
+    ``isig``/``inav`` slicing of the other axes, ``rebin`` or ``as_lazy``; where the class
+    axis is gone (``p.inav[3]``, ``p.sum("class")``) they raise a clear ``ValueError``.
     """
 
-    _signal_type = "symmetry_probabilities"
-
-    def _without_class_axis(self, data, title: str, quantity: str) -> Signal2D:
-        """A plain Signal2D with this signal's axes less ``class``."""
-        axes = [
-            ax.get_axis_dictionary()
-            for ax in self.axes_manager._axes
-            if ax is not self.axes_manager.navigation_axes[0]
-        ]
-        metadata = self.metadata.as_dictionary()
-        metadata.setdefault("General", {})["title"] = title
-        metadata.setdefault("Signal", {})["quantity"] = quantity
-        metadata["Signal"].pop("signal_type", None)
-        cls = Signal2D
-        if self._lazy:
-            from hyperspy.signals import LazySignal2D as cls
-        return cls(data, axes=axes, metadata=metadata)
+    _signal_type = PROBABILITIES
 
     def predicted_class(self) -> Signal2D:
         """The index of the most probable class of each window.
@@ -52,16 +39,17 @@ class SymmetryProbabilities(SymmetryResultMixin, Signal2D):
         >>> p.class_names[int(labels.data[0, 0])]  # doctest: +SKIP
         'FCC_Cu_100'
         """
+        class_axis = self._class_axis("predicted_class")
         if self._lazy:
             import dask.array as xp
         else:
             xp = np
-        axis = self.data.ndim - 3
+        axis = class_axis.index_in_array
         nan = xp.isnan(self.data)
         label = xp.argmax(xp.where(nan, -1.0, self.data), axis=axis)
         label = xp.where(nan.any(axis=axis), -1, label).astype(np.int16)
         title = f"{self.metadata.General.title} predicted class"
-        return self._without_class_axis(label, title, "Class index")
+        return self._derived(label, title, "Class index", drop=class_axis)
 
     def class_map(self, name: str) -> Signal2D:
         """The probability map of one class.
@@ -80,9 +68,11 @@ class SymmetryProbabilities(SymmetryResultMixin, Signal2D):
         >>> p.class_map("FCC_Cu_100").plot()  # doctest: +SKIP
         """
         index = self._class_index(name)
-        data = self.data[..., index, :, :]
-        out = self._without_class_axis(
-            data, f"{self.metadata.General.title}: {name}", f"Probability of {name}"
+        class_axis = self._class_axis("class_map")
+        data = self.data[(slice(None),) * class_axis.index_in_array + (index,)]
+        out = self._derived(
+            data, f"{self.metadata.General.title}: {name}", f"Probability of {name}",
+            drop=class_axis,
         )
         out.metadata.set_item("Symmetry.class_name", name)
         return out
@@ -149,9 +139,14 @@ class SymmetryProbabilities(SymmetryResultMixin, Signal2D):
         from ..analysis.kinetics import mean_fractions
         from .phase_fractions import LazyPhaseFractions, PhaseFractions
 
-        nav = self.axes_manager.navigation_axes
-        if len(nav) != 2:
-            others = [ax.name for ax in nav[1:]]
+        class_axis = self._class_axis("phase_fractions")
+        if not class_axis.navigate:
+            raise ValueError(
+                "phase_fractions needs `class` as a navigation axis and the window grid as "
+                "the signal axes; transpose back, e.g. p.transpose(signal_axes=2)."
+            )
+        others = [ax for ax in self.axes_manager.navigation_axes if ax is not class_axis]
+        if len(others) != 1:
             if not others:
                 raise ValueError(
                     "phase_fractions needs a movie: this signal has no frame axis besides "
@@ -159,22 +154,26 @@ class SymmetryProbabilities(SymmetryResultMixin, Signal2D):
                 )
             raise ValueError(
                 f"phase_fractions needs exactly one frame axis besides `class`; this signal "
-                f"has {len(others)}: {others}. Select one series first, e.g. "
-                f"p.inav[:, :, 0] for the first index of the last axis."
+                f"has {len(others)}: {[ax.name for ax in others]}. Select one series first, "
+                f"e.g. p.inav[:, :, 0] for the first index of the last axis."
             )
-        frame_axis = nav[1].get_axis_dictionary()
+        frame = others[0]
+        frame_axis = frame.get_axis_dictionary()
         frame_axis["navigate"] = False
-        class_axis = nav[0].get_axis_dictionary()
-        class_axis["navigate"] = True
-        data = mean_fractions(self.data)  # (n_frames, n_classes)
-        data = data.T
-        metadata = {
-            "General": {"title": f"{self.metadata.General.title} phase fractions"},
-            "Signal": {"quantity": "Phase fraction (mean probability)"},
-            "Symmetry": self.metadata.Symmetry.as_dictionary(),
-        }
+        class_dict = class_axis.get_axis_dictionary()
+        class_dict["navigate"] = True
+        data = self.data
+        if class_axis.index_in_array < frame.index_in_array:  # (class, frame, gy, gx)
+            data = data.transpose(1, 0, 2, 3)
+        data = mean_fractions(data).T  # (n_classes, n_frames)
+        metadata = self.metadata.as_dictionary()
+        metadata["General"]["title"] = f"{self.metadata.General.title} phase fractions"
+        metadata.setdefault("Signal", {})["quantity"] = "Phase fraction (mean probability)"
+        metadata["Signal"].pop("signal_type", None)
         cls = LazyPhaseFractions if self._lazy else PhaseFractions
-        return cls(data, axes=[class_axis, frame_axis], metadata=metadata)
+        out = cls(data, axes=[class_dict, frame_axis], metadata=metadata,
+                  original_metadata=self.original_metadata.as_dictionary())
+        return out
 
 
 class LazySymmetryProbabilities(LazySignal, SymmetryProbabilities):

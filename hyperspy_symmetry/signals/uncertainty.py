@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from hyperspy._signals.lazy import LazySignal
-from hyperspy._signals.signal2d import Signal2D
+from hyperspy.signals import LazySignal, Signal2D
 
 from ..checks import check_instance
+from ..signal_types import UNCERTAINTY
 from ._results import SymmetryResultMixin
 
 __all__ = ["SymmetryUncertainty", "LazySymmetryUncertainty", "Segmentation"]
@@ -60,7 +60,7 @@ class SymmetryUncertainty(SymmetryResultMixin, Signal2D):
     stride, number of samples and seed.
     """
 
-    _signal_type = "symmetry_uncertainty"
+    _signal_type = UNCERTAINTY
 
     @property
     def measure(self) -> str:
@@ -106,14 +106,16 @@ class SymmetryUncertainty(SymmetryResultMixin, Signal2D):
 
         check_instance(probabilities, "probabilities", SymmetryProbabilities,
                        "the SymmetryProbabilities from classify_symmetry with the same arguments")
+        class_axis = probabilities._class_axis("segment(probabilities=...)")
         pshape = probabilities.data.shape
-        expected = self.data.shape[:-2] + (len(probabilities.class_names),) + self.data.shape[-2:]
-        if pshape != expected:
+        expected = list(self.data.shape)
+        expected.insert(class_axis.index_in_array, len(probabilities.class_names))
+        if pshape != tuple(expected):
             raise ValueError(
                 f"probabilities have data shape {pshape}, but this uncertainty map needs "
-                f"{expected} (the same images and window grid, plus a class axis). Use the "
-                f"classify_symmetry result of the same signal with the same window_size and "
-                f"stride."
+                f"{tuple(expected)} (the same images and window grid, plus a class axis). Use "
+                f"the classify_symmetry result of the same signal with the same window_size "
+                f"and stride."
             )
         for mine, theirs in zip(self.axes_manager.signal_axes,
                                 probabilities.axes_manager.signal_axes):
@@ -127,16 +129,10 @@ class SymmetryUncertainty(SymmetryResultMixin, Signal2D):
                 )
 
     def _grid_signal(self, data, title: str, quantity: str, extra: dict | None = None) -> Signal2D:
-        """An eager plain Signal2D with this signal's axes and metadata."""
-        metadata = self.metadata.as_dictionary()
-        metadata.setdefault("General", {})["title"] = title
-        metadata.setdefault("Signal", {})["quantity"] = quantity
-        metadata["Signal"].pop("signal_type", None)
-        metadata.setdefault("Symmetry", {}).update(extra or {})
-        axes = [ax.get_axis_dictionary() for ax in self.axes_manager._axes]
-        return Signal2D(data, axes=axes, metadata=metadata)
+        """An eager plain Signal2D with this signal's axes, metadata and original metadata."""
+        return self._derived(data, title, quantity, extra=extra or {}, lazy=False)
 
-    def segment(self, threshold: float = 0.1, probabilities=None) -> Segmentation:
+    def segment(self, threshold: float | None = None, probabilities=None) -> Segmentation:
         """Split the window grid into bulk grains and interfaces.
 
         Windows whose uncertainty is below ``threshold`` are bulk; connected bulk windows
@@ -147,11 +143,13 @@ class SymmetryUncertainty(SymmetryResultMixin, Signal2D):
 
         Parameters
         ----------
-        threshold : float, default 0.1
-            In the measure's unit. AI-STEM's interface threshold is 0.1 bits of mutual
-            information. Other measures are allowed, but the threshold must suit them
-            (predictive entropy is at least the mutual information and is high for any
-            ambiguous window; the variation ratio is a fraction in [0, 1]).
+        threshold : float, optional
+            In the measure's unit. ``None``: the model's interface threshold
+            (``interface_threshold`` of its card, recorded in
+            ``metadata.Symmetry.interface_threshold``), or AI-STEM's 0.1 bits of mutual
+            information where none is recorded. Other measures need an explicit threshold
+            that suits them (predictive entropy is at least the mutual information and is
+            high for any ambiguous window; the variation ratio is a fraction in [0, 1]).
         probabilities : SymmetryProbabilities, optional
             The ``classify_symmetry`` result with the same arguments (same images and
             window grid). Without it grains have no class (``grain_classes`` is None).
@@ -181,9 +179,9 @@ class SymmetryUncertainty(SymmetryResultMixin, Signal2D):
         >>> import hyperspy.api as hs
         >>> u = hs.signals.Signal2D(np.array([[0.0, 0.0, 0.5, 0.0]] * 3))
         >>> u.set_signal_type("symmetry_uncertainty")
-        >>> seg = u.segment(0.1)
-        >>> seg.grains.data[0], seg.n_grains
-        (array([1, 1, 0, 2], dtype=int32), 2)
+        >>> seg = u.segment()  # no model recorded: AI-STEM's 0.1 bits
+        >>> seg.threshold, seg.grains.data[0], seg.n_grains
+        (0.1, array([1, 1, 0, 2], dtype=int32), 2)
 
         With the class probabilities of the same computation:
 
@@ -193,6 +191,8 @@ class SymmetryUncertainty(SymmetryResultMixin, Signal2D):
         """
         from ..analysis.segmentation import check_threshold, segment_arrays
 
+        if threshold is None:
+            threshold = self.interface_threshold
         threshold = check_threshold(threshold)
         names = None
         if probabilities is not None:
@@ -212,6 +212,30 @@ class SymmetryUncertainty(SymmetryResultMixin, Signal2D):
         grain_signal = self._grid_signal(grains, f"{title} grains", "Grain label", record)
         return Segmentation(bulk=bulk_signal, grains=grain_signal, threshold=threshold,
                             measure=str(measure), grain_classes=named)
+
+    @property
+    def interface_threshold(self) -> float:
+        """The default threshold of :meth:`segment`, in bits of mutual information.
+
+        The model's ``interface_threshold`` as recorded when the map was made, or AI-STEM's
+        0.1 bits for maps made before models recorded one.
+
+        Raises
+        ------
+        ValueError
+            For a map of another measure than mutual information: its threshold must be
+            given.
+        """
+        from ..models.cards import PAPER_THRESHOLD
+
+        measure = self.metadata.get_item("Symmetry.measure", "mutual_information")
+        if measure != "mutual_information":
+            raise ValueError(
+                f"This map holds {measure!r}; the model's interface threshold is in bits of "
+                "mutual information. Give segment() a threshold in this measure's unit."
+            )
+        value = self.metadata.get_item("Symmetry.interface_threshold", None)
+        return PAPER_THRESHOLD if value is None else float(value)
 
     def _compute_with(self, probabilities) -> tuple[np.ndarray, np.ndarray | None]:
         """This map and the predicted class of ``probabilities`` as NumPy arrays, computed
