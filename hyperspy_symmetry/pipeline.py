@@ -34,11 +34,14 @@ __all__ = [
     "MCPlan",
     "session_seed",
     "resolve_seed",
+    "frame_window_descriptors",
     "image_statistics",
     "clear_cache",
     "statistics_array",
     "descriptor_array",
     "as_image_dask",
+    "period_array",
+    "lattice_array",
     "compute",
 ]
 
@@ -130,7 +133,29 @@ def clear_cache() -> None:
         _RESULTS.clear()
 
 
-def image_statistics(images: np.ndarray, plan: MCPlan) -> np.ndarray:
+def frame_window_descriptors(images: np.ndarray, descriptor: str, window: int, stride: int,
+                             windows: np.ndarray | None = None) -> np.ndarray:
+    """Descriptors ``(..., gy, gx, 64, 64)`` on the grid of ``window``, each frame with its own
+    window ``windows[...]`` (px, same parity as ``window``, at most ``window``) centred on the
+    grid points; ``windows=None``: ``window`` for every frame.
+    """
+    if windows is None:
+        return window_descriptors(images, descriptor, window, stride)
+    windows = np.broadcast_to(np.asarray(windows, dtype=np.int64), images.shape[:-2])
+    h, w = images.shape[-2:]
+    gy, gx = window_grid_shape((h, w), window, stride)
+    flat, frame_windows = images.reshape((-1, h, w)), windows.ravel()
+    out = np.empty((len(flat), gy, gx, DESCRIPTOR_SIZE, DESCRIPTOR_SIZE), np.float32)
+    for size in np.unique(frame_windows):
+        m = (window - int(size)) // 2
+        rows = np.flatnonzero(frame_windows == size)
+        crop = flat[rows, m : m + (gy - 1) * stride + size, m : m + (gx - 1) * stride + size]
+        out[rows] = window_descriptors(crop, descriptor, int(size), stride)
+    return out.reshape(images.shape[:-2] + out.shape[1:])
+
+
+def image_statistics(images: np.ndarray, plan: MCPlan, windows: np.ndarray | None = None
+                     ) -> np.ndarray:
     """Statistics of every window of a block of images.
 
     Parameters
@@ -139,19 +164,24 @@ def image_statistics(images: np.ndarray, plan: MCPlan) -> np.ndarray:
         ``(..., H, W)`` real array.
     plan
         Model, descriptor, window, stride, T and seed.
+    windows
+        Optional window of each image (shape ``images.shape[:-2]``), centred on the grid of
+        ``plan.window`` (see :func:`frame_window_descriptors`): scale-free models on movies
+        whose magnification changes.
 
     Returns
     -------
     numpy.ndarray
         float32 ``(..., n_classes + 3, gy, gx)``.
     """
-    key = dask.base.tokenize(images, plan)
+    key = dask.base.tokenize(images, plan, windows)
     hit = _cache_get(key)
     if hit is not None:
         return hit
     lead = images.shape[:-2]
     gy, gx = window_grid_shape(images.shape[-2:], plan.window, plan.stride)
-    descriptors = window_descriptors(images, plan.descriptor, plan.window, plan.stride)
+    descriptors = frame_window_descriptors(images, plan.descriptor, plan.window, plan.stride,
+                                           windows)
     model = cached_model(plan.model)
     stats = model.statistics(
         descriptors.reshape((-1, DESCRIPTOR_SIZE, DESCRIPTOR_SIZE)), plan.n_samples, plan.seed,
@@ -161,6 +191,10 @@ def image_statistics(images: np.ndarray, plan: MCPlan) -> np.ndarray:
     stats = np.ascontiguousarray(np.moveaxis(stats, -1, -3))
     _cache_put(key, stats)
     return stats
+
+
+def _framewise_statistics(images: np.ndarray, windows: np.ndarray, plan: MCPlan) -> np.ndarray:
+    return image_statistics(images, plan, windows)
 
 
 # -- dask graphs ------------------------------------------------------------------------------
@@ -206,17 +240,26 @@ def _blockwise_images(fn, images: da.Array, new_axes: dict[str, int], dtype, nam
     )
 
 
-def statistics_array(images: da.Array, plan: MCPlan) -> da.Array:
-    """Lazy statistics ``(..., n_classes + 3, gy, gx)`` of whole-image blocks ``(..., H, W)``."""
+def statistics_array(images: da.Array, plan: MCPlan, windows: np.ndarray | None = None
+                     ) -> da.Array:
+    """Lazy statistics ``(..., n_classes + 3, gy, gx)`` of whole-image blocks ``(..., H, W)``.
+
+    ``windows`` (navigation shape, optional): each image's own window, see
+    :func:`image_statistics`.
+    """
     gy, gx = window_grid_shape(images.shape[-2:], plan.window, plan.stride)
-    name = "symmetry-statistics-" + dask.base.tokenize(images.name, plan)
-    return _blockwise_images(
-        image_statistics,
-        images,
-        {"k": plan.n_statistics, "i": gy, "j": gx},
-        np.float32,
-        name,
-        plan=plan,
+    name = "symmetry-statistics-" + dask.base.tokenize(images.name, plan, windows)
+    new_axes = {"k": plan.n_statistics, "i": gy, "j": gx}
+    if windows is None:
+        return _blockwise_images(image_statistics, images, new_axes, np.float32, name,
+                                 plan=plan)
+    nav = "abcdefgh"[: images.ndim - 2]
+    frame_windows = da.from_array(np.asarray(windows, dtype=np.int64),
+                                  chunks=images.chunks[:-2])
+    return da.blockwise(
+        _framewise_statistics, nav + "".join(new_axes), images, nav + "yx", frame_windows, nav,
+        new_axes=new_axes, concatenate=True, dtype=np.float32, name=name,
+        meta=np.empty((0,) * (len(nav) + 3), dtype=np.float32), plan=plan,
     )
 
 
@@ -234,6 +277,29 @@ def descriptor_array(images: da.Array, descriptor: str, window: int, stride: int
         window=window,
         stride=stride,
     )
+
+
+def period_array(images: da.Array) -> da.Array:
+    """Lazy ``(..., 3)`` lattice spacings ``a, b`` (px) and angle of whole-image blocks
+    (:func:`hyperspy_symmetry.fft_lattice.frame_periods`)."""
+    from .fft_lattice import frame_periods
+
+    return images.map_blocks(
+        frame_periods, chunks=images.chunks[:-2] + ((3,),), drop_axis=images.ndim - 1,
+        dtype=np.float64, meta=np.empty((0,) * (images.ndim - 1)),
+        name="symmetry-periods-" + dask.base.tokenize(images.name),
+    )
+
+
+def lattice_array(images: da.Array, window: int, stride: int) -> da.Array:
+    """Lazy ``(..., 3, gy, gx)`` lattice readout ``a, b`` (px), ``gamma`` of every window
+    (:func:`hyperspy_symmetry.fft_lattice.window_lattices`)."""
+    from .fft_lattice import window_lattices
+
+    gy, gx = window_grid_shape(images.shape[-2:], window, stride)
+    name = "symmetry-lattices-" + dask.base.tokenize(images.name, window, stride)
+    return _blockwise_images(window_lattices, images, {"k": 3, "i": gy, "j": gx}, np.float32,
+                             name, window=window, stride=stride)
 
 
 def compute(array: da.Array, show_progressbar: bool) -> np.ndarray:

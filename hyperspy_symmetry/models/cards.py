@@ -60,6 +60,10 @@ class ModelCard:
         Training window as a length string (``"12 Å"``) or ``None``.
     default_window, default_stride
         Defaults for ``window_size`` and ``stride``: an int (pixels) or a length string.
+    period_range
+        Scale-free models only: ``[low, high]``, the lattice periods (px of the model's
+        ``default_window`` input) it was trained on. With it, the default window and stride
+        are scaled to each image's measured period (:mod:`hyperspy_symmetry.scale_free`).
     description, training, metrics
         Free text, the training recipe, and the figures measured on held-out data.
     interface_threshold
@@ -90,6 +94,7 @@ class ModelCard:
     default_stride: int | str
     pixel_size: str | None = None
     field_of_view: str | None = None
+    period_range: list[float] | None = None
     description: str = ""
     training: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
@@ -128,6 +133,9 @@ class ModelCard:
             ("descriptor", f"`{self.descriptor}`"),
             ("training pixel size / field of view", f"{self.pixel_size} / {self.field_of_view}"),
             ("default window / stride", f"{self.default_window} / {self.default_stride}"),
+            *([("trained period range", f"{self.period_range[0]:g}-{self.period_range[1]:g} px "
+                "of the model window (default windows scale to each image's period)")]
+              if self.period_range else []),
             ("architecture", f"`{self.architecture.get('name')}` {self.architecture.get('kwargs', {})}"),
             ("weights", f"`{self.weights}`, sha256 `{self.sha256}`"),
             ("interface threshold (default of `u.segment()`)", f"{self.threshold:g} bits"

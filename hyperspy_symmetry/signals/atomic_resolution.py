@@ -23,6 +23,9 @@ from ..windows import grid_axis, length_unit, to_pixels, window_grid_shape
 
 __all__ = ["AtomicResolution2D", "LazyAtomicResolution2D"]
 
+#: Lattice periods measured for scale-free windows, by input dask name (the latest input).
+_PERIODS: dict[str, np.ndarray] = {}
+
 _COMMON_PARAMETERS = """
         window_size : int, str or pint.Quantity, optional
             Window side in pixels (int) or as a length (``"12 Å"``, ``"1.2 nm"``), converted
@@ -145,13 +148,44 @@ class AtomicResolution2D(Signal2D):
         return {"precision": resolve_precision(precision), "adaptive": bool(adaptive),
                 "tolerance": tolerance}
 
+    def _scale_free_geometry(self, card, stride, images):
+        """Windows scaled to the measured lattice period of each frame (scale-free models).
+
+        The periods are measured when the method is called, also for lazy signals (one FFT
+        per frame, see :mod:`hyperspy_symmetry.scale_free`), and kept per input and process.
+        """
+        from ..scale_free import scale_free_geometry
+
+        scales, _, units, _ = self._pixel_axes()
+        step = None if stride is None else to_pixels(stride, scales, units, "stride")
+        key = images.name
+        periods = _PERIODS.get(key)
+        if periods is None:
+            periods = pipeline.compute(pipeline.period_array(images), False)
+            _PERIODS.clear()  # one input at a time: enough for classify + uncertainty
+            _PERIODS[key] = periods
+        return scale_free_geometry(
+            periods, self.axes_manager.signal_shape[::-1], int(card.default_window),
+            int(card.default_stride), tuple(card.period_range), MIN_WINDOW, step,
+        )
+
     def _plan(self, model, window_size, stride, n_samples, seed, precision="auto",
-              adaptive=True, tolerance=0.01):
+              adaptive=True, tolerance=0.01, images=None):
+        """``(card, plan, scale)``: ``scale`` is the :class:`~..scale_free.ScaleFreeGeometry`
+        when a scale-free model (card ``period_range``) runs without ``window_size``, else
+        ``None``; the periods are measured on ``images`` (default this signal's data)."""
         self._check_data()
         n_samples = check_number(n_samples, "n_samples", low=1, integer=True)
         sampling = self._check_sampling(precision, adaptive, tolerance)
         card, ref = resolve_model(model)
-        window, step = self._geometry(window_size, stride, card)
+        scale = None
+        if window_size is None and card.period_range:
+            if images is None:
+                images = pipeline.as_image_dask(self.data, self._lazy)
+            scale = self._scale_free_geometry(card, stride, images)
+            window, step = scale.window, scale.stride
+        else:
+            window, step = self._geometry(window_size, stride, card)
         plan = pipeline.MCPlan(
             model=ref,
             descriptor=card.descriptor,
@@ -162,7 +196,7 @@ class AtomicResolution2D(Signal2D):
             n_classes=card.n_classes,
             **sampling,
         )
-        return card, plan
+        return card, plan, scale
 
     # -- building results -------------------------------------------------------------
 
@@ -181,7 +215,7 @@ class AtomicResolution2D(Signal2D):
             ax["navigate"] = True
         return axes
 
-    def _symmetry_metadata(self, card, plan) -> dict[str, Any]:
+    def _symmetry_metadata(self, card, plan, scale=None) -> dict[str, Any]:
         scales, _, units, _ = self._pixel_axes()
         md = {
             "model": card.name,
@@ -201,7 +235,23 @@ class AtomicResolution2D(Signal2D):
         if length_unit(units[1]) is not None:
             md["window_size_length"] = f"{plan.window * scales[1]:g} {units[1]}"
             md["stride_length"] = f"{plan.stride * scales[1]:g} {units[1]}"
+        if scale is not None:
+            md.update(scale.metadata())
+            md["lattice"] = self._lattice_readout(scale.periods)
         return md
+
+    def _lattice_readout(self, periods: np.ndarray) -> dict | None:
+        """The median measured lattice, calibrated, with its distances from each class."""
+        from ..fft_lattice import lattice_readout
+
+        periods = np.asarray(periods).reshape(-1, 3)
+        periods = periods[np.isfinite(periods).all(axis=1)]
+        if not len(periods):
+            return None
+        scales, _, units, _ = self._pixel_axes()
+        unit = units[1] if length_unit(units[1]) is not None else "px"
+        a, b, gamma = np.median(periods, axis=0)
+        return lattice_readout(a, b, gamma, scales[1] if unit != "px" else 1.0, unit)
 
     def _result(self, cls_name: str, data, axes, quantity: str, title: str, symmetry, lazy, progress):
         from . import probabilities, uncertainty
@@ -233,9 +283,11 @@ class AtomicResolution2D(Signal2D):
                 "original_metadata": self.original_metadata.as_dictionary()}
 
     def _statistics(self, model, window_size, stride, n_samples, seed, **sampling):
-        card, plan = self._plan(model, window_size, stride, n_samples, seed, **sampling)
         images = pipeline.as_image_dask(self.data, self._lazy)
-        return card, plan, pipeline.statistics_array(images, plan)
+        card, plan, scale = self._plan(model, window_size, stride, n_samples, seed,
+                                       images=images, **sampling)
+        windows = scale.windows if scale is not None and scale.per_frame else None
+        return card, plan, scale, pipeline.statistics_array(images, plan, windows)
 
     def _resolve_output(self, lazy_output, show_progressbar) -> tuple[bool, bool]:
         lazy = self._lazy if lazy_output is None else bool(lazy_output)
@@ -292,7 +344,7 @@ class AtomicResolution2D(Signal2D):
         >>> p.predicted_class().plot()  # doctest: +SKIP
         """
         lazy, progress = self._resolve_output(lazy_output, show_progressbar)
-        card, plan, stats = self._statistics(model, window_size, stride, n_samples, seed,
+        card, plan, scale, stats = self._statistics(model, window_size, stride, n_samples, seed,
                                              precision=precision, adaptive=adaptive,
                                              tolerance=tolerance)
         axes = self._navigation_axes()
@@ -302,7 +354,7 @@ class AtomicResolution2D(Signal2D):
         title = f"{self.metadata.General.title or 'Image'} class probabilities ({card.name})"
         return self._result(
             "probabilities", data, axes, "Probability", title,
-            self._symmetry_metadata(card, plan), lazy, progress,
+            self._symmetry_metadata(card, plan, scale), lazy, progress,
         )
 
     def mc_uncertainty(
@@ -350,12 +402,12 @@ class AtomicResolution2D(Signal2D):
         """
         column = check_measure(measure)
         lazy, progress = self._resolve_output(lazy_output, show_progressbar)
-        card, plan, stats = self._statistics(model, window_size, stride, n_samples, seed,
+        card, plan, scale, stats = self._statistics(model, window_size, stride, n_samples, seed,
                                              precision=precision, adaptive=adaptive,
                                              tolerance=tolerance)
         axes = self._navigation_axes() + self._grid_axes(plan.window, plan.stride)
         data = stats[..., card.n_classes + column, :, :]
-        symmetry = self._symmetry_metadata(card, plan)
+        symmetry = self._symmetry_metadata(card, plan, scale)
         symmetry["measure"] = measure
         title = f"{self.metadata.General.title or 'Image'} {measure.replace('_', ' ')} ({card.name})"
         return self._result(
@@ -718,6 +770,81 @@ class AtomicResolution2D(Signal2D):
         if lazy:
             return LazySignal2D(data, axes=axes, **meta)
         return Signal2D(pipeline.compute(data, progress), axes=axes, **meta)
+
+    def lattice_parameters(
+        self,
+        model: str = "bravais",
+        window_size=None,
+        stride=None,
+        lazy_output: bool | None = None,
+        show_progressbar: bool | None = None,
+    ):
+        """The lattice of every window from the Bragg peaks of its power spectrum.
+
+        A network-free readout beside :meth:`classify_symmetry`, on the same window grid:
+        the reduced spacings ``a <= b`` in the axes' units and the angle ``gamma`` between
+        them (:func:`hyperspy_symmetry.fft_lattice.fft_lattice`). A hexagonal lattice
+        drifted by a few percent reads as what it physically is (``b != a``,
+        ``gamma != 60``); :func:`hyperspy_symmetry.fft_lattice.lattice_readout` gives its
+        distance from each class and its distortion.
+
+        Parameters
+        ----------
+        model : str or path, default "bravais"
+            Whose default window and stride to use (scale-free models: scaled to the
+            image's period, as in :meth:`classify_symmetry`; with a per-frame window, the
+            grid's window for every frame).
+        window_size, stride : int, str or pint.Quantity, optional
+            As in :meth:`classify_symmetry`.
+        lazy_output, show_progressbar : bool, optional
+            As in :meth:`classify_symmetry`.
+
+        Returns
+        -------
+        hyperspy.signals.Signal2D
+            Data shape ``s.data.shape[:-2] + (3, gy, gx)``: navigation axis ``parameter``
+            (``a``, ``b``, ``gamma``; names in ``metadata.Symmetry.parameters``, units in
+            ``metadata.Symmetry.parameter_units``), signal axes the window grid. NaN for
+            windows without a lattice.
+
+        Examples
+        --------
+        >>> from hyperspy_symmetry.simulate import bravais_image
+        >>> s = bravais_image("hexagonal", 256, seed=0, a=10.0)
+        >>> lp = s.lattice_parameters(show_progressbar=False)
+        >>> lp.metadata.Symmetry.parameters, lp.data.shape[0]
+        (['a', 'b', 'gamma'], 3)
+        """
+        from hyperspy.signals import LazySignal2D, Signal2D
+
+        self._check_data()
+        lazy, progress = self._resolve_output(lazy_output, show_progressbar)
+        card, _ = resolve_model(model)
+        images = pipeline.as_image_dask(self.data, self._lazy)
+        if window_size is None and card.period_range:
+            scale = self._scale_free_geometry(card, stride, images)
+            window, step = scale.window, scale.stride
+        else:
+            window, step = self._geometry(window_size, stride, card)
+        data = pipeline.lattice_array(images, window, step)
+        scales, _, units, _ = self._pixel_axes()
+        unit = units[1] if length_unit(units[1]) is not None else "px"
+        if unit != "px":
+            data = data * np.asarray([scales[1], scales[1], 1.0], np.float32)[:, None, None]
+        axes = self._navigation_axes()
+        axes.append({"name": "parameter", "units": "", "size": 3, "navigate": True})
+        axes += self._grid_axes(window, step)
+        metadata = {
+            "General": {"title": f"{self.metadata.General.title or 'Image'} lattice parameters"},
+            "Signal": {"quantity": "Lattice parameter"},
+            "Symmetry": {"parameters": ["a", "b", "gamma"],
+                         "parameter_units": [unit, unit, "degrees"],
+                         "window_size": window, "stride": step,
+                         "method": "Bragg peaks of each window's power spectrum"},
+        }
+        if lazy:
+            return LazySignal2D(data, axes=axes, metadata=metadata)
+        return Signal2D(pipeline.compute(data, progress), axes=axes, metadata=metadata)
 
     def hole_fraction(self, sigma: float | None = None, threshold: float | None = None):
         """Fraction of each frame darker than a threshold after Gaussian smoothing.

@@ -114,8 +114,9 @@ PLANS: dict[str, TrainingPlan] = {
         ),
         data={"model": "bravais"},
         architecture={"name": "bravais_cnn", "kwargs": {"n_classes": 6, "dropout": 0.2}},
+        # period_range: the lattice spacings of the training set (simulate.bravais.SPACING_RANGE).
         card={"descriptor": "fft_amplitude", "pixel_size": None, "field_of_view": None,
-              "default_window": 128, "default_stride": 16},
+              "default_window": 128, "default_stride": 16, "period_range": [6.0, 20.0]},
     ),
 }
 
