@@ -81,7 +81,8 @@ def test_real_mos2_and_perovskite_images_classify(tmp_path):
     calibrated results, finite uncertainty everywhere."""
     for which, kwargs in ((MOS2, {}), (ATOMAP_ADF, {"file_format": "HSPY"})):
         s = _load(which, **kwargs)
-        if s.axes_manager.signal_axes[0].units in (None, "", "<undefined>"):
+        units = s.axes_manager.signal_axes[0].units
+        if not isinstance(units, str) or units in ("", "<undefined>"):
             for ax in s.axes_manager.signal_axes:  # atomap's crops are in nm, unlabelled
                 ax.units = "nm"
         u = s.mc_uncertainty(model="aistem", stride="6 Å", seed=0, show_progressbar=False)

@@ -22,7 +22,7 @@ def _doctest_results(tmp_path_factory):
 
     import hyperspy.api as hs
 
-    sys.path.insert(0, str(Path(__file__).parent / "tests"))
+    sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
     from conftest import calibrated, lattice_image, make_model_folder
 
     from hyperspy_symmetry.models import resolve_model
