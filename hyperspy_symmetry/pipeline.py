@@ -79,8 +79,10 @@ def resolve_seed(seed: int | None) -> int:
 class MCPlan:
     """Everything a task needs to turn images into statistics (small and picklable).
 
-    ``precision`` is already resolved (``"float32"`` or ``"bfloat16"``), so every worker
-    computes the same thing whatever its hardware.
+    ``precision`` may be ``"auto"``: each process resolves it when it loads the model
+    (:func:`~hyperspy_symmetry.models.mc_dropout.resolve_precision`), so building a graph
+    imports no TensorFlow. Give ``"float32"`` or ``"bfloat16"`` for the same arithmetic on
+    workers of different hardware.
     """
 
     model: ModelRef

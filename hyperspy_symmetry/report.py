@@ -371,6 +371,7 @@ def classify_file(
     import hyperspy.api as hs
 
     from . import __version__
+    from .models.mc_dropout import resolve_precision
     from .models.registry import resolve_model
     from .plotting import plot_class_map, plot_uncertainty
     from .stores import ResumableRun, recorded_parameters
@@ -454,7 +455,8 @@ def classify_file(
         "stride": {"pixels": int(sym.stride), "length": sym.get_item("stride_length")},
         "n_samples": int(sym.n_samples),
         "seed": int(sym.seed),
-        "precision": sym.precision,
+        # "auto" is resolved where the model ran; this process resolves it alike.
+        "precision": resolve_precision(sym.precision),
         "adaptive": bool(sym.adaptive),
         "grid_shape": list(p.data.shape[-2:]),
         "plotted_frame": list(frame),

@@ -42,7 +42,9 @@ _COMMON_PARAMETERS = """
             Show a progress bar while computing. Default: HyperSpy's preference.
         precision : {"auto", "float32", "bfloat16"}, default "auto"
             Arithmetic of the network. ``"auto"`` uses bfloat16 where the hardware runs it
-            natively (a CPU with AVX512-BF16/AMX, or a GPU), float32 elsewhere.
+            natively (a CPU with AVX512-BF16/AMX, or a GPU), float32 elsewhere; each
+            process decides when it loads the model, so building a lazy result imports no
+            TensorFlow. Lazy results record ``"auto"``, computed ones what was used.
         adaptive : bool, default True
             Stop sampling a window once its mean probabilities and mutual information have
             converged to ``tolerance`` (and its predicted class is settled); the others get
@@ -136,13 +138,13 @@ class AtomicResolution2D(Signal2D):
 
     @staticmethod
     def _check_sampling(precision, adaptive, tolerance) -> dict[str, Any]:
-        from ..models.mc_dropout import resolve_precision
+        from ..models.mc_dropout import check_precision
 
         if not isinstance(adaptive, (bool, np.bool_)):
             raise TypeError(f"`adaptive` must be True or False, not {adaptive!r}.")
         tolerance = check_number(tolerance, "tolerance", low=0, high=1, low_open=True,
                                  high_open=True, hint="(standard error of the probabilities)")
-        return {"precision": resolve_precision(precision), "adaptive": bool(adaptive),
+        return {"precision": check_precision(precision), "adaptive": bool(adaptive),
                 "tolerance": tolerance}
 
     def _plan(self, model, window_size, stride, n_samples, seed, precision="auto",
@@ -212,13 +214,17 @@ class AtomicResolution2D(Signal2D):
             ),
             "uncertainty": (uncertainty.SymmetryUncertainty, uncertainty.LazySymmetryUncertainty),
         }[cls_name]
+        if not lazy:
+            from ..models.mc_dropout import resolve_precision
+
+            data = pipeline.compute(data, progress)
+            # "auto" was resolved where the model ran; this process resolves it alike.
+            symmetry = dict(symmetry, precision=resolve_precision(symmetry["precision"]))
         metadata = {
             "General": {"title": title},
             "Signal": {"quantity": quantity},
             "Symmetry": symmetry,
         }
-        if not lazy:
-            data = pipeline.compute(data, progress)
         out = classes[1 if lazy else 0](data, axes=axes, metadata=metadata)
         src = self.metadata.get_item("General.original_filename")
         if src:
