@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +39,8 @@ def _signal_group(store: str | Path):
     """The zarr group of the one signal in a ``.zspy`` store (named after its title)."""
     import zarr
 
-    experiments = zarr.open_group(zarr.storage.NestedDirectoryStore(str(store)),
-                                  mode="r+")["Experiments"]
+    # A plain path: zarr 2 reads each array's own chunk-key separator ("/" in .zspy).
+    experiments = zarr.open_group(str(store), mode="r+")["Experiments"]
     (name,) = list(experiments.group_keys())
     return experiments[name]
 
@@ -147,12 +148,16 @@ class ResumableRun:
         self.out.mkdir(parents=True, exist_ok=True)
         for role, signal in signals.items():
             store = self.stores[role]
-            signal.save(str(store), write_dataset=False, overwrite=True)
+            with warnings.catch_warnings():
+                # RosettaSciIO's writer still uses zarr 2's NestedDirectoryStore.
+                warnings.filterwarnings("ignore", message=".*NestedDirectoryStore is deprecated")
+                signal.save(str(store), write_dataset=False, overwrite=True)
             data = signal.data
             _signal_group(store).require_dataset(
-                                  "data", shape=data.shape, dtype=data.dtype, exact=True,
-                                  chunks=tuple(c[0] for c in data.chunks),
-                                  fill_value=np.nan)
+                "data", shape=data.shape, dtype=data.dtype, exact=True,
+                chunks=tuple(c[0] for c in data.chunks), fill_value=np.nan,
+                dimension_separator="/",  # as RosettaSciIO's .zspy reader expects
+            )
         self.progress.mkdir(exist_ok=True)
         self.record.write_text(json.dumps({"parameters": self.parameters}, indent=1,
                                           ensure_ascii=False) + "\n")
