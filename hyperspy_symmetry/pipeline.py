@@ -39,6 +39,8 @@ __all__ = [
     "statistics_array",
     "descriptor_array",
     "as_image_dask",
+    "progress_wanted",
+    "compute_all",
     "compute",
 ]
 
@@ -238,11 +240,65 @@ def descriptor_array(images: da.Array, descriptor: str, window: int, stride: int
     )
 
 
-def compute(array: da.Array, show_progressbar: bool) -> np.ndarray:
-    """Compute a dask array on the current scheduler, with a progress bar if asked."""
-    if show_progressbar:
-        from dask.diagnostics import ProgressBar
+def progress_wanted(show_progressbar: bool | None) -> bool:
+    """``show_progressbar``, or HyperSpy's preference for ``None``."""
+    if show_progressbar is None:
+        from hyperspy.defaults_parser import preferences
 
-        with ProgressBar():
-            return array.compute()
-    return array.compute()
+        return bool(preferences.General.show_progressbar)
+    return bool(show_progressbar)
+
+
+def _distributed_client():
+    """The dask.distributed Client that dask computes on now, or None."""
+    scheduler = dask.base.get_scheduler()
+    client = getattr(scheduler, "__self__", None)
+    return client if type(client).__name__ == "Client" else None
+
+
+def compute_all(arrays, show_progressbar: bool | None = None, desc: str = "computing") -> list:
+    """Compute dask arrays together on the current scheduler, with a tqdm bar on stderr.
+
+    Arrays that are not dask arrays are passed through as NumPy arrays. The bar counts the
+    graph's tasks, so it advances as blocks finish; on a dask.distributed Client it counts
+    the output blocks. ``show_progressbar=None`` follows HyperSpy's preference.
+
+    Examples
+    --------
+    >>> a, b = compute_all([da.arange(4, chunks=2), np.ones(2)], show_progressbar=False)
+    >>> a.tolist(), b.tolist()
+    ([0, 1, 2, 3], [1.0, 1.0])
+    """
+    lazy = [i for i, a in enumerate(arrays) if isinstance(a, da.Array)]
+    out = [np.asarray(a) for a in arrays]
+    if not lazy:
+        return out
+    todo = [arrays[i] for i in lazy]
+    show = progress_wanted(show_progressbar)
+    client = _distributed_client()
+    if client is not None:
+        from distributed import as_completed, futures_of
+        from tqdm.auto import tqdm
+
+        persisted = client.persist(todo)
+        futures = futures_of(persisted)
+        with tqdm(total=len(futures), desc=desc, unit="block", disable=not show) as bar:
+            for _ in as_completed(futures):
+                bar.update()
+        results = client.compute(persisted, sync=True)
+    elif show:
+        from tqdm.auto import tqdm
+        from tqdm.dask import TqdmCallback
+
+        with TqdmCallback(desc=desc, tqdm_class=tqdm):
+            results = dask.compute(*todo)
+    else:
+        results = dask.compute(*todo)
+    for i, r in zip(lazy, results):
+        out[i] = np.asarray(r)
+    return out
+
+
+def compute(array, show_progressbar: bool | None = None, desc: str = "computing") -> np.ndarray:
+    """One array computed as :func:`compute_all` does."""
+    return compute_all([array], show_progressbar, desc)[0]

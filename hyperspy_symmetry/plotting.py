@@ -122,15 +122,18 @@ def _frame_index(signal, skip_class: bool, index) -> tuple[int, ...]:
     return index
 
 
-def _as_numpy(data) -> np.ndarray:
-    return np.asarray(data.compute() if hasattr(data, "compute") else data)
+def _as_numpy(data, show_progressbar: bool | None = False) -> np.ndarray:
+    from .pipeline import compute
+
+    return compute(data, show_progressbar, desc="plotting")
 
 
-def _frame(signal, index: tuple[int, ...], core: int) -> np.ndarray:
+def _frame(signal, index: tuple[int, ...], core: int,
+           show_progressbar: bool | None = False) -> np.ndarray:
     """The ``core`` trailing dimensions of the data at navigation ``index``."""
     lead = signal.data.ndim - core
     sl = tuple(reversed(index))[-lead:] if lead else ()
-    return _as_numpy(signal.data[sl])
+    return _as_numpy(signal.data[sl], show_progressbar)
 
 
 def _pixel_calibration(result) -> tuple[tuple[float, float], tuple[float, float]]:
@@ -230,7 +233,8 @@ def _labels(frame: np.ndarray) -> np.ndarray:
     return np.where(nan.any(axis=0), -1, label)
 
 
-def _map_layers(result, image, ax, index, skip_class: bool, core: int, image_cmap: str):
+def _map_layers(result, image, ax, index, skip_class: bool, core: int, image_cmap: str,
+                show_progressbar: bool | None = None):
     """Start a map plot: the frame's data, the axes, the image underneath when given.
 
     Returns ``(ax, index, frame, extent)``; ``extent`` is the image's when drawn, else the
@@ -250,7 +254,7 @@ def _map_layers(result, image, ax, index, skip_class: bool, core: int, image_cma
             f"that mc_uncertainty returned, not {type(result).__name__}."
         )
     index = _frame_index(result, skip_class, index)
-    frame = _frame(result, index, core).astype(float)
+    frame = _frame(result, index, core, show_progressbar).astype(float)
     extent = grid_extent(result)
     if image is not None:
         pixels, extent = _image_layer(result, image, index)
@@ -270,6 +274,7 @@ def plot_class_map(
     legend: bool = True,
     image_cmap: str = "gray",
     title: str | None = None,
+    show_progressbar: bool | None = None,
 ):
     """Draw the predicted-class map, with a named legend, optionally over the image.
 
@@ -293,6 +298,8 @@ def plot_class_map(
         Colormap of the image.
     title : str, optional
         Axes title; default from the signal title.
+    show_progressbar : bool, optional
+        Show a progress bar while a lazy frame is computed. Default: HyperSpy's preference.
 
     Returns
     -------
@@ -309,7 +316,8 @@ def plot_class_map(
     from matplotlib.colors import ListedColormap
     from matplotlib.patches import Patch
 
-    ax, index, frame, extent = _map_layers(probabilities, image, ax, index, True, 3, image_cmap)
+    ax, index, frame, extent = _map_layers(probabilities, image, ax, index, True, 3, image_cmap,
+                                           show_progressbar)
     names = probabilities.class_names
     labels = _labels(frame)
     colors = class_colors(len(names))
@@ -342,6 +350,7 @@ def plot_uncertainty(
     colorbar: bool = True,
     image_cmap: str = "gray",
     title: str | None = None,
+    show_progressbar: bool | None = None,
 ):
     """Draw an uncertainty map (e.g. mutual information) with a labelled colorbar.
 
@@ -367,6 +376,8 @@ def plot_uncertainty(
         Colormap of the image.
     title : str, optional
         Axes title; default from the signal title.
+    show_progressbar : bool, optional
+        Show a progress bar while a lazy frame is computed. Default: HyperSpy's preference.
 
     Returns
     -------
@@ -381,7 +392,8 @@ def plot_uncertainty(
     """
     from matplotlib import colormaps
 
-    ax, index, data, extent = _map_layers(uncertainty, image, ax, index, False, 2, image_cmap)
+    ax, index, data, extent = _map_layers(uncertainty, image, ax, index, False, 2, image_cmap,
+                                          show_progressbar)
     if vmax is None:
         finite = data[np.isfinite(data)]
         vmax = float(finite.max()) if finite.size and finite.max() > vmin else vmin + 1e-3

@@ -718,7 +718,8 @@ class AtomicResolution2D(Signal2D):
             return LazySignal2D(data, axes=axes, metadata=metadata)
         return Signal2D(pipeline.compute(data, progress), axes=axes, metadata=metadata)
 
-    def hole_fraction(self, sigma: float | None = None, threshold: float | None = None):
+    def hole_fraction(self, sigma: float | None = None, threshold: float | None = None,
+                      show_progressbar: bool | None = None):
         """Fraction of each frame darker than a threshold after Gaussian smoothing.
 
         A network-free cross-check of the ``noise`` phase fraction in beam-damage movies:
@@ -734,6 +735,8 @@ class AtomicResolution2D(Signal2D):
         threshold : float, optional
             Intensity threshold of the smoothed frames. Default: Otsu's threshold of all
             smoothed frames together (one threshold for the whole movie).
+        show_progressbar : bool, optional
+            Show a progress bar while a lazy signal is read. Default: HyperSpy's preference.
 
         Returns
         -------
@@ -762,8 +765,8 @@ class AtomicResolution2D(Signal2D):
                 "hole_fraction needs one frame axis; this signal has "
                 f"{len(nav)} navigation axes. Select one series first with s.inav[...]."
             )
-        data = self.data.compute() if self._lazy else self.data
-        fraction, sigma, threshold = hole_fraction(np.asarray(data), sigma, threshold)
+        data = pipeline.compute(self.data, show_progressbar, desc="reading frames")
+        fraction, sigma, threshold = hole_fraction(data, sigma, threshold)
         if nav:
             axes = [dict(nav[0].get_axis_dictionary(), navigate=False)]
         else:

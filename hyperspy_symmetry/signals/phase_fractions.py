@@ -8,6 +8,7 @@ import numpy as np
 from hyperspy._signals.lazy import LazySignal
 from hyperspy._signals.signal1d import Signal1D
 
+from ..pipeline import compute
 from ._results import SymmetryResultMixin
 
 __all__ = ["PhaseFractions", "LazyPhaseFractions"]
@@ -32,8 +33,11 @@ class PhaseFractions(SymmetryResultMixin, Signal1D):
 
     _signal_type = "symmetry_phase_fractions"
 
-    def fraction(self, class_name: str) -> Signal1D:
+    def fraction(self, class_name: str, show_progressbar: bool | None = None) -> Signal1D:
         """One class's fraction against time, as an eager plain ``Signal1D``.
+
+        ``show_progressbar`` (default: HyperSpy's preference) shows a progress bar while
+        lazy fractions are computed.
 
         Examples
         --------
@@ -41,16 +45,15 @@ class PhaseFractions(SymmetryResultMixin, Signal1D):
         array([0.1, 0.2])
         """
         index = self._class_index(class_name)
-        data = self.data[index]
-        if hasattr(data, "compute"):
-            data = data.compute()
+        data = compute(self.data[index], show_progressbar, desc="phase fractions")
         axis = self.axes_manager.signal_axes[0].get_axis_dictionary()
         out = Signal1D(np.array(data, dtype=float), axes=[axis])
         out.metadata.General.title = f"{self.metadata.General.title}: {class_name}"
         out.metadata.set_item("Signal.quantity", f"Fraction of {class_name}")
         return out
 
-    def fit_growth(self, class_name: str, baseline_until: float) -> dict[str, Any]:
+    def fit_growth(self, class_name: str, baseline_until: float,
+                   show_progressbar: bool | None = None) -> dict[str, Any]:
         """Fit the growth of one class's fraction with ``A(t) = A0 exp(rho t) + C``.
 
         As in Vasudevan et al. (2018), ``C`` is fixed to the mean fraction of the frames
@@ -65,6 +68,9 @@ class PhaseFractions(SymmetryResultMixin, Signal1D):
             One of :attr:`class_names`, e.g. ``"noise"`` for beam damage.
         baseline_until : float
             Time, in the frame axis' units, before which the fraction is the baseline.
+        show_progressbar : bool, optional
+            Show a progress bar while lazy fractions are computed. Default: HyperSpy's
+            preference.
 
         Returns
         -------
@@ -86,17 +92,20 @@ class PhaseFractions(SymmetryResultMixin, Signal1D):
         """
         from ..analysis.kinetics import fit_growth
 
-        result = fit_growth(self.fraction(class_name), baseline_until)
+        result = fit_growth(self.fraction(class_name, show_progressbar), baseline_until)
         result["class_name"] = class_name
         return result
 
-    def plot_fractions(self, ax=None):
+    def plot_fractions(self, ax=None, show_progressbar: bool | None = None):
         """Plot every class's fraction against the calibrated frame axis.
 
         Parameters
         ----------
         ax : matplotlib.axes.Axes, optional
             Axes to draw in; default a new figure.
+        show_progressbar : bool, optional
+            Show a progress bar while lazy fractions are computed. Default: HyperSpy's
+            preference.
 
         Returns
         -------
@@ -124,8 +133,7 @@ class PhaseFractions(SymmetryResultMixin, Signal1D):
         if ax is None:
             _, ax = plt.subplots()
         axis = self.axes_manager.signal_axes[0]
-        data = self.data.compute() if hasattr(self.data, "compute") else self.data
-        data = np.asarray(data)
+        data = compute(self.data, show_progressbar, desc="phase fractions")
         colors = class_colors(len(self.class_names))  # as in the class maps
         for name, row, color in zip(self.class_names, data, colors):
             ax.plot(axis.axis, row, label=name, color=color)
