@@ -39,13 +39,20 @@ __all__ = [
     "statistics_array",
     "descriptor_array",
     "as_image_dask",
+    "as_image_source",
+    "tile_size",
+    "tile_chunks",
     "progress_wanted",
     "compute_all",
     "compute",
 ]
 
-#: Pixels per block that eager data are split into (for progress and threads).
+#: Pixels per block that eager data are split into along their navigation axes.
 EAGER_PIXELS_PER_CHUNK = 2**22
+#: Default bytes of descriptors and pixels per task (see :func:`tile_size`).
+TILE_BYTES = 32 * 2**20
+#: The fewest windows a tile holds, however large the navigation blocks.
+MIN_TILE_WINDOWS = 64
 
 _SESSION_SEED: int | None = None
 _SEED_LOCK = threading.Lock()
@@ -210,18 +217,90 @@ def _blockwise_images(fn, images: da.Array, new_axes: dict[str, int], dtype, nam
     )
 
 
+def as_image_source(data, lazy: bool) -> da.Array:
+    """The images as a dask array to cut tiles from: lazy data keep all their chunks (a
+    tile reads only the chunks it overlaps), eager data are split along the navigation
+    axes as in :func:`as_image_dask` and whole in y and x (tiles are views of them)."""
+    if lazy:
+        return data if isinstance(data, da.Array) else da.asarray(data)
+    return as_image_dask(data, lazy=False)
+
+
+def tile_size() -> int:
+    """Bytes of descriptors and pixels one task may hold: dask config
+    ``hyperspy_symmetry.tile-size`` (e.g. ``"64MiB"``), default :data:`TILE_BYTES`."""
+    value = dask.config.get("hyperspy_symmetry.tile-size", TILE_BYTES)
+    return int(dask.utils.parse_bytes(value) if isinstance(value, str) else value)
+
+
+def tile_chunks(grid_shape: tuple[int, int], frames: int, stride: int, itemsize: int,
+                budget: int | None = None) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Windows per tile along (gy, gx): square-ish tiles of about ``budget`` bytes.
+
+    A window costs its descriptor (16 KiB) and its share of the image (``stride**2``
+    pixels), in each of the ``frames`` images of a navigation block; the budget allows at
+    least :data:`MIN_TILE_WINDOWS` windows. Tiles are balanced (each side more than half
+    that of a square tile of the budget), and all but the last along an axis are equal
+    (so that zarr chunks of the same size hold one tile each).
+
+    Examples
+    --------
+    >>> tile_chunks((127, 127), 1, 64, 4, budget=32 * 2**20)  # 8192 px, float32, stride 64
+    ((32, 32, 32, 31), (32, 32, 32, 31))
+    >>> tile_chunks((3, 3), 1, 64, 4)
+    ((3,), (3,))
+    """
+    budget = tile_size() if budget is None else int(budget)
+    per_window = frames * (DESCRIPTOR_SIZE**2 * 4 + stride * stride * itemsize)
+    windows = max(MIN_TILE_WINDOWS, budget // max(per_window, 1))
+    side = max(1, int(np.sqrt(windows)))
+    chunks = []
+    for g in grid_shape:
+        n = -(-g // min(side, g))
+        c = -(-g // n)
+        chunks.append((c,) * (n - 1) + (g - c * (n - 1),))
+    return tuple(chunks)
+
+
+def _tile(images: da.Array, rows: tuple[int, int], cols: tuple[int, int],
+          window: int, stride: int) -> da.Array:
+    """The pixels of the windows ``rows[0]:rows[1]`` x ``cols[0]:cols[1]`` of the grid,
+    whole in y and x (merged from the input chunks it overlaps only)."""
+    (i0, i1), (j0, j1) = rows, cols
+    tile = images[..., i0 * stride : (i1 - 1) * stride + window,
+                  j0 * stride : (j1 - 1) * stride + window]
+    return tile.rechunk({tile.ndim - 2: -1, tile.ndim - 1: -1})
+
+
 def statistics_array(images: da.Array, plan: MCPlan) -> da.Array:
-    """Lazy statistics ``(..., n_classes + 3, gy, gx)`` of whole-image blocks ``(..., H, W)``."""
+    """Lazy statistics ``(..., n_classes + 3, gy, gx)`` of images ``(..., H, W)``, by tiles.
+
+    The window grid is cut into tiles of about :func:`tile_size` bytes
+    (:func:`tile_chunks`); each task takes the pixels its windows need (a tile overlaps
+    its neighbours by ``window - stride``) from the input's own chunks. A window's result
+    does not depend on its tile, so any tiling gives the same bits. The result has the
+    navigation chunks of ``images`` and the tiles as chunks of the grid axes.
+    """
     gy, gx = window_grid_shape(images.shape[-2:], plan.window, plan.stride)
-    name = "symmetry-statistics-" + dask.base.tokenize(images.name, plan)
-    return _blockwise_images(
-        image_statistics,
-        images,
-        {"k": plan.n_statistics, "i": gy, "j": gx},
-        np.float32,
-        name,
-        plan=plan,
-    )
+    frames = max(max(c) for c in images.chunks[:-2]) if images.ndim > 2 else 1
+    ty, tx = tile_chunks((gy, gx), frames, plan.stride, images.dtype.itemsize)
+    starts_y, starts_x = np.cumsum((0,) + ty), np.cumsum((0,) + tx)
+    token = dask.base.tokenize(images.name, plan, ty, tx)
+    rows = []
+    for a, (i0, i1) in enumerate(zip(starts_y[:-1], starts_y[1:])):
+        row = []
+        for b, (j0, j1) in enumerate(zip(starts_x[:-1], starts_x[1:])):
+            tile = _tile(images, (int(i0), int(i1)), (int(j0), int(j1)), plan.window,
+                         plan.stride)
+            row.append(_blockwise_images(
+                image_statistics, tile,
+                {"k": plan.n_statistics, "i": int(i1 - i0), "j": int(j1 - j0)},
+                np.float32, f"symmetry-statistics-{token}-{a}-{b}", plan=plan,
+            ))
+        rows.append(row)
+    if len(rows) == 1 and len(rows[0]) == 1:
+        return rows[0][0]
+    return da.block(rows)
 
 
 def descriptor_array(images: da.Array, descriptor: str, window: int, stride: int) -> da.Array:

@@ -405,7 +405,8 @@ def classify_file(
         "window": int(sym.window_size), "stride": int(sym.stride),
         "n_samples": int(sym.n_samples), "seed": int(sym.seed), "seed_given": seed,
         "precision": sym.precision, "adaptive": bool(sym.adaptive),
-        "tolerance": float(sym.tolerance), "chunks": [list(c) for c in p.data.chunks[:n_lead]],
+        "tolerance": float(sym.tolerance),
+        "chunks": [list(c) for c in p.data.chunks[:n_lead] + p.data.chunks[-2:]],
     }
     run = ResumableRun(paths["summary"].parent, {r: paths[r] for r in roles}, parameters)
     if run.start(overwrite, finished) == "new":

@@ -233,7 +233,7 @@ class AtomicResolution2D(Signal2D):
 
     def _statistics(self, model, window_size, stride, n_samples, seed, **sampling):
         card, plan = self._plan(model, window_size, stride, n_samples, seed, **sampling)
-        images = pipeline.as_image_dask(self.data, self._lazy)
+        images = pipeline.as_image_source(self.data, self._lazy)
         return card, plan, pipeline.statistics_array(images, plan)
 
     def _resolve_output(self, lazy_output, show_progressbar) -> tuple[bool, bool]:
