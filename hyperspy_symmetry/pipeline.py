@@ -1,11 +1,15 @@
 """The data path and all its dask glue: images -> windows -> descriptors -> MC dropout -> statistics.
 
-Every computation is one chunk-level ``dask.array.blockwise`` over blocks that hold whole
-images (any number of navigation axes, chunked as the user chose): each task turns its
-block of images into the packed *statistics* array (mean class probabilities followed by the
-uncertainty measures, see :mod:`hyperspy_symmetry.uncertainty`) on the window grid. Tasks carry
-only a small :class:`~hyperspy_symmetry.models.ModelRef`; each process loads the weights
-once (:func:`~hyperspy_symmetry.models.cached_model`).
+The classification is tiled: the window grid of each navigation chunk (any number of
+navigation axes, chunked as the user chose) is cut into tiles of about :func:`tile_size`
+bytes, and each task turns the pixels of one tile's windows (cut from the input's own
+chunks) into the packed *statistics* array (mean class probabilities followed by the
+uncertainty measures, see :mod:`hyperspy_symmetry.uncertainty`) of those windows. So one big
+image is many tasks, for threads and cluster workers alike, and a task's memory does not
+grow with the image. Descriptors, latent features and lattice rotations still take whole
+images per task (:func:`as_image_dask`). Tasks carry only a small
+:class:`~hyperspy_symmetry.models.ModelRef`; each process loads the weights once
+(:func:`~hyperspy_symmetry.models.cached_model`).
 
 Sharing one computation
     ``classify_symmetry`` and ``mc_uncertainty`` slice the same statistics array, whose dask
