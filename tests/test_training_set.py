@@ -13,6 +13,7 @@ from hyperspy_symmetry.simulate import (
     make_samples,
 )
 from hyperspy_symmetry.simulate.augment import AugmentationRecipe
+from hyperspy_symmetry.simulate.imaging import ImagingRecipe
 from hyperspy_symmetry.simulate.bravais import lattice_class
 
 
@@ -84,12 +85,25 @@ def test_aistem_parameters_vary_as_the_recipe_says():
     recipe = TrainingSetRecipe.default("aistem", n_per_class=3, seed=2, rotation=(0, 90, 5))
     _, labels, params = make_samples(recipe, 0, recipe.n_samples)
     classes = list(AISTEM_CLASSES.values())
-    for label, (a, c_over_a, rotation, displacement) in zip(labels, params):
+    imaging = ImagingRecipe.haadf_stem()
+    for label, row in zip(labels, params):
+        (a, c_over_a, rotation, displacement, thickness, tilt, amorphous, exponent,
+         defocus, astigmatism, coma, trefoil) = row
         crystal = classes[label]
         assert abs(a - crystal.a) <= 0.1 + 1e-6
         assert rotation % 5 == 0 and 0 <= rotation <= 90
         assert 0 <= displacement <= 0.05
         assert np.isnan(c_over_a) == (crystal.c_over_a is None)
+        # the default aistem recipe draws the HAADF-STEM imperfections of ImagingRecipe
+        assert imaging.thickness[0] <= thickness <= imaging.thickness[1]
+        assert 0 <= tilt <= imaging.tilt_mrad[1] and 0 <= amorphous <= 80
+        assert exponent == 1.0 or imaging.exponent[0] <= exponent <= imaging.exponent[1]
+        assert abs(defocus) <= 60 and 0 <= astigmatism <= 40
+        assert 0 <= coma <= 400 and 0 <= trefoil <= 400
+    # over 30 windows, each imperfection is drawn for some and not for others
+    assert 0 < np.count_nonzero(params[:, 5]) < len(params)
+    assert 0 < np.count_nonzero(params[:, 6]) < len(params)
+    assert 0 < np.count_nonzero(params[:, 9]) < len(params)
 
 
 def _small_recipe(model, **kw):

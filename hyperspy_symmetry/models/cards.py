@@ -19,6 +19,9 @@ __all__ = ["ModelCard", "sha256_file", "CARD_FILENAME", "cards_markdown"]
 #: File name of a card inside a model folder.
 CARD_FILENAME = "card.json"
 
+#: The AI-STEM paper's interface threshold (bits of mutual information).
+PAPER_THRESHOLD = 0.1
+
 
 def sha256_file(path: str | Path) -> str:
     """Hex sha256 digest of a file, read in 1 MiB blocks."""
@@ -57,6 +60,11 @@ class ModelCard:
         Defaults for ``window_size`` and ``stride``: an int (pixels) or a length string.
     description, training, metrics
         Free text, the training recipe, and the figures measured on held-out data.
+    interface_threshold
+        Mutual information (bits) above which a window is an interface, defect or unknown
+        structure: the default of ``u.segment()``. Chosen on validation data (amorphous and
+        boundary windows above, crystal interiors below); ``None``: the AI-STEM paper's
+        0.1 bits (:attr:`threshold`).
 
     Examples
     --------
@@ -83,10 +91,16 @@ class ModelCard:
     description: str = ""
     training: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
+    interface_threshold: float | None = None
 
     @property
     def n_classes(self) -> int:
         return len(self.classes)
+
+    @property
+    def threshold(self) -> float:
+        """The interface threshold in bits: :attr:`interface_threshold`, or the paper's 0.1."""
+        return PAPER_THRESHOLD if self.interface_threshold is None else float(self.interface_threshold)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -114,6 +128,8 @@ class ModelCard:
             ("default window / stride", f"{self.default_window} / {self.default_stride}"),
             ("architecture", f"`{self.architecture.get('name')}` {self.architecture.get('kwargs', {})}"),
             ("weights", f"`{self.weights}`, sha256 `{self.sha256}`"),
+            ("interface threshold (default of `u.segment()`)", f"{self.threshold:g} bits"
+             + ("" if self.interface_threshold is not None else " (the paper's)")),
         ]
         if t:
             seconds = t.get("seconds", {})

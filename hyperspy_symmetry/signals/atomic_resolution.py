@@ -198,6 +198,7 @@ class AtomicResolution2D(Signal2D):
             "precision": plan.precision,
             "adaptive": plan.adaptive,
             "tolerance": plan.tolerance,
+            "interface_threshold": card.threshold,
         }
         if length_unit(units[1]) is not None:
             md["window_size_length"] = f"{plan.window * scales[1]:g} {units[1]}"

@@ -136,7 +136,7 @@ class SymmetryUncertainty(SymmetryResultMixin, Signal2D):
         axes = [ax.get_axis_dictionary() for ax in self.axes_manager._axes]
         return Signal2D(data, axes=axes, metadata=metadata)
 
-    def segment(self, threshold: float = 0.1, probabilities=None,
+    def segment(self, threshold: float | None = None, probabilities=None,
                 show_progressbar: bool | None = None) -> Segmentation:
         """Split the window grid into bulk grains and interfaces.
 
@@ -148,11 +148,13 @@ class SymmetryUncertainty(SymmetryResultMixin, Signal2D):
 
         Parameters
         ----------
-        threshold : float, default 0.1
-            In the measure's unit. AI-STEM's interface threshold is 0.1 bits of mutual
-            information. Other measures are allowed, but the threshold must suit them
-            (predictive entropy is at least the mutual information and is high for any
-            ambiguous window; the variation ratio is a fraction in [0, 1]).
+        threshold : float, optional
+            In the measure's unit. ``None``: the model's interface threshold
+            (``interface_threshold`` of its card, recorded in
+            ``metadata.Symmetry.interface_threshold``), or AI-STEM's 0.1 bits of mutual
+            information where none is recorded. Other measures need an explicit threshold
+            that suits them (predictive entropy is at least the mutual information and is
+            high for any ambiguous window; the variation ratio is a fraction in [0, 1]).
         probabilities : SymmetryProbabilities, optional
             The ``classify_symmetry`` result with the same arguments (same images and
             window grid). Without it grains have no class (``grain_classes`` is None).
@@ -185,9 +187,9 @@ class SymmetryUncertainty(SymmetryResultMixin, Signal2D):
         >>> import hyperspy.api as hs
         >>> u = hs.signals.Signal2D(np.array([[0.0, 0.0, 0.5, 0.0]] * 3))
         >>> u.set_signal_type("symmetry_uncertainty")
-        >>> seg = u.segment(0.1)
-        >>> seg.grains.data[0], seg.n_grains
-        (array([1, 1, 0, 2], dtype=int32), 2)
+        >>> seg = u.segment()  # no model recorded: AI-STEM's 0.1 bits
+        >>> seg.threshold, seg.grains.data[0], seg.n_grains
+        (0.1, array([1, 1, 0, 2], dtype=int32), 2)
 
         With the class probabilities of the same computation:
 
@@ -197,6 +199,8 @@ class SymmetryUncertainty(SymmetryResultMixin, Signal2D):
         """
         from ..analysis.segmentation import check_threshold, segment_arrays
 
+        if threshold is None:
+            threshold = self.interface_threshold
         threshold = check_threshold(threshold)
         names = None
         if probabilities is not None:
@@ -216,6 +220,30 @@ class SymmetryUncertainty(SymmetryResultMixin, Signal2D):
         grain_signal = self._grid_signal(grains, f"{title} grains", "Grain label", record)
         return Segmentation(bulk=bulk_signal, grains=grain_signal, threshold=threshold,
                             measure=str(measure), grain_classes=named)
+
+    @property
+    def interface_threshold(self) -> float:
+        """The default threshold of :meth:`segment`, in bits of mutual information.
+
+        The model's ``interface_threshold`` as recorded when the map was made, or AI-STEM's
+        0.1 bits for maps made before models recorded one.
+
+        Raises
+        ------
+        ValueError
+            For a map of another measure than mutual information: its threshold must be
+            given.
+        """
+        from ..models.cards import PAPER_THRESHOLD
+
+        measure = self.metadata.get_item("Symmetry.measure", "mutual_information")
+        if measure != "mutual_information":
+            raise ValueError(
+                f"This map holds {measure!r}; the model's interface threshold is in bits of "
+                "mutual information. Give segment() a threshold in this measure's unit."
+            )
+        value = self.metadata.get_item("Symmetry.interface_threshold", None)
+        return PAPER_THRESHOLD if value is None else float(value)
 
     def _compute_with(self, probabilities, show_progressbar=None
                       ) -> tuple[np.ndarray, np.ndarray | None]:

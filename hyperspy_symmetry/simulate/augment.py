@@ -60,6 +60,9 @@ __all__ = [
     "linear_drift",
     "intensity_gradient",
     "contamination",
+    "directional_blur",
+    "flyback",
+    "slow_modulation",
     "draw",
     "apply",
     "augment",
@@ -124,6 +127,12 @@ def _drift_coords(rows, cols, velocity: tuple[float, float], centre, width: int)
     # neglected): one line per unit, one pixel per 1/width.
     t = (rows - centre[0]) + (cols - centre[1]) / width
     return rows - vy * t, cols - vx * t
+
+
+def _flyback_coords(rows, cols, amplitude: float, decay: float, start: float):
+    # The fast-scan coil lags at the start of each line: a pixel ``x`` px into the line is
+    # recorded ``amplitude * exp(-x / decay)`` px further left than nominal.
+    return rows, cols - amplitude * np.exp(-(cols + start) / decay)
 
 
 def _grid(shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
@@ -388,6 +397,128 @@ def gaussian_blur(image: np.ndarray, sigma: float) -> np.ndarray:
     return ndimage.gaussian_filter(a, sigma, mode="reflect")
 
 
+def directional_blur(image: np.ndarray, sigma: float, angle: float) -> np.ndarray:
+    """Gaussian smear along one direction: mechanical vibration, drift within a pixel's dwell,
+    residual two-fold astigmatism, or columns inclined by a specimen mistilt.
+
+    Parameters
+    ----------
+    image
+        2D array.
+    sigma
+        Standard deviation (px) of the smear along ``angle``; none across it.
+    angle
+        Direction of the smear, degrees counter-clockwise from +x as displayed.
+
+    Returns
+    -------
+    numpy.ndarray
+        Smeared image, float64. Filtered in Fourier space (periodic over the array), so the
+        ``4 * sigma`` px next to the edges mix with the opposite edge: :func:`apply` keeps
+        only the centre.
+
+    Examples
+    --------
+    >>> img = np.zeros((33, 33)); img[16, 16] = 1.0
+    >>> out = directional_blur(img, 2.0, 0.0)
+    >>> round(float(out.sum()), 6), bool(out[16, 20] > 0.01), bool(out[20, 16] < 1e-6)
+    (1.0, True, True)
+    """
+    a = _as_image(image)
+    sigma = _non_negative("sigma", sigma)
+    if sigma == 0:
+        return a.copy()
+    theta = np.deg2rad(float(angle))
+    ky = np.fft.fftfreq(a.shape[0])[:, None]
+    kx = np.fft.rfftfreq(a.shape[1])[None, :]
+    # rows point down, so a counter-clockwise direction has a negative row component
+    along = kx * np.cos(theta) - ky * np.sin(theta)
+    transfer = np.exp(-2.0 * np.pi**2 * sigma**2 * along**2)
+    return np.fft.irfft2(np.fft.rfft2(a) * transfer, s=a.shape)
+
+
+def slow_modulation(
+    image: np.ndarray, amplitude: float, length: float, rng: np.random.Generator
+) -> np.ndarray:
+    """Multiply by a slowly varying intensity: thickness steps, bending, beam-current drift.
+
+    The modulation is ``1 + amplitude * f`` with ``f`` a random field of unit variance made
+    of six plane waves whose wavelengths lie within 0.7-1.5 ``length``; over a window much
+    smaller than ``length`` it shows as a curved ramp. Unlike a field filtered over the
+    array, its scale does not depend on the array size.
+
+    Parameters
+    ----------
+    image
+        2D array.
+    amplitude
+        Relative depth of the modulation (0.2: +/-20 % for one standard deviation);
+        the factor is kept above 0.05.
+    length
+        Typical wavelength of the modulation in px.
+    rng
+        Random generator.
+
+    Examples
+    --------
+    >>> out = slow_modulation(np.ones((50, 50)), 0.2, 400.0, np.random.default_rng(0))
+    >>> out.shape, bool(0.3 < out.min() <= out.max() < 1.7)
+    ((50, 50), True)
+    """
+    a = _as_image(image)
+    _check_rng(rng)
+    amplitude = _non_negative("amplitude", amplitude)
+    length = float(length)
+    if not np.isfinite(length) or length <= 0:
+        raise ValueError(f"length must be finite and > 0, got {length}.")
+    n = 6
+    k = 2.0 * np.pi / (length * rng.uniform(0.7, 1.5, n))
+    direction = rng.uniform(0.0, 2.0 * np.pi, n)
+    phase = rng.uniform(0.0, 2.0 * np.pi, n)
+    rows, cols = np.indices(a.shape, dtype=np.float64)
+    field = sum(
+        np.cos(k[i] * (cols * np.cos(direction[i]) + rows * np.sin(direction[i])) + phase[i])
+        for i in range(n)
+    ) * math.sqrt(2.0 / n)
+    return a * np.maximum(1.0 + amplitude * field, 0.05)
+
+
+def flyback(
+    image: np.ndarray, amplitude: float, decay: float, start: float = 0.0, *, order: int = _ORDER
+) -> np.ndarray:
+    """Fly-back distortion: the start of every scan line is compressed as the fast-scan coil
+    settles after its return.
+
+    Parameters
+    ----------
+    image
+        2D array (rows are scan lines, scanned along +x).
+    amplitude
+        Lag (px) at the start of the line.
+    decay
+        Length (px) over which the lag decays exponentially.
+    start
+        Distance (px) from the start of the scan line to the image's first column: a window
+        cut from the middle of a frame sees only the tail of the distortion.
+    order
+        Spline order of the interpolation.
+
+    Examples
+    --------
+    >>> img = np.tile(np.arange(40.0), (4, 1))
+    >>> out = flyback(img, 2.0, 5.0, order=1)
+    >>> round(float(out[0, 3]), 2), round(float(out[0, 30]), 2)
+    (1.9, 30.0)
+    """
+    a = _as_image(image)
+    amplitude = _non_negative("amplitude", amplitude)
+    decay = float(decay)
+    if not np.isfinite(decay) or decay <= 0:
+        raise ValueError(f"decay must be finite and > 0, got {decay}.")
+    rows, cols = _flyback_coords(*_grid(a.shape), amplitude, decay, _non_negative("start", start))
+    return _sample(a, rows, cols, order)
+
+
 def gaussian_noise(image: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:
     """Add white Gaussian noise (detector and amplifier read-out noise).
 
@@ -609,17 +740,20 @@ def contamination(
 
 _PROBABILITIES = (
     "shear_p", "drift_p", "jitter_p", "blur_p", "gradient_p", "gradient_multiplicative_p",
-    "contamination_p", "poisson_p", "scan_line_p", "gaussian_p",
+    "contamination_p", "poisson_p", "scan_line_p", "gaussian_p", "directional_blur_p",
+    "flyback_p", "modulation_p",
 )  # fmt: skip
 _RANGES = (
     "shear_range", "drift_range", "jitter_amplitude", "jitter_correlation", "blur_sigma",
     "gradient_strength", "contamination_amplitude", "contamination_length", "poisson_dose",
-    "scan_line_sigma", "gaussian_sigma",
+    "scan_line_sigma", "gaussian_sigma", "directional_blur_sigma", "flyback_amplitude",
+    "flyback_decay", "flyback_start", "modulation_amplitude", "modulation_length",
 )  # fmt: skip
 #: Ranges that must not go below 0 (or, for the dose, reach 0).
 _NON_NEGATIVE = (
     "jitter_amplitude", "jitter_correlation", "blur_sigma", "gradient_strength",
-    "contamination_amplitude", "scan_line_sigma", "gaussian_sigma",
+    "contamination_amplitude", "scan_line_sigma", "gaussian_sigma", "directional_blur_sigma",
+    "flyback_amplitude", "flyback_start", "modulation_amplitude",
 )  # fmt: skip
 
 
@@ -659,6 +793,18 @@ class AugmentationRecipe:
     noise_exclusive
         If true, Gaussian noise is only considered for images without Poisson noise, as in
         the AI-STEM training set.
+    directional_blur_p, directional_blur_sigma
+        Smear along a uniformly random direction, standard deviation in px
+        (:func:`directional_blur`).
+    flyback_p, flyback_amplitude, flyback_decay, flyback_start
+        Fly-back lag (px), its decay length (px) and the window's distance from the start of
+        the scan line (px) (:func:`flyback`).
+    modulation_p, modulation_amplitude, modulation_length
+        Slow multiplicative intensity modulation: depth and wavelength in px
+        (:func:`slow_modulation`).
+
+    The last three default to probability 0, so :meth:`realistic` draws exactly what it drew
+    before they existed; :meth:`haadf_stem` uses them.
 
     Examples
     --------
@@ -692,6 +838,15 @@ class AugmentationRecipe:
     gaussian_p: float = 0.7
     gaussian_sigma: tuple[float, float] = (0.01, 0.06)
     noise_exclusive: bool = False
+    directional_blur_p: float = 0.0
+    directional_blur_sigma: tuple[float, float] = (0.5, 3.0)
+    flyback_p: float = 0.0
+    flyback_amplitude: tuple[float, float] = (0.3, 2.0)
+    flyback_decay: tuple[float, float] = (3.0, 20.0)
+    flyback_start: tuple[float, float] = (0.0, 40.0)
+    modulation_p: float = 0.0
+    modulation_amplitude: tuple[float, float] = (0.05, 0.3)
+    modulation_length: tuple[float, float] = (150.0, 500.0)
 
     def __post_init__(self) -> None:
         for name in _PROBABILITIES:
@@ -715,8 +870,9 @@ class AugmentationRecipe:
             raise ValueError("jitter_correlation must stay below 1.")
         if self.poisson_dose[0] <= 0:
             raise ValueError("poisson_dose must be > 0.")
-        if self.contamination_length[0] <= 0:
-            raise ValueError("contamination_length must be > 0.")
+        for name in ("contamination_length", "flyback_decay", "modulation_length"):
+            if getattr(self, name)[0] <= 0:
+                raise ValueError(f"{name} must be > 0.")
         if max(abs(v) for v in self.drift_range) >= 1:
             raise ValueError("drift_range must stay within (-1, 1) px per line.")
         object.__setattr__(self, "noise_exclusive", bool(self.noise_exclusive))
@@ -733,6 +889,43 @@ class AugmentationRecipe:
         True
         """
         return cls()
+
+    @classmethod
+    def haadf_stem(cls) -> AugmentationRecipe:
+        """What real HAADF-STEM images carry, over the ranges real instruments produce.
+
+        At 0.12 Å/px (the ``aistem`` training pixel size): blur up to sigma 4.3 px, i.e. an
+        effective resolution down to 1.2 Å FWHM (source size, vibration, drift and frame
+        registration); a smear along one direction (mistilt, vibration, astigmatism); drift
+        of up to 5 % per axis (shear and stretch along the slow axis), line jitter and
+        fly-back; slow intensity modulations over 18-60 Å; contamination; doses from 2 to
+        5,000 counts per pixel and detector noise. ``docs/training.md`` gives each range and
+        where it comes from. The probe aberrations, mistilt, thickness, non-linear column
+        intensities and amorphous layers act on the simulated specimen instead
+        (:class:`~hyperspy_symmetry.simulate.imaging.ImagingRecipe`).
+
+        Examples
+        --------
+        >>> AugmentationRecipe.haadf_stem().blur_sigma
+        (0.3, 4.3)
+        """
+        return cls(
+            shear_p=0.5, shear_range=(-0.05, 0.05),
+            drift_p=0.6, drift_range=(-0.05, 0.05),
+            jitter_p=0.5, jitter_amplitude=(0.1, 0.8), jitter_correlation=(0.0, 0.95),
+            blur_p=0.85, blur_sigma=(0.3, 4.3),
+            directional_blur_p=0.4, directional_blur_sigma=(0.5, 3.0),
+            flyback_p=0.2, flyback_amplitude=(0.3, 2.0), flyback_decay=(3.0, 20.0),
+            flyback_start=(0.0, 40.0),
+            gradient_p=0.4, gradient_strength=(0.05, 0.4), gradient_multiplicative_p=0.5,
+            modulation_p=0.5, modulation_amplitude=(0.05, 0.3),
+            modulation_length=(150.0, 500.0),
+            contamination_p=0.3, contamination_amplitude=(0.05, 0.4),
+            contamination_length=(15.0, 40.0),
+            poisson_p=0.9, poisson_dose=(2.0, 5000.0),
+            scan_line_p=0.5, scan_line_sigma=(0.005, 0.05),
+            gaussian_p=0.6, gaussian_sigma=(0.01, 0.08),
+        )  # fmt: skip
 
     @classmethod
     def papers(cls) -> AugmentationRecipe:
@@ -798,8 +991,9 @@ class AugmentationRecipe:
 
 #: Keys of a parameter dict, in the order :func:`apply` applies them.
 _STEPS = (
-    "shear", "linear_drift", "row_jitter", "gaussian_blur", "intensity_gradient",
-    "contamination", "poisson_noise", "scan_line_noise", "gaussian_noise",
+    "shear", "linear_drift", "row_jitter", "flyback", "gaussian_blur", "directional_blur",
+    "intensity_gradient", "slow_modulation", "contamination", "poisson_noise",
+    "scan_line_noise", "gaussian_noise",
 )  # fmt: skip
 
 
@@ -869,6 +1063,20 @@ def draw(recipe: AugmentationRecipe, rng: np.random.Generator) -> dict[str, dict
         params["scan_line_noise"] = {"sigma": uniform(r.scan_line_sigma)}
     if not (r.noise_exclusive and "poisson_noise" in params) and chosen(r.gaussian_p):
         params["gaussian_noise"] = {"sigma": uniform(r.gaussian_sigma)}
+    # Drawn last, and only when possible, so that recipes without them draw as before.
+    if r.directional_blur_p > 0 and chosen(r.directional_blur_p):
+        params["directional_blur"] = {
+            "sigma": uniform(r.directional_blur_sigma), "angle": float(rng.uniform(0.0, 180.0)),
+        }
+    if r.flyback_p > 0 and chosen(r.flyback_p):
+        params["flyback"] = {
+            "amplitude": uniform(r.flyback_amplitude), "decay": uniform(r.flyback_decay),
+            "start": uniform(r.flyback_start),
+        }
+    if r.modulation_p > 0 and chosen(r.modulation_p):
+        params["slow_modulation"] = {
+            "amplitude": uniform(r.modulation_amplitude), "length": uniform(r.modulation_length),
+        }
     return params
 
 
@@ -907,12 +1115,12 @@ def apply(
 
     1. The image is scaled to unit range (``(image - min(image.min(), 0)) / ptp``), so the
        intensity amplitudes of ``params`` are fractions of the signal range.
-    2. Geometric distortions: shear, linear drift, row jitter, composed into a single
-       interpolation (no repeated smoothing).
-    3. Gaussian blur.
+    2. Geometric distortions: shear, linear drift, row jitter, fly-back, composed into a
+       single interpolation (no repeated smoothing).
+    3. Gaussian blur, directional blur.
     4. Central ``out_size x out_size`` crop, if asked (steps 2-3 need the surrounding pixels;
        the rest does not, and amplitudes then refer to the kept window).
-    5. Background: intensity gradient, contamination.
+    5. Background: intensity gradient, slow modulation, contamination.
     6. Noise: Poisson (dose relative to the kept window's mean), scan-line offsets, Gaussian.
     7. Min-max normalisation to [0, 1] (a constant result gives zeros).
 
@@ -962,12 +1170,16 @@ def apply(
         if "gaussian_blur" in params:
             # scipy's kernel radius for the default truncate=4
             reach = int(4.0 * _non_negative("sigma", params["gaussian_blur"]["sigma"]) + 0.5)
+        if "directional_blur" in params:
+            # the Fourier-space smear wraps around: keep 4 sigma more on each side
+            reach += int(math.ceil(4.0 * _non_negative(
+                "sigma", params["directional_blur"]["sigma"])))
         region = (min(shape[0], out_size + 2 * reach), min(shape[1], out_size + 2 * reach))
         r0, c0 = (shape[0] - region[0]) // 2, (shape[1] - region[1]) // 2
     else:
         region = shape
 
-    if any(k in params for k in ("shear", "linear_drift", "row_jitter")):
+    if any(k in params for k in ("shear", "linear_drift", "row_jitter", "flyback")):
         centre = _centre(shape)
         rows, cols = _grid(region)
         rows += r0
@@ -979,6 +1191,10 @@ def apply(
             # drawn for every row of the input, so the offsets do not depend on out_size
             offsets = row_jitter_offsets(shape[0], p["amplitude"], p["correlation"], rng)
             cols -= offsets[r0 : r0 + region[0], None]
+        if "flyback" in params:
+            p = params["flyback"]
+            rows, cols = _flyback_coords(rows, cols, float(p["amplitude"]), float(p["decay"]),
+                                         float(p["start"]))
         if "linear_drift" in params:
             v = _check_velocity(params["linear_drift"]["velocity"])
             rows, cols = _drift_coords(rows, cols, v, centre, shape[1])
@@ -989,10 +1205,14 @@ def apply(
         a = a[r0 : r0 + region[0], c0 : c0 + region[1]]
     if "gaussian_blur" in params:
         a = gaussian_blur(a, **params["gaussian_blur"])
+    if "directional_blur" in params:
+        a = directional_blur(a, **params["directional_blur"])
     if out_size is not None:
         a = _central_crop(a, out_size)
     if "intensity_gradient" in params:
         a = intensity_gradient(a, **params["intensity_gradient"])
+    if "slow_modulation" in params:
+        a = slow_modulation(a, rng=rng, **params["slow_modulation"])
     if "contamination" in params:
         a = contamination(a, rng=rng, **params["contamination"])
     if "poisson_noise" in params:
@@ -1049,8 +1269,9 @@ def required_margin(recipe: AugmentationRecipe, out_size: int) -> int:
     """Pixels to add on each side of an ``out_size`` window so no edge artefact reaches it.
 
     Bounds the largest displacement of the geometric distortions at the border of the kept
-    window (shear and drift at their range limits, row jitter at 4 standard deviations) plus
-    3 blur sigmas. Augmentations with probability 0 do not count.
+    window (shear and drift at their range limits, row jitter at 4 standard deviations, the
+    fly-back lag) plus 3 blur sigmas and 4 sigmas of the directional blur. Augmentations
+    with probability 0 do not count.
 
     Parameters
     ----------
@@ -1076,7 +1297,9 @@ def required_margin(recipe: AugmentationRecipe, out_size: int) -> int:
     s = max(abs(v) for v in r.shear_range) if r.shear_p > 0 else 0.0
     v = max(abs(c) for c in r.drift_range) if r.drift_p > 0 else 0.0
     jitter = 4.0 * r.jitter_amplitude[1] if r.jitter_p > 0 else 0.0
+    jitter += r.flyback_amplitude[1] if r.flyback_p > 0 else 0.0
     blur = 3.0 * r.blur_sigma[1] if r.blur_p > 0 else 0.0
+    blur += 4.0 * r.directional_blur_sigma[1] if r.directional_blur_p > 0 else 0.0
     # Drift moves a border pixel by v * (half + 1) at most (slow plus fast scan time); the
     # shear then acts on the drifted row, up to half * (1 + v) from the centre.
     displacement = v * (half + 1.0) + s * half * (1.0 + v) + jitter

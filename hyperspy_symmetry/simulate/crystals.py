@@ -180,6 +180,7 @@ def zone_axis_atoms(
     translation: Sequence[float] = (0.0, 0.0, 0.0),
     displacement: float = 0.0,
     rng: np.random.Generator | None = None,
+    tilt: Sequence[float] | None = None,
 ):
     """Fill a box ``extent[0] x extent[1] x thickness`` Å with the crystal seen along a zone axis.
 
@@ -203,6 +204,12 @@ def zone_axis_atoms(
         Standard deviation (Å) of random static displacements of every atom (x, y, z).
     rng
         Random generator for ``displacement``.
+    tilt
+        ``(mrad, azimuth)``: a specimen mistilt. The filled box is turned by ``mrad`` about
+        the in-plane axis through its centre that is perpendicular to the azimuth (degrees
+        from +x towards +y), so every column leans by ``thickness * mrad / 1000`` Å towards
+        the azimuth. Atoms that leave the box stay in it as they are: keep a margin (the
+        simulators keep :data:`MARGIN`).
 
     Returns
     -------
@@ -227,8 +234,14 @@ def zone_axis_atoms(
     lx, ly = float(extent[0]), float(extent[1])
     shift = np.asarray(translation, dtype=float)
 
+    # One repeat along the zone axis is filled from the lattice, then stacked: the zone
+    # direction is a lattice vector of length ``repeat`` along z, so the slab repeats exactly
+    # (and a thick slab costs no large box of candidate lattice points).
+    n_repeats = int(round(depth / repeat))
+    depth_one = repeat
     # Box corners in fractional coordinates of the bulk cell -> range of cell translations.
-    corners = np.array([[i * lx, j * ly, k * depth] for i in (0, 1) for j in (0, 1) for k in (0, 1)])
+    corners = np.array([[i * lx, j * ly, k * depth_one]
+                        for i in (0, 1) for j in (0, 1) for k in (0, 1)])
     frac = (corners - shift) @ rot @ np.linalg.inv(cell)
     lo = np.floor(frac.min(axis=0)).astype(int) - 1
     hi = np.ceil(frac.max(axis=0)).astype(int) + 1
@@ -245,12 +258,25 @@ def zone_axis_atoms(
     keep = (
         (positions[:, 0] >= -eps) & (positions[:, 0] < lx - eps)
         & (positions[:, 1] >= -eps) & (positions[:, 1] < ly - eps)
-        & (positions[:, 2] >= -eps) & (positions[:, 2] < depth - eps)
+        & (positions[:, 2] >= -eps) & (positions[:, 2] < depth_one - eps)
     )
     positions, numbers = positions[keep], numbers[keep]
+    if n_repeats > 1:
+        stack = np.arange(n_repeats)[:, None, None] * np.array([0.0, 0.0, repeat])
+        positions = (positions[None] + stack).reshape(-1, 3)
+        numbers = np.tile(numbers, n_repeats)
     if displacement:
         rng = np.random.default_rng() if rng is None else rng
         positions = positions + rng.normal(0.0, displacement, positions.shape)
+    if tilt is not None and float(tilt[0]):
+        from scipy.spatial.transform import Rotation
+
+        azimuth = math.radians(float(tilt[1]))
+        # turning about the axis 90 degrees behind the azimuth leans +z towards the azimuth
+        axis = np.array([math.sin(azimuth), -math.cos(azimuth), 0.0])
+        centre = np.array([lx / 2, ly / 2, depth / 2])
+        turn = Rotation.from_rotvec(-axis * float(tilt[0]) * 1e-3).as_matrix()
+        positions = (positions - centre) @ turn.T + centre
     return Atoms(numbers=numbers, positions=positions, cell=[lx, ly, depth], pbc=True)
 
 
@@ -296,6 +322,22 @@ def amorphous_atoms(
     return Atoms(symbols=[element] * len(positions), positions=positions, cell=[lx, ly, lz], pbc=True)
 
 
+def _with_amorphous_layers(atoms, layers: dict[str, Any], rng: np.random.Generator):
+    """``atoms`` with amorphous slabs of ``layers["element"]`` on its entrance (``top`` Å) and
+    exit (``bottom`` Å) surfaces, in a cell that is that much deeper."""
+    lx, ly, depth = atoms.cell.lengths()
+    top, bottom = float(layers.get("top", 0.0)), float(layers.get("bottom", 0.0))
+    combined = atoms.copy()
+    combined.positions[:, 2] += top
+    for thickness, z0 in ((top, 0.0), (bottom, top + depth)):
+        if thickness > 0:
+            slab = amorphous_atoms(layers["element"], (lx, ly), thickness, rng=rng)
+            slab.positions[:, 2] += z0
+            combined += slab
+    combined.set_cell([lx, ly, top + depth + bottom])
+    return combined
+
+
 def margin_pixels(size: int, pixel_size: float) -> int:
     """Pixels of margin on each side of a ``size`` px image: at least :data:`MARGIN` Å, and
     chosen so that the simulated grid has a fast FFT length."""
@@ -327,11 +369,13 @@ def _numpy_fft():
 
 
 @lru_cache(maxsize=8)
-def _probe_kernel(energy: float, semiangle: float, gpts: tuple[int, int], pixel_size: float):
+def _probe_kernel(energy: float, semiangle: float, gpts: tuple[int, int], pixel_size: float,
+                  aberrations: tuple[tuple[str, float], ...] = ()):
     """rFFT of the probe intensity, centred on pixel (0, 0) and normalised to unit sum."""
     import abtem
 
-    probe = abtem.Probe(energy=energy, semiangle_cutoff=semiangle, gpts=gpts, sampling=pixel_size)
+    probe = abtem.Probe(energy=energy, semiangle_cutoff=semiangle, gpts=gpts, sampling=pixel_size,
+                        aberrations=dict(aberrations))
     with _numpy_fft():
         intensity = probe.build(lazy=False).intensity().array
     kernel = np.fft.rfft2(np.fft.ifftshift(intensity / intensity.sum()))
@@ -339,7 +383,9 @@ def _probe_kernel(energy: float, semiangle: float, gpts: tuple[int, int], pixel_
     return kernel
 
 
-def _convolution_haadf(atoms, pixel_size: float, energy: float, semiangle: float) -> np.ndarray:
+def _convolution_haadf(atoms, pixel_size: float, energy: float, semiangle: float,
+                       aberrations: dict[str, float] | None = None,
+                       exponent: float = 1.0) -> np.ndarray:
     import abtem
 
     gpts = tuple(int(round(length / pixel_size)) for length in atoms.cell.lengths()[:2])
@@ -349,7 +395,11 @@ def _convolution_haadf(atoms, pixel_size: float, energy: float, semiangle: float
     )
     with _numpy_fft():
         projected = potential.build(lazy=False).project().array
-    kernel = _probe_kernel(float(energy), float(semiangle), gpts, float(pixel_size))
+    if exponent != 1.0:
+        top = projected.max()
+        projected = top * (np.maximum(projected, 0.0) / top) ** exponent if top > 0 else projected
+    aberrations = tuple(sorted((k, float(v)) for k, v in (aberrations or {}).items()))
+    kernel = _probe_kernel(float(energy), float(semiangle), gpts, float(pixel_size), aberrations)
     return np.fft.irfft2(np.fft.rfft2(projected) * kernel, s=projected.shape)
 
 
@@ -391,6 +441,8 @@ def haadf_array(
     multislice_sampling: float = 0.04,
     scan_sampling: float | None = None,
     margin: int = 0,
+    aberrations: dict[str, float] | None = None,
+    exponent: float = 1.0,
 ) -> np.ndarray:
     """HAADF-STEM image of ``atoms`` over its (orthogonal) cell, rows along y.
 
@@ -414,14 +466,23 @@ def haadf_array(
     margin
         Pixels left out on every side (atoms there still scatter); the multislice does not
         scan them.
+    aberrations
+        Residual probe aberrations in abTEM's names (``{"C10": defocus, "C12": ...,
+        "phi12": ...}``, Å and radians); convolution method only.
+    exponent
+        Power applied to the projected potential (scaled to a maximum of 1) before the
+        convolution: below 1, column intensities saturate as in thick specimens;
+        convolution method only.
 
     Returns
     -------
     numpy.ndarray
         ``(ny - 2 margin, nx - 2 margin)`` float image.
     """
+    if method != "convolution" and (aberrations or exponent != 1.0):
+        raise ValueError("aberrations and exponent are for method='convolution' only.")
     if method == "convolution":
-        image = _convolution_haadf(atoms, pixel_size, energy, semiangle)
+        image = _convolution_haadf(atoms, pixel_size, energy, semiangle, aberrations, exponent)
         if margin:
             image = image[margin:-margin, margin:-margin]
     elif method == "multislice":
@@ -448,12 +509,17 @@ def crystal_array(
     translation: Sequence[float] | None = None,
     displacement: float = 0.0,
     method: str = "convolution",
+    tilt: Sequence[float] | None = None,
+    amorphous: dict[str, Any] | None = None,
     **haadf_kwargs: Any,
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """A simulated HAADF image as a NumPy array, with the parameters used.
 
     See :func:`crystal_image` for the parameters. ``translation=None`` draws a random shift
-    of the crystal from ``rng``.
+    of the crystal from ``rng``. ``tilt`` is a mistilt ``(mrad, azimuth in degrees)`` (see
+    :func:`zone_axis_atoms`); ``amorphous`` adds amorphous layers
+    ``{"element": "C", "top": Å, "bottom": Å}`` on the entrance and exit surfaces (drawn
+    from ``rng``; see :func:`amorphous_atoms`).
 
     Returns
     -------
@@ -487,8 +553,10 @@ def crystal_array(
     if translation is None:
         translation = (*rng.uniform(0.0, 10.0, 2), rng.uniform(0.0, 10.0))
     atoms = zone_axis_atoms(
-        bulk, zone, extent, thickness, rotation, translation, displacement, rng
+        bulk, zone, extent, thickness, rotation, translation, displacement, rng, tilt=tilt
     )
+    if amorphous:
+        atoms = _with_amorphous_layers(atoms, amorphous, rng)
     image = haadf_array(atoms, pixel_size, method=method, margin=margin_px, **haadf_kwargs)
     lo, hi = image.min(), image.max()
     image = ((image - lo) / (hi - lo if hi > lo else 1.0)).astype(np.float32)
@@ -504,6 +572,8 @@ def crystal_array(
         "thickness": float(atoms.cell[2, 2]),
         "displacement": float(displacement),
         "method": method,
+        **({"tilt": [float(t) for t in tilt]} if tilt is not None else {}),
+        **({"amorphous": dict(amorphous)} if amorphous else {}),
         **{k: (list(v) if isinstance(v, tuple) else v) for k, v in haadf_kwargs.items()},
     }
     if len(zone) == 4 or c_over_a is not None:  # hexagonal cells

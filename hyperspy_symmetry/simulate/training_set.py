@@ -78,7 +78,13 @@ class TrainingSetRecipe:
         for ``bravais`` the lattice sampler's own class-dependent default is used).
     augmentation
         :class:`~hyperspy_symmetry.simulate.augment.AugmentationRecipe` as a dict;
-        default: its ``realistic()`` preset.
+        ``None``: its ``realistic()`` preset. :meth:`default` gives ``aistem`` the
+        ``haadf_stem()`` preset.
+    imaging
+        ``aistem`` only: :class:`~hyperspy_symmetry.simulate.imaging.ImagingRecipe` as a dict
+        (specimen thickness, mistilt, amorphous layers, probe aberrations, non-linear column
+        intensities); ``None``: none of them. :meth:`default` gives ``aistem`` the
+        ``haadf_stem()`` preset.
     extra_classes
         ``aistem`` only: more classes after the 10 built-in ones, ``{name: spec}`` with
         ``spec`` from :func:`~.training_set.crystal_spec` (an ASE structure and a zone axis,
@@ -108,6 +114,7 @@ class TrainingSetRecipe:
     augmentation: dict[str, Any] | None = None
     extra_classes: dict[str, dict[str, Any]] | None = None
     holes: dict[str, float] | None = None
+    imaging: dict[str, Any] | None = None
 
     @classmethod
     def default(cls, model: str = "aistem", **changes: Any) -> "TrainingSetRecipe":
@@ -122,9 +129,16 @@ class TrainingSetRecipe:
         """
         if model not in DEFAULT_PER_CLASS:
             raise ValueError(f"model must be one of {sorted(DEFAULT_PER_CLASS)}, got {model!r}.")
-        base = cls(model=model, n_per_class=DEFAULT_PER_CLASS[model],
-                   window=100 if model == "aistem" else 128,
-                   holes=None if model == "aistem" else dict(BRAVAIS_HOLES))
+        if model == "aistem":
+            from .augment import AugmentationRecipe
+            from .imaging import ImagingRecipe
+
+            base = cls(model=model, n_per_class=DEFAULT_PER_CLASS[model], window=100,
+                       augmentation=AugmentationRecipe.haadf_stem().to_dict(),
+                       imaging=ImagingRecipe.haadf_stem().to_dict())
+        else:
+            base = cls(model=model, n_per_class=DEFAULT_PER_CLASS[model], window=128,
+                       holes=dict(BRAVAIS_HOLES))
         return replace(base, **changes)
 
     def __post_init__(self) -> None:
@@ -140,6 +154,10 @@ class TrainingSetRecipe:
             raise ValueError(f"rotation must be (min, max, step) in degrees, got {self.rotation}.")
         if self.extra_classes and self.model != "aistem":
             raise ValueError("extra_classes are HAADF crystal classes: only for model='aistem'.")
+        if self.imaging is not None:
+            if self.model != "aistem":
+                raise ValueError("imaging is for HAADF crystals: only for model='aistem'.")
+            self.imaging_recipe()  # raises on unknown keys or bad ranges
         if self.holes is not None:
             if self.model != "bravais":
                 raise ValueError("holes are for model='bravais' only.")
@@ -173,10 +191,19 @@ class TrainingSetRecipe:
             return AugmentationRecipe.realistic()
         return AugmentationRecipe.from_dict(self.augmentation)
 
+    def imaging_recipe(self):
+        from .imaging import ImagingRecipe
+
+        if self.imaging is None:
+            return ImagingRecipe.none()
+        return ImagingRecipe.from_dict(self.imaging)
+
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["rotation"] = list(self.rotation)
         d["augmentation"] = self.augmentation_recipe().to_dict()
+        if self.imaging is not None:
+            d["imaging"] = self.imaging_recipe().to_dict()
         return d
 
     @classmethod
@@ -188,7 +215,9 @@ class TrainingSetRecipe:
 
 #: Names of the columns of ``parameters`` for each model.
 PARAMETER_NAMES = {
-    "aistem": ("lattice_parameter", "c_over_a", "rotation", "displacement"),
+    "aistem": ("lattice_parameter", "c_over_a", "rotation", "displacement", "thickness",
+               "tilt_mrad", "amorphous_thickness", "exponent", "defocus", "astigmatism",
+               "coma", "trefoil"),
     "bravais": ("a", "b_over_a", "gamma", "rotation", "displacement", "hole_coverage"),
 }
 
@@ -225,24 +254,46 @@ def _spec_atoms(spec: dict[str, Any], scale: float = 1.0):
                  scaled_positions=spec["scaled_positions"], pbc=True)
 
 
+def _imaging_values(kwargs: dict[str, Any]) -> tuple[float, ...]:
+    """The ``thickness`` ... ``trefoil`` columns of :data:`PARAMETER_NAMES` of a drawn set of
+    imaging keyword arguments (0 where an imperfection was not drawn)."""
+    from .crystals import THICKNESS
+
+    amorphous = kwargs.get("amorphous") or {}
+    aberrations = kwargs.get("aberrations") or {}
+    return (
+        float(kwargs.get("thickness", THICKNESS)),
+        float(kwargs.get("tilt", (0.0, 0.0))[0]),
+        float(amorphous.get("top", 0.0)) + float(amorphous.get("bottom", 0.0)),
+        float(kwargs.get("exponent", 1.0)),
+        *(float(aberrations.get(k, 0.0)) for k in ("C10", "C12", "C21", "C23")),
+    )
+
+
 def _extra_window(spec, rng, recipe: TrainingSetRecipe, size: int):
     from .crystals import crystal_array
+    from .imaging import draw_imaging
 
     a0 = float(np.linalg.norm(spec["cell"][0]))
     a = a0 + rng.uniform(-float(recipe.lattice_jitter), float(recipe.lattice_jitter))
     rotation = _draw_rotation(recipe.rotation, rng)
     displacement = rng.uniform(0.0, float(recipe.displacement))
+    atoms = _spec_atoms(spec, a / a0)
+    # the heaviest element stands for the crystal in amorphous layers of its own kind
+    element = atoms[int(np.argmax(atoms.numbers))].symbol
+    imaging = draw_imaging(recipe.imaging_recipe(), rng, element)
     image, _ = crystal_array(
-        _spec_atoms(spec, a / a0), size, recipe.pixel_size, rotation, rng,
-        zone_axis=spec["zone_axis"], displacement=displacement,
+        atoms, size, recipe.pixel_size, rotation, rng,
+        zone_axis=spec["zone_axis"], displacement=displacement, **imaging,
     )
-    return image, (a, np.nan, rotation, displacement)
+    return image, (a, np.nan, rotation, displacement, *_imaging_values(imaging))
 
 
 def _aistem_window(
     class_index: int, rng: np.random.Generator, recipe: TrainingSetRecipe, size: int
 ):
     from .crystals import AISTEM_CLASSES, crystal_array
+    from .imaging import draw_imaging
 
     if class_index >= len(AISTEM_CLASSES):
         name = recipe.class_names[class_index]
@@ -255,11 +306,13 @@ def _aistem_window(
         c_over_a = (crystal.a * crystal.c_over_a + rng.uniform(-jitter, jitter)) / a
     rotation = _draw_rotation(recipe.rotation, rng)
     displacement = rng.uniform(0.0, float(recipe.displacement))
+    imaging = draw_imaging(recipe.imaging_recipe(), rng, crystal.element)
     image, _ = crystal_array(
         crystal.name, size, recipe.pixel_size, rotation, rng,
-        lattice_parameter=a, c_over_a=c_over_a, displacement=displacement,
+        lattice_parameter=a, c_over_a=c_over_a, displacement=displacement, **imaging,
     )
-    values = (a, c_over_a if c_over_a is not None else np.nan, rotation, displacement)
+    values = (a, c_over_a if c_over_a is not None else np.nan, rotation, displacement,
+              *_imaging_values(imaging))
     return image, values
 
 

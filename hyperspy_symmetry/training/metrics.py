@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["accuracy", "top_k_accuracy", "confusion_matrix", "expected_calibration_error"]
+__all__ = ["accuracy", "top_k_accuracy", "confusion_matrix", "expected_calibration_error",
+           "choose_threshold"]
 
 
 def accuracy(probabilities: np.ndarray, labels: np.ndarray) -> float:
@@ -69,3 +70,54 @@ def expected_calibration_error(
         if in_bin.any():
             ece += in_bin.mean() * abs(correct[in_bin].mean() - confidence[in_bin].mean())
     return float(ece)
+
+
+def choose_threshold(
+    crystal_mi: np.ndarray, unknown_mi: np.ndarray, paper: float = 0.1,
+    crystal_below: float = 0.98, unknown_above: float = 0.9,
+) -> tuple[float, str]:
+    """The interface threshold (bits) that validation data support, and why.
+
+    The paper's threshold is kept when at least ``crystal_below`` of the crystal windows lie
+    below it and at least ``unknown_above`` of the windows of structures the model never saw
+    (amorphous, boundaries) lie above it. Otherwise the threshold moves to the geometric
+    mean of the two quantiles that set those targets (the ``crystal_below`` quantile of the
+    crystal MI and the ``1 - unknown_above`` quantile of the unknown MI), if the first lies
+    below the second; if they overlap, no threshold meets both, and the paper's is kept.
+
+    Returns
+    -------
+    threshold : float
+    reason : str
+
+    Examples
+    --------
+    >>> crystal = np.linspace(0, 0.01, 100); unknown = np.linspace(0.05, 1, 100)
+    >>> choose_threshold(crystal, unknown)[0]
+    0.1
+    >>> t, why = choose_threshold(crystal, np.linspace(0.03, 0.09, 100))
+    >>> round(t, 4)
+    0.0188
+    """
+    crystal_mi = np.asarray(crystal_mi, dtype=float)
+    unknown_mi = np.asarray(unknown_mi, dtype=float)
+    below = float(np.mean(crystal_mi < paper))
+    above = float(np.mean(unknown_mi > paper))
+    if below >= crystal_below and above >= unknown_above:
+        return paper, (f"the paper's {paper:g} bits: {100 * below:.1f} % of crystal windows "
+                       f"below, {100 * above:.1f} % of unknown windows above")
+    hi_crystal = float(np.quantile(crystal_mi, crystal_below))
+    lo_unknown = float(np.quantile(unknown_mi, 1.0 - unknown_above))
+    if not 0 < hi_crystal < lo_unknown:
+        return paper, (f"the paper's {paper:g} bits: no threshold puts {100 * crystal_below:g} % "
+                       f"of crystal windows below and {100 * unknown_above:g} % of unknown "
+                       f"windows above ({100 * below:.1f} % and {100 * above:.1f} % at "
+                       f"{paper:g} bits)")
+    threshold = float(np.sqrt(hi_crystal * lo_unknown))
+    return threshold, (
+        f"{threshold:.3g} bits: at the paper's {paper:g} bits only {100 * below:.1f} % of "
+        f"crystal windows lie below and {100 * above:.1f} % of unknown windows above; "
+        f"{threshold:.3g} bits is the geometric mean of the {100 * crystal_below:g}th "
+        f"percentile of the crystal MI ({hi_crystal:.3g}) and the "
+        f"{100 * (1 - unknown_above):g}th percentile of the unknown MI ({lo_unknown:.3g})"
+    )

