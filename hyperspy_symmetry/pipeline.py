@@ -353,7 +353,7 @@ def compute_all(arrays, show_progressbar: bool | None = None, desc: str = "compu
     ([0, 1, 2, 3], [1.0, 1.0])
     """
     lazy = [i for i, a in enumerate(arrays) if isinstance(a, da.Array)]
-    out = [np.asarray(a) for a in arrays]
+    out = [a if i in lazy else np.asarray(a) for i, a in enumerate(arrays)]
     if not lazy:
         return out
     todo = [arrays[i] for i in lazy]
