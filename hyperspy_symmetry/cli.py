@@ -439,7 +439,8 @@ def _demo(args) -> None:
     from .demo import format_demo, run_demo
 
     summary = run_demo(args.out, seed=args.seed, n_samples=args.samples,
-                       show_progressbar=not args.quiet)
+                       show_progressbar=not args.quiet,
+                       log=lambda message: args.quiet or print(message, file=sys.stderr))
     print(format_demo(summary))
     print(f"wrote {args.out}")
 

@@ -51,7 +51,7 @@ def _polycrystal(out: Path, seed: int, n_samples: int, progress: bool, log,
         "aistem")
     p = image.classify_symmetry(**kw)
     u = image.mc_uncertainty(**kw)
-    seg = u.segment(probabilities=p)  # the model's interface threshold
+    seg = u.segment(probabilities=p, show_progressbar=progress)  # the model's interface threshold
     window, stride = int(p.metadata.Symmetry.window_size), int(p.metadata.Symmetry.stride)
     inside = window_labels(labels.data, window, stride)
     grains = list(labels.metadata.Symmetry.class_names)
@@ -92,10 +92,10 @@ def _movie(out: Path, seed: int, n_samples: int, progress: bool, log,
     p = movie.classify_symmetry(model="bravais", window_size=128, stride=32,
                                 n_samples=n_samples, seed=seed, show_progressbar=progress)
     fractions = p.phase_fractions()
-    fit = fractions.fit_growth("noise", baseline_until=baseline)
+    fit = fractions.fit_growth("noise", baseline_until=baseline, show_progressbar=progress)
     from .analysis.kinetics import fit_growth
 
-    cross = fit_growth(movie.hole_fraction(), baseline)
+    cross = fit_growth(movie.hole_fraction(show_progressbar=progress), baseline)
     movie.save(out / "damage_movie.zspy", overwrite=True)
     fractions.save(out / "damage_movie_phase_fractions.zspy", overwrite=True)
     _save_figure(lambda ax: fractions.plot_fractions(ax=ax), out / "damage_movie_fractions.png")
@@ -126,7 +126,7 @@ def run_demo(out: str | Path, seed: int = 0, n_samples: int = 30,
     n_samples
         MC-dropout samples per window.
     show_progressbar
-        Show dask progress bars.
+        Show progress bars (tqdm, on stderr).
     log
         Where progress messages go.
     grain_size

@@ -1,11 +1,15 @@
 """The data path and all its dask glue: images -> windows -> descriptors -> MC dropout -> statistics.
 
-Every computation is one chunk-level ``dask.array.blockwise`` over blocks that hold whole
-images (any number of navigation axes, chunked as the user chose): each task turns its
-block of images into the packed *statistics* array (mean class probabilities followed by the
-uncertainty measures, see :mod:`hyperspy_symmetry.uncertainty`) on the window grid. Tasks carry
-only a small :class:`~hyperspy_symmetry.models.ModelRef`; each process loads the weights
-once (:func:`~hyperspy_symmetry.models.cached_model`).
+The classification is tiled: the window grid of each navigation chunk (any number of
+navigation axes, chunked as the user chose) is cut into tiles of about :func:`tile_size`
+bytes, and each task turns the pixels of one tile's windows (cut from the input's own
+chunks) into the packed *statistics* array (mean class probabilities followed by the
+uncertainty measures, see :mod:`hyperspy_symmetry.uncertainty`) of those windows. So one big
+image is many tasks, for threads and cluster workers alike, and a task's memory does not
+grow with the image. Descriptors, latent features and lattice rotations still take whole
+images per task (:func:`as_image_dask`). Tasks carry only a small
+:class:`~hyperspy_symmetry.models.ModelRef`; each process loads the weights once
+(:func:`~hyperspy_symmetry.models.cached_model`).
 
 Sharing one computation
     ``classify_symmetry`` and ``mc_uncertainty`` slice the same statistics array, whose dask
@@ -42,11 +46,20 @@ __all__ = [
     "as_image_dask",
     "period_array",
     "lattice_array",
+    "as_image_source",
+    "tile_size",
+    "tile_chunks",
+    "progress_wanted",
+    "compute_all",
     "compute",
 ]
 
-#: Pixels per block that eager data are split into (for progress and threads).
+#: Pixels per block that eager data are split into along their navigation axes.
 EAGER_PIXELS_PER_CHUNK = 2**22
+#: Default bytes of descriptors and pixels per task (see :func:`tile_size`).
+TILE_BYTES = 32 * 2**20
+#: The fewest windows a tile holds, however large the navigation blocks.
+MIN_TILE_WINDOWS = 64
 
 _SESSION_SEED: int | None = None
 _SEED_LOCK = threading.Lock()
@@ -82,8 +95,10 @@ def resolve_seed(seed: int | None) -> int:
 class MCPlan:
     """Everything a task needs to turn images into statistics (small and picklable).
 
-    ``precision`` is already resolved (``"float32"`` or ``"bfloat16"``), so every worker
-    computes the same thing whatever its hardware.
+    ``precision`` may be ``"auto"``: each process resolves it when it loads the model
+    (:func:`~hyperspy_symmetry.models.mc_dropout.resolve_precision`), so building a graph
+    imports no TensorFlow. Give ``"float32"`` or ``"bfloat16"`` for the same arithmetic on
+    workers of different hardware.
     """
 
     model: ModelRef
@@ -240,8 +255,8 @@ def _blockwise_images(fn, images: da.Array, new_axes: dict[str, int], dtype, nam
     )
 
 
-def statistics_array(images: da.Array, plan: MCPlan, windows: np.ndarray | None = None
-                     ) -> da.Array:
+def _framewise_statistics_array(images: da.Array, plan: MCPlan, windows: np.ndarray
+                                ) -> da.Array:
     """Lazy statistics ``(..., n_classes + 3, gy, gx)`` of whole-image blocks ``(..., H, W)``.
 
     ``windows`` (navigation shape, optional): each image's own window, see
@@ -250,9 +265,6 @@ def statistics_array(images: da.Array, plan: MCPlan, windows: np.ndarray | None 
     gy, gx = window_grid_shape(images.shape[-2:], plan.window, plan.stride)
     name = "symmetry-statistics-" + dask.base.tokenize(images.name, plan, windows)
     new_axes = {"k": plan.n_statistics, "i": gy, "j": gx}
-    if windows is None:
-        return _blockwise_images(image_statistics, images, new_axes, np.float32, name,
-                                 plan=plan)
     nav = "abcdefgh"[: images.ndim - 2]
     frame_windows = da.from_array(np.asarray(windows, dtype=np.int64),
                                   chunks=images.chunks[:-2])
@@ -261,6 +273,99 @@ def statistics_array(images: da.Array, plan: MCPlan, windows: np.ndarray | None 
         new_axes=new_axes, concatenate=True, dtype=np.float32, name=name,
         meta=np.empty((0,) * (len(nav) + 3), dtype=np.float32), plan=plan,
     )
+
+
+def as_image_source(data, lazy: bool) -> da.Array:
+    """The images as a dask array to cut tiles from: lazy data keep all their chunks (a
+    tile reads only the chunks it overlaps), eager data are split along the navigation
+    axes as in :func:`as_image_dask` and whole in y and x (tiles are views of them)."""
+    if lazy:
+        return data if isinstance(data, da.Array) else da.asarray(data)
+    return as_image_dask(data, lazy=False)
+
+
+def tile_size() -> int:
+    """Bytes of descriptors and pixels one task may hold: dask config
+    ``hyperspy_symmetry.tile-size`` (e.g. ``"64MiB"``), default :data:`TILE_BYTES`."""
+    value = dask.config.get("hyperspy_symmetry.tile-size", TILE_BYTES)
+    return int(dask.utils.parse_bytes(value) if isinstance(value, str) else value)
+
+
+def tile_chunks(grid_shape: tuple[int, int], frames: int, stride: int, itemsize: int,
+                budget: int | None = None) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Windows per tile along (gy, gx): square-ish tiles of about ``budget`` bytes.
+
+    A window costs its descriptor (16 KiB) and its share of the image (``stride**2``
+    pixels), in each of the ``frames`` images of a navigation block; the budget allows at
+    least :data:`MIN_TILE_WINDOWS` windows. Tiles are balanced (each side more than half
+    that of a square tile of the budget), and all but the last along an axis are equal
+    (so that zarr chunks of the same size hold one tile each).
+
+    Examples
+    --------
+    >>> tile_chunks((127, 127), 1, 64, 4, budget=32 * 2**20)  # 8192 px, float32, stride 64
+    ((32, 32, 32, 31), (32, 32, 32, 31))
+    >>> tile_chunks((3, 3), 1, 64, 4)
+    ((3,), (3,))
+    """
+    budget = tile_size() if budget is None else int(budget)
+    per_window = frames * (DESCRIPTOR_SIZE**2 * 4 + stride * stride * itemsize)
+    windows = max(MIN_TILE_WINDOWS, budget // max(per_window, 1))
+    side = max(1, int(np.sqrt(windows)))
+    chunks = []
+    for g in grid_shape:
+        n = -(-g // min(side, g))
+        c = -(-g // n)
+        chunks.append((c,) * (n - 1) + (g - c * (n - 1),))
+    return tuple(chunks)
+
+
+def _tile(images: da.Array, rows: tuple[int, int], cols: tuple[int, int],
+          window: int, stride: int) -> da.Array:
+    """The pixels of the windows ``rows[0]:rows[1]`` x ``cols[0]:cols[1]`` of the grid,
+    whole in y and x (merged from the input chunks it overlaps only)."""
+    (i0, i1), (j0, j1) = rows, cols
+    tile = images[..., i0 * stride : (i1 - 1) * stride + window,
+                  j0 * stride : (j1 - 1) * stride + window]
+    return tile.rechunk({tile.ndim - 2: -1, tile.ndim - 1: -1})
+
+
+def statistics_array(images: da.Array, plan: MCPlan, windows: np.ndarray | None = None
+                     ) -> da.Array:
+    """Lazy statistics ``(..., n_classes + 3, gy, gx)`` of images ``(..., H, W)``, by tiles.
+
+    ``windows`` (navigation shape, optional): each image's own window (a movie whose
+    magnification changes, see :func:`image_statistics`); such images are computed whole,
+    not tiled.
+
+    The window grid is cut into tiles of about :func:`tile_size` bytes
+    (:func:`tile_chunks`); each task takes the pixels its windows need (a tile overlaps
+    its neighbours by ``window - stride``) from the input's own chunks. A window's result
+    does not depend on its tile, so any tiling gives the same bits. The result has the
+    navigation chunks of ``images`` and the tiles as chunks of the grid axes.
+    """
+    if windows is not None:
+        return _framewise_statistics_array(images, plan, windows)
+    gy, gx = window_grid_shape(images.shape[-2:], plan.window, plan.stride)
+    frames = max(max(c) for c in images.chunks[:-2]) if images.ndim > 2 else 1
+    ty, tx = tile_chunks((gy, gx), frames, plan.stride, images.dtype.itemsize)
+    starts_y, starts_x = np.cumsum((0,) + ty), np.cumsum((0,) + tx)
+    token = dask.base.tokenize(images.name, plan, ty, tx)
+    rows = []
+    for a, (i0, i1) in enumerate(zip(starts_y[:-1], starts_y[1:])):
+        row = []
+        for b, (j0, j1) in enumerate(zip(starts_x[:-1], starts_x[1:])):
+            tile = _tile(images, (int(i0), int(i1)), (int(j0), int(j1)), plan.window,
+                         plan.stride)
+            row.append(_blockwise_images(
+                image_statistics, tile,
+                {"k": plan.n_statistics, "i": int(i1 - i0), "j": int(j1 - j0)},
+                np.float32, f"symmetry-statistics-{token}-{a}-{b}", plan=plan,
+            ))
+        rows.append(row)
+    if len(rows) == 1 and len(rows[0]) == 1:
+        return rows[0][0]
+    return da.block(rows)
 
 
 def descriptor_array(images: da.Array, descriptor: str, window: int, stride: int) -> da.Array:
@@ -302,11 +407,65 @@ def lattice_array(images: da.Array, window: int, stride: int) -> da.Array:
                              name, window=window, stride=stride)
 
 
-def compute(array: da.Array, show_progressbar: bool) -> np.ndarray:
-    """Compute a dask array on the current scheduler, with a progress bar if asked."""
-    if show_progressbar:
-        from dask.diagnostics import ProgressBar
+def progress_wanted(show_progressbar: bool | None) -> bool:
+    """``show_progressbar``, or HyperSpy's preference for ``None``."""
+    if show_progressbar is None:
+        from hyperspy.defaults_parser import preferences
 
-        with ProgressBar():
-            return array.compute()
-    return array.compute()
+        return bool(preferences.General.show_progressbar)
+    return bool(show_progressbar)
+
+
+def _distributed_client():
+    """The dask.distributed Client that dask computes on now, or None."""
+    scheduler = dask.base.get_scheduler()
+    client = getattr(scheduler, "__self__", None)
+    return client if type(client).__name__ == "Client" else None
+
+
+def compute_all(arrays, show_progressbar: bool | None = None, desc: str = "computing") -> list:
+    """Compute dask arrays together on the current scheduler, with a tqdm bar on stderr.
+
+    Arrays that are not dask arrays are passed through as NumPy arrays. The bar counts the
+    graph's tasks, so it advances as blocks finish; on a dask.distributed Client it counts
+    the output blocks. ``show_progressbar=None`` follows HyperSpy's preference.
+
+    Examples
+    --------
+    >>> a, b = compute_all([da.arange(4, chunks=2), np.ones(2)], show_progressbar=False)
+    >>> a.tolist(), b.tolist()
+    ([0, 1, 2, 3], [1.0, 1.0])
+    """
+    lazy = [i for i, a in enumerate(arrays) if isinstance(a, da.Array)]
+    out = [a if i in lazy else np.asarray(a) for i, a in enumerate(arrays)]
+    if not lazy:
+        return out
+    todo = [arrays[i] for i in lazy]
+    show = progress_wanted(show_progressbar)
+    client = _distributed_client()
+    if client is not None:
+        from distributed import as_completed, futures_of
+        from tqdm.auto import tqdm
+
+        persisted = client.persist(todo)
+        futures = futures_of(persisted)
+        with tqdm(total=len(futures), desc=desc, unit="block", disable=not show) as bar:
+            for _ in as_completed(futures):
+                bar.update()
+        results = client.compute(persisted, sync=True)
+    elif show:
+        from tqdm.auto import tqdm
+        from tqdm.dask import TqdmCallback
+
+        with TqdmCallback(desc=desc, tqdm_class=tqdm):
+            results = dask.compute(*todo)
+    else:
+        results = dask.compute(*todo)
+    for i, r in zip(lazy, results):
+        out[i] = np.asarray(r)
+    return out
+
+
+def compute(array, show_progressbar: bool | None = None, desc: str = "computing") -> np.ndarray:
+    """One array computed as :func:`compute_all` does."""
+    return compute_all([array], show_progressbar, desc)[0]

@@ -121,15 +121,18 @@ def _frame_index(signal, index) -> tuple[int, ...]:
     return index
 
 
-def _as_numpy(data) -> np.ndarray:
-    return np.asarray(data.compute() if hasattr(data, "compute") else data)
+def _as_numpy(data, show_progressbar: bool | None = False) -> np.ndarray:
+    from .pipeline import compute
+
+    return compute(data, show_progressbar, desc="plotting")
 
 
-def _frame(signal, index: tuple[int, ...], core: int) -> np.ndarray:
+def _frame(signal, index: tuple[int, ...], core: int,
+           show_progressbar: bool | None = False) -> np.ndarray:
     """The ``core`` trailing dimensions of the data at navigation ``index``."""
     lead = signal.data.ndim - core
     sl = tuple(reversed(index))[-lead:] if lead else ()
-    return _as_numpy(signal.data[sl])
+    return _as_numpy(signal.data[sl], show_progressbar)
 
 
 def _pixel_calibration(result) -> tuple[tuple[float, float], tuple[float, float]]:
@@ -222,7 +225,8 @@ def _frame_title(signal, index: tuple[int, ...], suffix: str = "") -> str:
 # -- the plots ------------------------------------------------------------------------------
 
 
-def _map_layers(result, image, ax, index, classes: bool, image_cmap: str):
+def _map_layers(result, image, ax, index, classes: bool, image_cmap: str,
+                show_progressbar: bool | None = None):
     """Start a map plot: the frame's data, the axes, the image underneath when given.
 
     For ``classes``, ``result`` is a ``SymmetryProbabilities`` and the frame is its
@@ -258,7 +262,7 @@ def _map_layers(result, image, ax, index, classes: bool, image_cmap: str):
             f"back, e.g. p.transpose(signal_axes=['x', 'y'])."
         )
     index = _frame_index(grid, index)
-    frame = _frame(grid, index, 2).astype(float)
+    frame = _frame(grid, index, 2, show_progressbar).astype(float)
     extent = grid_extent(grid)
     if image is not None:
         pixels, extent = _image_layer(grid, image, index)
@@ -278,6 +282,7 @@ def plot_class_map(
     legend: bool = True,
     image_cmap: str = "gray",
     title: str | None = None,
+    show_progressbar: bool | None = None,
 ):
     """Draw the predicted-class map, with a named legend, optionally over the image.
 
@@ -301,6 +306,8 @@ def plot_class_map(
         Colormap of the image.
     title : str, optional
         Axes title; default from the signal title.
+    show_progressbar : bool, optional
+        Show a progress bar while a lazy frame is computed. Default: HyperSpy's preference.
 
     Returns
     -------
@@ -318,7 +325,7 @@ def plot_class_map(
     from matplotlib.patches import Patch
 
     ax, index, labels, extent, grid = _map_layers(probabilities, image, ax, index, True,
-                                                  image_cmap)
+                                                  image_cmap, show_progressbar)
     names = probabilities.class_names
     colors = class_colors(len(names))
     cmap = ListedColormap(colors, name="symmetry_classes").with_extremes(bad=(0, 0, 0, 0))
@@ -350,6 +357,7 @@ def plot_uncertainty(
     colorbar: bool = True,
     image_cmap: str = "gray",
     title: str | None = None,
+    show_progressbar: bool | None = None,
 ):
     """Draw an uncertainty map (e.g. mutual information) with a labelled colorbar.
 
@@ -375,6 +383,8 @@ def plot_uncertainty(
         Colormap of the image.
     title : str, optional
         Axes title; default from the signal title.
+    show_progressbar : bool, optional
+        Show a progress bar while a lazy frame is computed. Default: HyperSpy's preference.
 
     Returns
     -------
@@ -389,7 +399,8 @@ def plot_uncertainty(
     """
     from matplotlib import colormaps
 
-    ax, index, data, extent, _ = _map_layers(uncertainty, image, ax, index, False, image_cmap)
+    ax, index, data, extent, _ = _map_layers(uncertainty, image, ax, index, False, image_cmap,
+                                             show_progressbar)
     if vmax is None:
         finite = data[np.isfinite(data)]
         vmax = float(finite.max()) if finite.size and finite.max() > vmin else vmin + 1e-3

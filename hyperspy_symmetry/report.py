@@ -381,6 +381,7 @@ def classify_file(
     import hyperspy.api as hs
 
     from . import __version__
+    from .models.mc_dropout import resolve_precision
     from .models.registry import resolve_model
     from .plotting import plot_class_map, plot_uncertainty
     from .stores import ResumableRun, recorded_parameters
@@ -414,7 +415,8 @@ def classify_file(
         "window": int(sym.window_size), "stride": int(sym.stride),
         "n_samples": int(sym.n_samples), "seed": int(sym.seed), "seed_given": seed,
         "precision": sym.precision, "adaptive": bool(sym.adaptive),
-        "tolerance": float(sym.tolerance), "chunks": [list(c) for c in p.data.chunks[:n_lead]],
+        "tolerance": float(sym.tolerance),
+        "chunks": [list(c) for c in p.data.chunks[:n_lead] + p.data.chunks[-2:]],
     }
     run = ResumableRun(paths["summary"].parent, {r: paths[r] for r in roles}, parameters)
     if run.start(overwrite, finished) == "new":
@@ -464,7 +466,8 @@ def classify_file(
         "stride": {"pixels": int(sym.stride), "length": sym.get_item("stride_length")},
         "n_samples": int(sym.n_samples),
         "seed": int(sym.seed),
-        "precision": sym.precision,
+        # "auto" is resolved where the model ran; this process resolves it alike.
+        "precision": resolve_precision(sym.precision),
         "adaptive": bool(sym.adaptive),
         "grid_shape": list(p.data.shape[-2:]),
         "plotted_frame": list(frame),

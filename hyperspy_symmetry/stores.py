@@ -2,7 +2,7 @@
 
 :func:`~hyperspy_symmetry.report.classify_file` (``hyperspy-symmetry classify``) writes its
 result signals into ``.zspy`` stores one computation block at a time (a block is one chunk
-of the input's navigation axes, holding whole images). The stores are created first, with
+of the input's navigation axes and one tile of the window grid). The stores are created first, with
 their axes and metadata and an empty data array chunked like the computation (NaN until
 written). After both results of a block are written, a marker file is created for it
 (atomically, by renaming). ``run.json`` in the output folder records the parameters.
@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +39,8 @@ def _signal_group(store: str | Path):
     """The zarr group of the one signal in a ``.zspy`` store (named after its title)."""
     import zarr
 
-    experiments = zarr.open_group(zarr.storage.NestedDirectoryStore(str(store)),
-                                  mode="r+")["Experiments"]
+    # A plain path: zarr 2 reads each array's own chunk-key separator ("/" in .zspy).
+    experiments = zarr.open_group(str(store), mode="r+")["Experiments"]
     (name,) = list(experiments.group_keys())
     return experiments[name]
 
@@ -67,12 +68,11 @@ def _block_name(index: tuple[int, ...]) -> str:
     return "block" + "".join(f"-{i}" for i in index) + ".done"
 
 
-def _write_block(blocks: list[np.ndarray], stores: list[str], region: tuple[slice, ...],
-                 marker: str) -> None:
+def _write_block(blocks: list[np.ndarray], stores: list[str],
+                 regions: list[tuple[slice, ...]], marker: str) -> None:
     """Write one block of each result into its store, then mark the block done."""
-    for data, store in zip(blocks, stores):
-        array = _open_data(store)
-        array[region + (slice(None),) * (array.ndim - len(region))] = data
+    for data, store, region in zip(blocks, stores, regions):
+        _open_data(store)[region] = data
     tmp = f"{marker}.tmp-{os.getpid()}"
     Path(tmp).write_text("done\n")
     os.replace(tmp, marker)  # atomic: a marker exists only once both writes finished
@@ -147,12 +147,16 @@ class ResumableRun:
         self.out.mkdir(parents=True, exist_ok=True)
         for role, signal in signals.items():
             store = self.stores[role]
-            signal.save(str(store), write_dataset=False, overwrite=True)
+            with warnings.catch_warnings():
+                # RosettaSciIO's writer still uses zarr 2's NestedDirectoryStore.
+                warnings.filterwarnings("ignore", message=".*NestedDirectoryStore is deprecated")
+                signal.save(str(store), write_dataset=False, overwrite=True)
             data = signal.data
             _signal_group(store).require_dataset(
-                                  "data", shape=data.shape, dtype=data.dtype, exact=True,
-                                  chunks=tuple(c[0] for c in data.chunks),
-                                  fill_value=np.nan)
+                "data", shape=data.shape, dtype=data.dtype, exact=True,
+                chunks=tuple(c[0] for c in data.chunks), fill_value=np.nan,
+                dimension_separator="/",  # as RosettaSciIO's .zspy reader expects
+            )
         self.progress.mkdir(exist_ok=True)
         self.record.write_text(json.dumps({"parameters": self.parameters}, indent=1,
                                           ensure_ascii=False) + "\n")
@@ -164,7 +168,8 @@ class ResumableRun:
         ----------
         arrays
             The results' dask arrays, in the order of ``stores``; their first ``n_lead``
-            axes (the input's navigation axes) are chunked alike, the rest whole.
+            axes (the input's navigation axes) and their last two (the tiles of the window
+            grid) are chunked alike, the axes between whole.
 
         Returns
         -------
@@ -173,7 +178,7 @@ class ResumableRun:
         """
         import dask
 
-        chunks = arrays[0].chunks[:n_lead]
+        chunks = arrays[0].chunks[:n_lead] + arrays[0].chunks[-2:]
         starts = [np.concatenate([[0], np.cumsum(c)]) for c in chunks]
         indices = list(np.ndindex(*[len(c) for c in chunks]))
         stores = [str(self.stores[role]) for role in self.stores]
@@ -182,9 +187,14 @@ class ResumableRun:
             marker = self.progress / _block_name(index)
             if marker.exists():
                 continue
-            region = tuple(slice(int(s[i]), int(s[i + 1])) for s, i in zip(starts, index))
-            blocks = [a.blocks[index + (0,) * (a.ndim - n_lead)] for a in arrays]
-            tasks.append(dask.delayed(_write_block, pure=False)(blocks, stores, region,
+            span = [slice(int(s[i]), int(s[i + 1])) for s, i in zip(starts, index)]
+            regions, blocks = [], []
+            for a in arrays:
+                middle = a.ndim - n_lead - 2
+                regions.append(tuple(span[:n_lead]) + (slice(None),) * middle
+                               + tuple(span[n_lead:]))
+                blocks.append(a.blocks[index[:n_lead] + (0,) * middle + index[n_lead:]])
+            tasks.append(dask.delayed(_write_block, pure=False)(blocks, stores, regions,
                                                                  str(marker)))
         return tasks, len(indices)
 

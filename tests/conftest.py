@@ -24,10 +24,11 @@ def make_model_folder(folder, kind="aistem", n_classes=None, seed=0, classes=Non
     The weights are random (seeded), not trained: these models test the plumbing only.
     ``classes`` names the classes (default ``class_0``, ``class_1``, ...).
     """
+    from hyperspy_symmetry.models.architectures import build_architecture  # TF, quietly
+
     import keras
 
     from hyperspy_symmetry.models import ModelCard, save_model
-    from hyperspy_symmetry.models.architectures import build_architecture
 
     if classes is not None:
         n_classes = len(classes)

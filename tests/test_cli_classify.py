@@ -321,3 +321,28 @@ def test_every_help_shows_examples(command, capsys):
         if "KIND" in argv:
             continue
         build_parser().parse_args(argv)
+
+
+def test_console_script_streams(inputs, tiny_aistem, tmp_path):
+    # Small tiles (64 windows): 3 x 3 blocks of the 17 x 17 window grid, one bar on stderr.
+    import os
+
+    from hyperspy_symmetry.models.tf_runtime import is_tensorflow_log_line
+
+    env = dict(os.environ, DASK_HYPERSPY_SYMMETRY__TILE_SIZE="1KiB")
+    env.pop("TF_CPP_MIN_LOG_LEVEL", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "hyperspy_symmetry.cli", "classify", str(inputs["zspy"]),
+         "--model", tiny_aistem, "--window", "100", "--stride", "5", "--samples", "3",
+         "--seed", "0", "--out", str(tmp_path / "res")],
+        capture_output=True, text=True, timeout=600, env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    assert not [line for line in done.stderr.splitlines() if is_tensorflow_log_line(line)]
+    assert "9/9 [" in done.stderr and "classifying" in done.stderr, done.stderr
+    # stdout: the result only (parameters line, table, where it went), no bar.
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("tiny_aistem 0.0-test: window 100 px, stride 5 px")
+    assert lines[-1] == f"wrote {tmp_path / 'res'}"
+    assert "%|" not in done.stdout and "it/s" not in done.stdout
+    assert json.loads((tmp_path / "res" / "summary.json").read_text())["grid_shape"] == [17, 17]

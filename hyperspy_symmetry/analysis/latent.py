@@ -125,7 +125,8 @@ def _embed(x: np.ndarray, used: str, seed: int, kwargs: dict) -> np.ndarray:
 
 
 def latent_embedding(
-    latent, method: str = "auto", seed: int = 0, threads: int | None = 1, **kwargs: Any
+    latent, method: str = "auto", seed: int = 0, threads: int | None = 1,
+    show_progressbar: bool | None = None, **kwargs: Any
 ):
     """Embed the latent vectors of a ``latent_features`` signal in 2D, keeping the grid.
 
@@ -136,6 +137,9 @@ def latent_embedding(
         window grid and the image's navigation axes, signal axis ``feature``.
     method, seed, threads, **kwargs
         See :func:`embed`. All windows of all images are embedded together.
+    show_progressbar
+        Show a progress bar while lazy features are computed. Default: HyperSpy's
+        preference.
 
     Returns
     -------
@@ -156,10 +160,9 @@ def latent_embedding(
     """
     from hyperspy.signals import Signal1D
 
-    data = latent.data
-    if hasattr(data, "compute"):
-        data = data.compute()
-    data = np.asarray(data)
+    from ..pipeline import compute
+
+    data = compute(latent.data, show_progressbar, desc="latent features")
     if data.ndim < 3:
         raise ValueError(
             f"Expected a latent_features signal (..., gy, gx, n_features), got shape {data.shape}."

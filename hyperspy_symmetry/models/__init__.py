@@ -1,13 +1,9 @@
 """Models: cards, Keras architectures, loading with sha256 checks, and the MC-dropout engine.
 
-Importing this package does not import TensorFlow.
+Importing this package does not import TensorFlow; when a model is first built or loaded,
+:func:`~hyperspy_symmetry.models.tf_runtime.import_tensorflow` imports it without its C++
+start-up log (``HYPERSPY_SYMMETRY_TF_LOGS=1`` shows that log).
 """
-
-import os
-
-# TensorFlow's C++ start-up chatter (CUDA probing on CPU machines, oneDNN notes) says nothing
-# a user of this package can act on; warnings and errors still show.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from .cards import ModelCard, sha256_file
 from .registry import (

@@ -14,10 +14,14 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
-import keras
-from keras import layers
+from .tf_runtime import import_tensorflow
 
-from ..descriptors import DESCRIPTOR_SIZE
+import_tensorflow()  # quietly, before Keras imports it
+
+import keras  # noqa: E402
+from keras import layers  # noqa: E402
+
+from ..descriptors import DESCRIPTOR_SIZE  # noqa: E402
 
 __all__ = ["ARCHITECTURES", "build_architecture", "aistem_cnn", "bravais_cnn"]
 

@@ -26,6 +26,7 @@ import numpy as np
 from ..descriptors import DESCRIPTOR_SIZE, window_descriptors
 from ..windows import window_grid_shape
 from .registry import ModelRef, cached_model
+from .tf_runtime import import_tensorflow
 
 __all__ = [
     "FeatureExtractor",
@@ -110,7 +111,8 @@ class FeatureExtractor:
 
     def __init__(self, network, layer: str | None = None, batch_size: int = DEFAULT_BATCH):
         import keras
-        import tensorflow as tf
+
+        tf = import_tensorflow()
 
         self.layer = feature_layer(network, layer)
         output = network.get_layer(self.layer).output
@@ -129,7 +131,7 @@ class FeatureExtractor:
 
         Windows whose descriptor holds NaN or inf get NaN features.
         """
-        import tensorflow as tf
+        tf = import_tensorflow()
 
         x = np.asarray(x, dtype=np.float32)
         n = len(x)

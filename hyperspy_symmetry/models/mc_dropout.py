@@ -47,8 +47,10 @@ from collections import OrderedDict
 import numpy as np
 
 from ..uncertainty import converged, mc_statistics
+from .tf_runtime import import_tensorflow
 
-__all__ = ["MCDropoutEngine", "PRECISIONS", "resolve_precision", "bfloat16_supported",
+__all__ = ["MCDropoutEngine", "PRECISIONS", "check_precision", "resolve_precision",
+           "bfloat16_supported",
            "gpu_available", "configure_threads"]
 
 #: Samples per group in adaptive mode: windows are checked for convergence after each.
@@ -86,7 +88,7 @@ def configure_threads() -> int | None:
         nthreads = int(get_worker().state.nthreads)
     except (ImportError, ValueError, AttributeError):
         return None
-    import tensorflow as tf
+    tf = import_tensorflow()
 
     try:
         tf.config.threading.set_intra_op_parallelism_threads(nthreads)
@@ -112,28 +114,43 @@ def bfloat16_supported() -> bool:
 @functools.lru_cache(maxsize=1)
 def gpu_available() -> bool:
     """Whether TensorFlow sees a GPU."""
-    import tensorflow as tf
+    tf = import_tensorflow()
 
     return bool(tf.config.list_physical_devices("GPU"))
 
 
+def check_precision(precision: str) -> str:
+    """``precision`` if it is one of :data:`PRECISIONS`, else a ValueError (no TensorFlow).
+
+    Examples
+    --------
+    >>> check_precision("auto")
+    'auto'
+    """
+    if precision not in PRECISIONS:
+        raise ValueError(f"`precision` must be one of {list(PRECISIONS)}, got {precision!r}.")
+    return precision
+
+
 def resolve_precision(precision: str) -> str:
     """``"float32"`` or ``"bfloat16"`` for a user's ``precision`` (``"auto"`` decides here).
+
+    ``"auto"`` asks TensorFlow whether there is a GPU, so graphs keep ``"auto"`` and each
+    process resolves it when it loads the model.
 
     Examples
     --------
     >>> resolve_precision("float32")
     'float32'
     """
-    if precision not in PRECISIONS:
-        raise ValueError(f"`precision` must be one of {list(PRECISIONS)}, got {precision!r}.")
-    if precision == "auto":
+    if check_precision(precision) == "auto":
         return "bfloat16" if bfloat16_supported() else "float32"
     return precision
 
 
 def _bfloat16_copy(model):
     """The same network computing in bfloat16, except its output layer (float32)."""
+    import_tensorflow()
     import keras
 
     config = model.get_config()
@@ -175,6 +192,7 @@ class MCDropoutEngine:
     """
 
     def __init__(self, model, passes_per_batch: int | None = None, precision: str = "float32"):
+        import_tensorflow()
         import keras
 
         self.model = model
@@ -237,7 +255,7 @@ class MCDropoutEngine:
     # -- the forward pass ---------------------------------------------------------------
 
     def _make_functions(self):
-        import tensorflow as tf
+        tf = import_tensorflow()
 
         layers = self._layers
         first = self._first
@@ -274,7 +292,7 @@ class MCDropoutEngine:
 
     def trunk_features(self, x: np.ndarray) -> np.ndarray:
         """The deterministic layers' output of each window, ``(n, *trunk_shape)`` float32."""
-        import tensorflow as tf
+        tf = import_tensorflow()
 
         x = np.asarray(x, dtype=np.float32).reshape((-1,) + self.input_shape)
         b = self.windows_per_trunk_call
@@ -295,7 +313,7 @@ class MCDropoutEngine:
     def _samples(self, features: np.ndarray, n_samples: int, seed: int, adaptive: bool,
                  tolerance: float) -> tuple[np.ndarray, np.ndarray]:
         """Softmax outputs ``(T, n, c)`` and samples drawn per window ``(n,)``."""
-        import tensorflow as tf
+        tf = import_tensorflow()
 
         n = len(features)
         keep = self._keep_masks(seed, n_samples)

@@ -216,6 +216,9 @@ class SymmetryModel:
 
 def _load_keras_file(card: ModelCard, path: Path):
     """A whole ``.keras`` model file, read in Keras safe mode (no code from the file runs)."""
+    from .tf_runtime import import_tensorflow
+
+    import_tensorflow()
     import keras
 
     try:

@@ -45,7 +45,9 @@ _COMMON_PARAMETERS = """
             Show a progress bar while computing. Default: HyperSpy's preference.
         precision : {"auto", "float32", "bfloat16"}, default "auto"
             Arithmetic of the network. ``"auto"`` uses bfloat16 where the hardware runs it
-            natively (a CPU with AVX512-BF16/AMX, or a GPU), float32 elsewhere.
+            natively (a CPU with AVX512-BF16/AMX, or a GPU), float32 elsewhere; each
+            process decides when it loads the model, so building a lazy result imports no
+            TensorFlow. Lazy results record ``"auto"``, computed ones what was used.
         adaptive : bool, default True
             Stop sampling a window once its mean probabilities and mutual information have
             converged to ``tolerance`` (and its predicted class is settled); the others get
@@ -139,13 +141,13 @@ class AtomicResolution2D(Signal2D):
 
     @staticmethod
     def _check_sampling(precision, adaptive, tolerance) -> dict[str, Any]:
-        from ..models.mc_dropout import resolve_precision
+        from ..models.mc_dropout import check_precision
 
         if not isinstance(adaptive, (bool, np.bool_)):
             raise TypeError(f"`adaptive` must be True or False, not {adaptive!r}.")
         tolerance = check_number(tolerance, "tolerance", low=0, high=1, low_open=True,
                                  high_open=True, hint="(standard error of the probabilities)")
-        return {"precision": resolve_precision(precision), "adaptive": bool(adaptive),
+        return {"precision": check_precision(precision), "adaptive": bool(adaptive),
                 "tolerance": tolerance}
 
     def _scale_free_geometry(self, card, stride, images):
@@ -264,7 +266,11 @@ class AtomicResolution2D(Signal2D):
             "uncertainty": (uncertainty.SymmetryUncertainty, uncertainty.LazySymmetryUncertainty),
         }[cls_name]
         if not lazy:
+            from ..models.mc_dropout import resolve_precision
+
             data = pipeline.compute(data, progress)
+            # "auto" was resolved where the model ran; this process resolves it alike.
+            symmetry = dict(symmetry, precision=resolve_precision(symmetry["precision"]))
         return classes[1 if lazy else 0](
             data, axes=axes, **self._result_metadata(title, quantity, symmetry)
         )
@@ -283,10 +289,12 @@ class AtomicResolution2D(Signal2D):
                 "original_metadata": self.original_metadata.as_dictionary()}
 
     def _statistics(self, model, window_size, stride, n_samples, seed, **sampling):
-        images = pipeline.as_image_dask(self.data, self._lazy)
+        images = pipeline.as_image_dask(self.data, self._lazy)  # whole frames: periods
         card, plan, scale = self._plan(model, window_size, stride, n_samples, seed,
                                        images=images, **sampling)
         windows = scale.windows if scale is not None and scale.per_frame else None
+        if windows is None:  # tiles are cut from the input's own chunks
+            images = pipeline.as_image_source(self.data, self._lazy)
         return card, plan, scale, pipeline.statistics_array(images, plan, windows)
 
     def _resolve_output(self, lazy_output, show_progressbar) -> tuple[bool, bool]:
@@ -846,7 +854,8 @@ class AtomicResolution2D(Signal2D):
             return LazySignal2D(data, axes=axes, metadata=metadata)
         return Signal2D(pipeline.compute(data, progress), axes=axes, metadata=metadata)
 
-    def hole_fraction(self, sigma: float | None = None, threshold: float | None = None):
+    def hole_fraction(self, sigma: float | None = None, threshold: float | None = None,
+                      show_progressbar: bool | None = None):
         """Fraction of each frame darker than a threshold after Gaussian smoothing.
 
         A network-free cross-check of the ``noise`` phase fraction in beam-damage movies:
@@ -862,6 +871,8 @@ class AtomicResolution2D(Signal2D):
         threshold : float, optional
             Intensity threshold of the smoothed frames. Default: Otsu's threshold of all
             smoothed frames together (one threshold for the whole movie).
+        show_progressbar : bool, optional
+            Show a progress bar while a lazy signal is read. Default: HyperSpy's preference.
 
         Returns
         -------
@@ -890,8 +901,8 @@ class AtomicResolution2D(Signal2D):
                 "hole_fraction needs one frame axis; this signal has "
                 f"{len(nav)} navigation axes. Select one series first with s.inav[...]."
             )
-        data = self.data.compute() if self._lazy else self.data
-        fraction, sigma, threshold = hole_fraction(np.asarray(data), sigma, threshold)
+        data = pipeline.compute(self.data, show_progressbar, desc="reading frames")
+        fraction, sigma, threshold = hole_fraction(data, sigma, threshold)
         if nav:
             axes = [dict(nav[0].get_axis_dictionary(), navigate=False)]
         else:

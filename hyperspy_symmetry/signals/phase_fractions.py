@@ -8,6 +8,7 @@ import numpy as np
 from hyperspy.signals import LazySignal, Signal1D
 
 from ..signal_types import PHASE_FRACTIONS
+from ..pipeline import compute
 from ._results import SymmetryResultMixin
 
 __all__ = ["PhaseFractions", "LazyPhaseFractions"]
@@ -34,8 +35,11 @@ class PhaseFractions(SymmetryResultMixin, Signal1D):
 
     _signal_type = PHASE_FRACTIONS
 
-    def fraction(self, class_name: str) -> Signal1D:
+    def fraction(self, class_name: str, show_progressbar: bool | None = None) -> Signal1D:
         """One class's fraction against time, as an eager plain ``Signal1D``.
+
+        ``show_progressbar`` (default: HyperSpy's preference) shows a progress bar while
+        lazy fractions are computed.
 
         Examples
         --------
@@ -44,13 +48,13 @@ class PhaseFractions(SymmetryResultMixin, Signal1D):
         ('time', (3,))
         """
         index = self._class_index(class_name)
-        rows, time = self._rows("fraction")
+        rows, time = self._rows("fraction", show_progressbar)
         out = Signal1D(rows[index].copy(), axes=[time.get_axis_dictionary()])
         out.metadata.General.title = f"{self.metadata.General.title}: {class_name}"
         out.metadata.set_item("Signal.quantity", f"Fraction of {class_name}")
         return out
 
-    def _rows(self, needed_by: str):
+    def _rows(self, needed_by: str, show_progressbar: bool | None = False):
         """``(n_classes, n_frames)`` float array, computed, and the frame axis; the class
         axis found by name, so a transposed signal works too."""
         class_axis = self._class_axis(needed_by)
@@ -61,13 +65,14 @@ class PhaseFractions(SymmetryResultMixin, Signal1D):
                 f"{needed_by} needs phase fractions against one frame axis; this signal has "
                 f"{len(others)} axes besides `class`: {[ax.name for ax in others]}."
             )
-        data = self.data.compute() if hasattr(self.data, "compute") else self.data
-        data = np.asarray(data, dtype=float)
+        data = np.asarray(compute(self.data, show_progressbar, desc="phase fractions"),
+                          dtype=float)
         if class_axis.index_in_array == 1:
             data = data.T
         return data, others[0]
 
-    def fit_growth(self, class_name: str, baseline_until: float) -> dict[str, Any]:
+    def fit_growth(self, class_name: str, baseline_until: float,
+                   show_progressbar: bool | None = None) -> dict[str, Any]:
         """Fit the growth of one class's fraction with ``A(t) = A0 exp(rho t) + C``.
 
         As in Vasudevan et al. (2018), ``C`` is fixed to the mean fraction of the frames
@@ -82,6 +87,9 @@ class PhaseFractions(SymmetryResultMixin, Signal1D):
             One of :attr:`class_names`, e.g. ``"noise"`` for beam damage.
         baseline_until : float
             Time, in the frame axis' units, before which the fraction is the baseline.
+        show_progressbar : bool, optional
+            Show a progress bar while lazy fractions are computed. Default: HyperSpy's
+            preference.
 
         Returns
         -------
@@ -103,17 +111,20 @@ class PhaseFractions(SymmetryResultMixin, Signal1D):
         """
         from ..analysis.kinetics import fit_growth
 
-        result = fit_growth(self.fraction(class_name), baseline_until)
+        result = fit_growth(self.fraction(class_name, show_progressbar), baseline_until)
         result["class_name"] = class_name
         return result
 
-    def plot_fractions(self, ax=None):
+    def plot_fractions(self, ax=None, show_progressbar: bool | None = None):
         """Plot every class's fraction against the calibrated frame axis.
 
         Parameters
         ----------
         ax : matplotlib.axes.Axes, optional
             Axes to draw in; default a new figure.
+        show_progressbar : bool, optional
+            Show a progress bar while lazy fractions are computed. Default: HyperSpy's
+            preference.
 
         Returns
         -------
@@ -141,7 +152,7 @@ class PhaseFractions(SymmetryResultMixin, Signal1D):
 
         if ax is None:
             _, ax = plt.subplots()
-        data, axis = self._rows("plot_fractions")
+        data, axis = self._rows("plot_fractions", show_progressbar)
         colors = class_colors(len(self.class_names))  # as in the class maps
         for name, row, color in zip(self.class_names, data, colors):
             ax.plot(axis.axis, row, label=name, color=color)

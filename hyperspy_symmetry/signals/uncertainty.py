@@ -132,7 +132,8 @@ class SymmetryUncertainty(SymmetryResultMixin, Signal2D):
         """An eager plain Signal2D with this signal's axes, metadata and original metadata."""
         return self._derived(data, title, quantity, extra=extra or {}, lazy=False)
 
-    def segment(self, threshold: float | None = None, probabilities=None) -> Segmentation:
+    def segment(self, threshold: float | None = None, probabilities=None,
+                show_progressbar: bool | None = None) -> Segmentation:
         """Split the window grid into bulk grains and interfaces.
 
         Windows whose uncertainty is below ``threshold`` are bulk; connected bulk windows
@@ -153,6 +154,9 @@ class SymmetryUncertainty(SymmetryResultMixin, Signal2D):
         probabilities : SymmetryProbabilities, optional
             The ``classify_symmetry`` result with the same arguments (same images and
             window grid). Without it grains have no class (``grain_classes`` is None).
+        show_progressbar : bool, optional
+            Show a progress bar while a lazy map is computed. Default: HyperSpy's
+            preference.
 
         Returns
         -------
@@ -198,7 +202,7 @@ class SymmetryUncertainty(SymmetryResultMixin, Signal2D):
         if probabilities is not None:
             self._check_probabilities(probabilities)
             names = probabilities.class_names
-        uncertainty, classes = self._compute_with(probabilities)
+        uncertainty, classes = self._compute_with(probabilities, show_progressbar)
         bulk, grains, grain_classes = segment_arrays(uncertainty, threshold, classes)
         measure = self.metadata.get_item("Symmetry.measure", "mutual_information")
         named = None
@@ -237,16 +241,15 @@ class SymmetryUncertainty(SymmetryResultMixin, Signal2D):
         value = self.metadata.get_item("Symmetry.interface_threshold", None)
         return PAPER_THRESHOLD if value is None else float(value)
 
-    def _compute_with(self, probabilities) -> tuple[np.ndarray, np.ndarray | None]:
+    def _compute_with(self, probabilities, show_progressbar=None
+                      ) -> tuple[np.ndarray, np.ndarray | None]:
         """This map and the predicted class of ``probabilities`` as NumPy arrays, computed
         together when lazy."""
+        from ..pipeline import compute_all
+
         pred = None if probabilities is None else probabilities.predicted_class().data
         arrays = [self.data] + ([] if pred is None else [pred])
-        if any(hasattr(a, "dask") for a in arrays):
-            import dask
-
-            arrays = dask.compute(*arrays)
-        arrays = [np.asarray(a) for a in arrays]
+        arrays = compute_all(arrays, show_progressbar, desc="segmenting")
         return arrays[0], (arrays[1] if pred is not None else None)
 
 

@@ -528,7 +528,10 @@ def build_training_set(
     import dask
     import dask.array as da
     import zarr
-    from dask.diagnostics import ProgressBar
+    from contextlib import nullcontext
+
+    from tqdm.auto import tqdm
+    from tqdm.dask import TqdmCallback
 
     from .. import __version__
 
@@ -579,7 +582,8 @@ def build_training_set(
         kwargs["scheduler"] = scheduler
         if num_workers is not None:
             kwargs["num_workers"] = num_workers
-        bar = ProgressBar() if show_progressbar else _NoBar()
+        bar = (TqdmCallback(desc="simulating", tqdm_class=tqdm) if show_progressbar
+               else nullcontext())
         with bar:
             da.store(arrays, [z_desc, z_lab, z_par], lock=False, **kwargs)
     else:  # a dask.distributed Client
@@ -587,14 +591,6 @@ def build_training_set(
     seconds = time.perf_counter() - begin
     group.attrs.update({"build_seconds": round(seconds, 1), "complete": True})
     return group
-
-
-class _NoBar:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
 
 
 def load_training_set(path: str, lazy: bool = False) -> dict[str, Any]:

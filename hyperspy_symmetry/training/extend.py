@@ -102,6 +102,9 @@ def extend_model(
     >>> card = extend_model("aistem", {"FCC_Au_110": (gold, (1, 1, 0))}, "aistem_au")  # doctest: +SKIP
     >>> s.classify_symmetry(model="aistem_au")  # doctest: +SKIP
     """
+    from ..models.tf_runtime import import_tensorflow
+
+    import_tensorflow()
     import keras
 
     from .. import __version__

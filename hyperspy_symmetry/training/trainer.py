@@ -257,11 +257,12 @@ def train_model(
         check_output_folder(data_dir)
     train_recipe = TrainingSetRecipe.default(seed=int(seed), **plan.data)
 
+    from ..models.architectures import build_architecture  # imports TensorFlow quietly
+
     import keras
 
     from .. import __version__
     from ..models import ModelCard, save_model
-    from ..models.architectures import build_architecture
     from .ood import ood_descriptors
 
     began = time.perf_counter()
@@ -505,7 +506,9 @@ def _cores() -> int:
 
 
 def _has_gpu() -> bool:
-    import tensorflow as tf
+    from ..models.tf_runtime import import_tensorflow
+
+    tf = import_tensorflow()
 
     return bool(tf.config.list_physical_devices("GPU"))
 

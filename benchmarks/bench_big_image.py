@@ -1,0 +1,99 @@
+"""One big image from a chunked ``.zspy``: time per megapixel, peak memory, cores kept busy.
+
+For each ``--sizes`` value, writes a ``size`` x ``size`` float32 image (a 1024 px crop of
+the AI-STEM polycrystal with realistic noise, repeated; 1024 x 1024 zarr chunks), then in a
+fresh process: loads it lazily, computes ``classify_symmetry`` and ``mc_uncertainty``
+(``aistem``, defaults, 100 px windows every 64 px, T = 100) and writes both to ``.zspy``.
+It reports the wall time, the time per megapixel, the process's CPU time over wall time
+while computing, the peak resident memory, and the number of blocks (tiles) of the result.
+The figures in ``docs/benchmarks.md`` come from::
+
+    nice -n 15 .venv/bin/python benchmarks/bench_big_image.py --sizes 1024 2048 4096 \\
+        --json benchmarks/results/big_image.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from bench_pipeline import write_json
+
+CHILD = """
+import json, os, resource, sys, time
+import hyperspy.api as hs
+path, out, window, stride, samples = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+from hyperspy_symmetry.models import cached_model, resolve_model
+cached_model(resolve_model("aistem")[1])  # TensorFlow and the model: not part of the timing
+s = hs.load(path, lazy=True)
+s.set_signal_type("atomic_resolution")
+kw = dict(model="aistem", window_size=window, stride=stride, n_samples=samples, seed=0,
+          show_progressbar=False)
+cpu0, t0 = os.times(), time.perf_counter()
+p = s.classify_symmetry(**kw)
+u = s.mc_uncertainty(**kw)
+p.save(out + "_p.zspy", overwrite=True)
+u.save(out + "_u.zspy", overwrite=True)
+wall, cpu1 = time.perf_counter() - t0, os.times()
+cpu = (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system)
+print(json.dumps({"seconds": wall, "cpu_over_wall": cpu / wall,
+                  "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "blocks": int(p.data.numblocks[-2] * p.data.numblocks[-1]),
+                  "chunks_in": [list(c) for c in s.data.chunks],
+                  "windows": int(p.data.shape[-2] * p.data.shape[-1])}))
+"""
+
+
+def write_image(path: Path, size: int, chunk: int = 1024) -> None:
+    """A ``size`` x ``size`` float32 image in ``chunk`` x ``chunk`` zarr chunks."""
+    import dask.array as da
+    import hyperspy.api as hs
+    import numpy as np
+
+    from bench_pipeline import polycrystal_image
+
+    tile = polycrystal_image(min(size, 1024))
+    reps = -(-size // tile.shape[0])
+    image = da.tile(da.from_array(tile), (reps, reps))[:size, :size]
+    s = hs.signals.Signal2D(image.rechunk(chunk)).as_lazy()
+    s.save(path, overwrite=True, chunks=(min(chunk, size), min(chunk, size)))
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1024, 2048, 4096])
+    parser.add_argument("--window", type=int, default=100)
+    parser.add_argument("--stride", type=int, default=64)
+    parser.add_argument("--samples", type=int, default=100)
+    parser.add_argument("--json", default=None)
+    args = parser.parse_args(argv)
+    results = {"window": args.window, "stride": args.stride, "n_samples": args.samples,
+               "runs": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        for size in args.sizes:
+            path = Path(tmp) / f"image_{size}.zspy"
+            write_image(path, size)
+            done = subprocess.run(
+                [sys.executable, "-c", CHILD, str(path), str(Path(tmp) / f"out_{size}"),
+                 str(args.window), str(args.stride), str(args.samples)],
+                capture_output=True, text=True, check=True,
+            )
+            run = json.loads(done.stdout.strip().splitlines()[-1])
+            run["size"] = size
+            run["seconds_per_megapixel"] = run["seconds"] / (size * size / 1e6)
+            results["runs"].append(run)
+            print(f"{size:>6} px: {run['seconds']:7.1f} s, "
+                  f"{run['seconds_per_megapixel']:6.2f} s/MP, "
+                  f"CPU/wall {run['cpu_over_wall']:.2f}, peak {run['peak_rss_mib']:,.0f} MiB, "
+                  f"{run['blocks']} blocks, {run['windows']} windows", flush=True)
+    if args.json:
+        write_json(results, args.json)
+    return results
+
+
+if __name__ == "__main__":
+    main()
