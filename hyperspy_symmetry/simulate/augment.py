@@ -107,6 +107,13 @@ def _non_negative(name: str, value: float) -> float:
     return value
 
 
+def _positive(name: str, value: float) -> float:
+    value = float(value)
+    if not np.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be finite and > 0, got {value}.")
+    return value
+
+
 def _centre(shape: tuple[int, int]) -> tuple[float, float]:
     return (shape[0] - 1) / 2.0, (shape[1] - 1) / 2.0
 
@@ -468,9 +475,7 @@ def slow_modulation(
     a = _as_image(image)
     _check_rng(rng)
     amplitude = _non_negative("amplitude", amplitude)
-    length = float(length)
-    if not np.isfinite(length) or length <= 0:
-        raise ValueError(f"length must be finite and > 0, got {length}.")
+    length = _positive("length", length)
     n = 6
     k = 2.0 * np.pi / (length * rng.uniform(0.7, 1.5, n))
     direction = rng.uniform(0.0, 2.0 * np.pi, n)
@@ -512,9 +517,7 @@ def flyback(
     """
     a = _as_image(image)
     amplitude = _non_negative("amplitude", amplitude)
-    decay = float(decay)
-    if not np.isfinite(decay) or decay <= 0:
-        raise ValueError(f"decay must be finite and > 0, got {decay}.")
+    decay = _positive("decay", decay)
     rows, cols = _flyback_coords(*_grid(a.shape), amplitude, decay, _non_negative("start", start))
     return _sample(a, rows, cols, order)
 
@@ -578,9 +581,7 @@ def poisson_noise(image: np.ndarray, dose: float, rng: np.random.Generator) -> n
     """
     a = _as_image(image)
     _check_rng(rng)
-    dose = float(dose)
-    if not np.isfinite(dose) or dose <= 0:
-        raise ValueError(f"dose must be finite and > 0, got {dose}.")
+    dose = _positive("dose", dose)
     a = np.clip(a, 0.0, None)
     mean = a.mean()
     if mean == 0:
@@ -728,9 +729,7 @@ def contamination(
     a = _as_image(image)
     _check_rng(rng)
     amplitude = _non_negative("amplitude", amplitude)
-    length = float(length)
-    if not np.isfinite(length) or length <= 0:
-        raise ValueError(f"length must be finite and > 0, got {length}.")
+    length = _positive("length", length)
     return a + amplitude * _smooth_field(a.shape, length, rng)
 
 
