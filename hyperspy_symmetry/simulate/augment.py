@@ -756,6 +756,29 @@ _NON_NEGATIVE = (
 )  # fmt: skip
 
 
+def check_recipe_fields(recipe: Any, probabilities: Sequence[str], ranges: Sequence[str],
+                        optional: Sequence[str] = ()) -> None:
+    """Check and normalise the fields of a frozen recipe dataclass in place: each of
+    ``probabilities`` a float in [0, 1], each of ``ranges`` a finite ``(low, high)`` float
+    pair with ``low <= high``; the ranges named in ``optional`` may also be ``None``."""
+    for name in probabilities:
+        p = float(getattr(recipe, name))
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"{name} must be a probability in [0, 1], got {p}.")
+        object.__setattr__(recipe, name, p)
+    for name in ranges:
+        value = getattr(recipe, name)
+        if value is None and name in optional:
+            continue
+        try:
+            low, high = (float(v) for v in value)
+        except (TypeError, ValueError):
+            raise ValueError(f"{name} must be a (low, high) pair, got {value!r}.") from None
+        if not (np.isfinite(low) and np.isfinite(high) and low <= high):
+            raise ValueError(f"{name} must satisfy low <= high (finite), got {value!r}.")
+        object.__setattr__(recipe, name, (low, high))
+
+
 @dataclass(frozen=True)
 class AugmentationRecipe:
     """Probability and range of each augmentation; the defaults are :meth:`realistic`.
@@ -848,20 +871,7 @@ class AugmentationRecipe:
     modulation_length: tuple[float, float] = (150.0, 500.0)
 
     def __post_init__(self) -> None:
-        for name in _PROBABILITIES:
-            p = float(getattr(self, name))
-            if not 0.0 <= p <= 1.0:
-                raise ValueError(f"{name} must be a probability in [0, 1], got {p}.")
-            object.__setattr__(self, name, p)
-        for name in _RANGES:
-            value = getattr(self, name)
-            try:
-                low, high = (float(v) for v in value)
-            except (TypeError, ValueError):
-                raise ValueError(f"{name} must be a (low, high) pair, got {value!r}.") from None
-            if not (np.isfinite(low) and np.isfinite(high) and low <= high):
-                raise ValueError(f"{name} must satisfy low <= high (finite), got {value!r}.")
-            object.__setattr__(self, name, (low, high))
+        check_recipe_fields(self, _PROBABILITIES, _RANGES)
         for name in _NON_NEGATIVE:
             if getattr(self, name)[0] < 0:
                 raise ValueError(f"{name} must not be negative, got {getattr(self, name)!r}.")

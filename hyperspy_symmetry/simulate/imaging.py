@@ -90,22 +90,13 @@ class ImagingRecipe:
     exponent: tuple[float, float] = (0.6, 1.5)
 
     def __post_init__(self) -> None:
-        for name in _PROBABILITY_FIELDS:
-            p = float(getattr(self, name))
-            if not 0.0 <= p <= 1.0:
-                raise ValueError(f"{name} must be a probability in [0, 1], got {p}.")
-            object.__setattr__(self, name, p)
+        from .augment import check_recipe_fields
+
+        check_recipe_fields(self, _PROBABILITY_FIELDS, _RANGE_FIELDS, optional=("thickness",))
         for name in _RANGE_FIELDS:
             value = getattr(self, name)
-            if value is None and name == "thickness":
-                continue
-            try:
-                low, high = (float(v) for v in value)
-            except (TypeError, ValueError):
-                raise ValueError(f"{name} must be a (low, high) pair, got {value!r}.") from None
-            if not (np.isfinite(low) and np.isfinite(high) and 0.0 <= low <= high):
+            if value is not None and value[0] < 0:
                 raise ValueError(f"{name} must satisfy 0 <= low <= high, got {value!r}.")
-            object.__setattr__(self, name, (low, high))
         if self.thickness is not None and self.thickness[0] <= 0:
             raise ValueError("thickness must be > 0.")
         if self.exponent[0] <= 0:
