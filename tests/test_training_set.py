@@ -1,5 +1,7 @@
 """Training sets: deterministic samples, chunked zarr, recipe in the metadata."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import zarr
@@ -104,6 +106,28 @@ def test_aistem_parameters_vary_as_the_recipe_says():
     assert 0 < np.count_nonzero(params[:, 5]) < len(params)
     assert 0 < np.count_nonzero(params[:, 6]) < len(params)
     assert 0 < np.count_nonzero(params[:, 9]) < len(params)
+
+
+
+def test_pristine_windows_carry_no_imperfection():
+    imaging = ImagingRecipe.haadf_stem()
+    recipe = TrainingSetRecipe.default("aistem", n_per_class=2, seed=4, pristine=1.0)
+    x, _, params = make_samples(recipe, 0, recipe.n_samples)
+    thickness, rest = params[:, 4], params[:, 5:]
+    assert ((imaging.thickness[0] <= thickness) & (thickness <= imaging.thickness[1])).all()
+    # no tilt, amorphous layer or aberration; column intensities linear (exponent 1)
+    np.testing.assert_array_equal(rest, np.tile([0, 0, 1, 0, 0, 0, 0], (len(rest), 1)))
+    # noise-free and sharp: the power spectrum is dark away from the reflections
+    noisy = make_samples(replace(recipe, pristine=0.0), 0, recipe.n_samples)[0]
+    assert np.median(x) < np.median(noisy)
+    # the default recipe mixes both kinds; a recipe keeps its fraction
+    mixed = TrainingSetRecipe.default("aistem", n_per_class=4, seed=4, pristine=0.5)
+    tilts_or_layers = make_samples(mixed, 0, mixed.n_samples)[2][:, 5:7]
+    assert 0 < np.count_nonzero(tilts_or_layers.any(axis=1)) < mixed.n_samples
+    assert TrainingSetRecipe.default("aistem").pristine == 0.15
+    assert TrainingSetRecipe.from_dict(mixed.to_dict()) == mixed
+    with pytest.raises(ValueError, match="pristine"):
+        TrainingSetRecipe.default("aistem", pristine=1.5)
 
 
 def _small_recipe(model, **kw):

@@ -46,6 +46,10 @@ __all__ = [
 #: Holes in the default ``bravais`` recipe, see :class:`TrainingSetRecipe`.
 BRAVAIS_HOLES = {"lattice_probability": 0.5, "noise_empty_probability": 0.3}
 
+#: Fraction of pristine windows in the default ``aistem`` recipe, see
+#: :class:`TrainingSetRecipe`.
+AISTEM_PRISTINE = 0.15
+
 #: Default number of samples per class: 3,100 x 10 = 31,000 (the AI-STEM set) and
 #: 4,000 x 6 = 24,000 (the Vasudevan set).
 DEFAULT_PER_CLASS = {"aistem": 3100, "bravais": 4000}
@@ -102,6 +106,13 @@ class TrainingSetRecipe:
         ``noise_empty_probability``, an empty window (vacuum, coverage 1) instead of a
         disordered lattice: the paper's noise class stands for "no periodicity (or no atoms)".
         ``None``: no holes (the default recipe of ``bravais`` sets :data:`~hyperspy_symmetry.simulate.training_set.BRAVAIS_HOLES`).
+    pristine
+        Fraction of windows simulated without any imperfection: no augmentation and, for
+        ``aistem``, no imaging imperfection but the specimen thickness. Every other window
+        draws each imperfection independently, so without this fraction a window free of
+        all of them is rare (well under 1 % with the ``haadf_stem()`` presets), and a model
+        can be unsure of exactly the clean, high-dose image it should know best. Lattice
+        jitter, displacements and rotation are drawn as for every window.
     """
 
     model: str = "aistem"
@@ -116,6 +127,7 @@ class TrainingSetRecipe:
     extra_classes: dict[str, dict[str, Any]] | None = None
     holes: dict[str, float] | None = None
     imaging: dict[str, Any] | None = None
+    pristine: float = 0.0
 
     @classmethod
     def default(cls, model: str = "aistem", **changes: Any) -> "TrainingSetRecipe":
@@ -136,7 +148,8 @@ class TrainingSetRecipe:
 
             base = cls(model=model, n_per_class=DEFAULT_PER_CLASS[model], window=100,
                        augmentation=AugmentationRecipe.haadf_stem().to_dict(),
-                       imaging=ImagingRecipe.haadf_stem().to_dict())
+                       imaging=ImagingRecipe.haadf_stem().to_dict(),
+                       pristine=AISTEM_PRISTINE)
         else:
             base = cls(model=model, n_per_class=DEFAULT_PER_CLASS[model], window=128,
                        holes=dict(BRAVAIS_HOLES))
@@ -159,6 +172,8 @@ class TrainingSetRecipe:
             if self.model != "aistem":
                 raise ValueError("imaging is for HAADF crystals: only for model='aistem'.")
             self.imaging_recipe()  # raises on unknown keys or bad ranges
+        check_number(self.pristine, "pristine", low=0.0, high=1.0,
+                     hint="(fraction of windows without imperfections)")
         if self.holes is not None:
             if self.model != "bravais":
                 raise ValueError("holes are for model='bravais' only.")
@@ -420,18 +435,33 @@ def make_samples(
     labels = np.empty(stop - start, dtype=np.int16)
     values = np.empty((stop - start, len(PARAMETER_NAMES[recipe.model])), dtype=np.float32)
     describe = _descriptors.get_descriptor(recipe.descriptor)
+    descriptors = np.empty((stop - start,) + (_descriptors.DESCRIPTOR_SIZE,) * 2, np.float32)
     tries = MAX_REDRAWS if recipe.model == "aistem" else 1
+    clean = _pristine_recipe(recipe)
     for row, k in enumerate(range(start, stop)):
         class_index, i = k % n_classes, k // n_classes
         rng = np.random.default_rng([int(recipe.seed), class_index, i])
-        image, values[row] = make_window(class_index, rng, recipe, size)
+        # drawn only when asked for, so that sets without pristine windows keep their streams
+        pristine = recipe.pristine > 0 and bool(rng.random() < recipe.pristine)
+        image, values[row] = make_window(class_index, rng, clean if pristine else recipe, size)
         for _ in range(tries):
-            windows[row] = apply(image, draw(augmentation, rng), rng, out_size=window)
-            if tries == 1 or lattice_visible(describe(windows[row][None])[0]):
+            params = {} if pristine else draw(augmentation, rng)
+            windows[row] = apply(image, params, rng, out_size=window)
+            descriptors[row] = describe(windows[row][None])[0]
+            if tries == 1 or pristine or lattice_visible(descriptors[row]):
                 break
         labels[row] = class_index
-    descriptors = describe(windows).astype(np.float32)
     return descriptors, labels, values
+
+
+def _pristine_recipe(recipe: TrainingSetRecipe) -> TrainingSetRecipe:
+    """``recipe`` for its pristine windows: no imaging imperfection but the thickness."""
+    imaging = None
+    if recipe.imaging is not None:
+        from .imaging import ImagingRecipe
+
+        imaging = ImagingRecipe(thickness=recipe.imaging_recipe().thickness).to_dict()
+    return replace(recipe, imaging=imaging, pristine=0.0)
 
 
 #: Augmentation draws tried per ``aistem`` window before one that leaves its lattice
