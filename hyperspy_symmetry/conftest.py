@@ -4,7 +4,8 @@ The examples of the signal methods run on small real results: ``s`` (a 200x200 p
 calibrated lattice image, 0.12 Å/px), ``p`` and ``u`` (its classification with a small
 random-weight model with the ``aistem`` class names), ``movie`` (three frames of it, over
 ``time`` in s) and ``f`` (the movie's phase fractions). They are built once per session,
-and only when a doctest runs.
+and only when a doctest runs. Each doctest runs in a fresh temporary folder (the files an
+example writes land there) with matplotlib's Agg backend, and its figures are closed after.
 """
 
 from __future__ import annotations
@@ -44,5 +45,15 @@ def _doctest_results(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def _doctest_names(request, doctest_namespace):
-    if isinstance(request.node, DoctestItem):
-        doctest_namespace.update(request.getfixturevalue("_doctest_results"))
+    if not isinstance(request.node, DoctestItem):
+        yield
+        return
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    doctest_namespace.update(request.getfixturevalue("_doctest_results"))
+    request.getfixturevalue("monkeypatch").chdir(request.getfixturevalue("tmp_path"))
+    yield
+    plt.close("all")

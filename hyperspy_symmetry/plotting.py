@@ -25,7 +25,8 @@ Examples
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+from typing import Any, Callable
 
 import numpy as np
 from traits.api import Undefined
@@ -39,6 +40,7 @@ __all__ = [
     "plot_class_map",
     "plot_uncertainty",
     "interactive_plot_defaults",
+    "save_figure",
     "PROBABILITY_CMAP",
     "UNCERTAINTY_CMAP",
 ]
@@ -418,6 +420,37 @@ def plot_uncertainty(
 
 
 # -- defaults of the interactive HyperSpy plots -------------------------------------------
+
+
+def save_figure(draw: Callable[..., Any], path: str | Path, **kwargs) -> None:
+    """Draw on the Axes of a new figure and write it to a file, without pyplot.
+
+    The figure is a bare :class:`matplotlib.figure.Figure` (8.5 x 6 inches, constrained
+    layout), so no window opens and nothing is left in pyplot's figure list; it is saved
+    at 100 dots per inch (850 x 600 px). The report and the demo write their PNG figures
+    with it.
+
+    Parameters
+    ----------
+    draw
+        Called as ``draw(ax=ax, **kwargs)``, e.g. :func:`plot_class_map`.
+    path
+        The file; its suffix picks the format (``.png``, ``.pdf``, ...).
+    **kwargs
+        Passed to ``draw``.
+
+    Examples
+    --------
+    >>> save_figure(plot_class_map, "classes.png", probabilities=p, image=s)
+    >>> import matplotlib.image
+    >>> matplotlib.image.imread("classes.png").shape
+    (600, 850, 4)
+    """
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(8.5, 6), layout="constrained")
+    draw(ax=fig.add_subplot(), **kwargs)
+    fig.savefig(path, dpi=100)
 
 
 def interactive_plot_defaults(signal, navigator, kwargs: dict[str, Any]):

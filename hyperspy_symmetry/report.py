@@ -303,14 +303,6 @@ def summarize(probabilities, uncertainty) -> dict[str, Any]:
     }
 
 
-def _save_png(draw, path: Path, **kwargs) -> None:
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(8.5, 6), layout="constrained")
-    draw(ax=fig.add_subplot(), **kwargs)
-    fig.savefig(path, dpi=100)
-
-
 def classify_file(
     path: str | Path,
     out: str | Path,
@@ -383,7 +375,7 @@ def classify_file(
     from . import __version__
     from .models.mc_dropout import resolve_precision
     from .models.registry import resolve_model
-    from .plotting import plot_class_map, plot_uncertainty
+    from .plotting import plot_class_map, plot_uncertainty, save_figure
     from .stores import ResumableRun, recorded_parameters
 
     start = time.perf_counter()
@@ -444,8 +436,8 @@ def classify_file(
     p = hs.load(paths["probabilities"])
     u = hs.load(paths["uncertainty"])
     frame = (0,) * s.axes_manager.navigation_dimension
-    _save_png(plot_class_map, paths["class_map"], probabilities=p, image=s, index=frame)
-    _save_png(plot_uncertainty, paths["uncertainty_map"], uncertainty=u, image=s, index=frame)
+    save_figure(plot_class_map, paths["class_map"], probabilities=p, image=s, index=frame)
+    save_figure(plot_uncertainty, paths["uncertainty_map"], uncertainty=u, image=s, index=frame)
 
     sym = p.metadata.Symmetry
     ax_x = s.axes_manager.signal_axes[0]

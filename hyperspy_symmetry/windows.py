@@ -24,6 +24,7 @@ __all__ = [
     "window_grid_shape",
     "grid_axis",
     "sliding_windows",
+    "central_crop",
 ]
 
 #: Strings HyperSpy and file readers use for "no unit".
@@ -224,6 +225,26 @@ def sliding_windows(images: np.ndarray, window: int, stride: int) -> np.ndarray:
     """
     view = np.lib.stride_tricks.sliding_window_view(images, (window, window), axis=(-2, -1))
     return view[..., ::stride, ::stride, :, :]
+
+
+def central_crop(images: np.ndarray, size: int) -> np.ndarray:
+    """The central ``size x size`` square of each image of ``(..., H, W)``, as a view.
+
+    It starts at row ``(H - size) // 2`` and column ``(W - size) // 2``: for an odd
+    difference the extra pixel is left after the square (``(N - size) // 2`` equals
+    ``N // 2 - size // 2`` for even sizes, the centre of an fftshifted spectrum).
+
+    Examples
+    --------
+    >>> central_crop(np.arange(25).reshape(5, 5), 2)
+    array([[ 6,  7],
+           [11, 12]])
+    >>> central_crop(np.zeros((3, 100, 90)), 64).shape
+    (3, 64, 64)
+    """
+    r0 = (images.shape[-2] - size) // 2
+    c0 = (images.shape[-1] - size) // 2
+    return images[..., r0 : r0 + size, c0 : c0 + size]
 
 
 @dataclass(frozen=True)

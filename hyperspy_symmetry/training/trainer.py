@@ -263,6 +263,7 @@ def train_model(
 
     from .. import __version__
     from ..models import ModelCard, save_model
+    from ..models.tf_runtime import gpu_available
     from .ood import ood_descriptors
 
     began = time.perf_counter()
@@ -357,7 +358,7 @@ def train_model(
             "history": {k: [round(float(v), 5) for v in vals] for k, vals in val.items()},
             "seconds": run_seconds(began, simulated, trained, finished),
             "machine": f"{platform.machine()}, {_cores()} cores, "
-                       f"{'GPU' if _has_gpu() else 'no GPU'}",
+                       f"{'GPU' if gpu_available() else 'no GPU'}",
             "software": _versions(),
         },
         metrics=metrics,
@@ -503,14 +504,6 @@ def _cores() -> int:
     import os
 
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-
-
-def _has_gpu() -> bool:
-    from ..models.tf_runtime import import_tensorflow
-
-    tf = import_tensorflow()
-
-    return bool(tf.config.list_physical_devices("GPU"))
 
 
 def _versions() -> dict[str, str]:
