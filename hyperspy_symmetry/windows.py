@@ -11,14 +11,12 @@ i.e. each grid point sits at the centre of its window.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
 __all__ = [
-    "WindowGeometry",
     "length_unit",
     "to_pixels",
     "window_grid_shape",
@@ -245,28 +243,3 @@ def central_crop(images: np.ndarray, size: int) -> np.ndarray:
     r0 = (images.shape[-2] - size) // 2
     c0 = (images.shape[-1] - size) // 2
     return images[..., r0 : r0 + size, c0 : c0 + size]
-
-
-@dataclass(frozen=True)
-class WindowGeometry:
-    """Window size and stride in pixels, with the grid they make on an image.
-
-    Examples
-    --------
-    >>> g = WindowGeometry(window=100, stride=20, image_shape=(256, 256))
-    >>> g.grid_shape, g.n_windows
-    ((8, 8), 64)
-    """
-
-    window: int
-    stride: int
-    image_shape: tuple[int, int]
-
-    @property
-    def grid_shape(self) -> tuple[int, int]:
-        return window_grid_shape(self.image_shape, self.window, self.stride)
-
-    @property
-    def n_windows(self) -> int:
-        gy, gx = self.grid_shape
-        return gy * gx

@@ -390,48 +390,6 @@ def inference_network(network, plan: TrainingPlan):
     return inference
 
 
-def measure_model(folder: str | Path, scenes: bool = True, log: Callable[[str], None] = print):
-    """Measure a trained model's card metrics again, e.g. after changing how it is sampled.
-
-    Rebuilds the held-out set and the out-of-distribution inputs from the card's own
-    recipe and seeds, runs :func:`evaluate_network` (and :func:`measure_scenes` for HAADF
-    models), and replaces those metrics in the card; the training history, the weights and
-    their sha256 are untouched.
-    """
-    from ..models import load_model
-    from ..models.cards import CARD_FILENAME
-    from ..simulate import TrainingSetRecipe, build_training_set
-    from .ood import ood_descriptors
-
-    folder = Path(folder)
-    model = load_model(folder)
-    card = model.card
-    plan = card.training["plan"]
-    seed = int(card.training["seed"])
-    recipe = TrainingSetRecipe.from_dict(card.training["data_recipe"])
-    test_recipe = replace(recipe, seed=seed + 1, n_per_class=plan["held_out_per_class"],
-                          holes=None)
-    with tempfile.TemporaryDirectory(prefix="held_out_") as tmp:
-        path = Path(tmp) / "test.zarr"
-        log(f"simulating {test_recipe.n_samples} held-out samples (seed {test_recipe.seed})")
-        build_training_set(path, recipe=test_recipe, show_progressbar=False)
-        x_test, y_test = load_arrays(path)
-    ood, ood_what = ood_descriptors(plan["data"]["model"], seed=seed + 2)
-    metrics = evaluate_network(model.network, x_test, y_test, plan["eval_samples"], seed, ood=ood)
-    metrics["held_out_seed"] = test_recipe.seed
-    metrics["out_of_distribution"] = ood_what
-    if recipe.holes is not None:
-        metrics["holes"] = hole_metrics(model.network, recipe,
-                                        max(plan["held_out_per_class"] // 3, 1),
-                                        plan["eval_samples"], seed + 3)
-    card.metrics.update(metrics)
-    card.save(folder / CARD_FILENAME)
-    if scenes and plan["data"].get("model") == "aistem":
-        log("measuring on the polycrystal and bicrystal scenes")
-        card = measure_scenes(folder, seed=seed + 100, n_samples=plan["eval_samples"])
-    return card
-
-
 def measure_scenes(folder: str | Path, seed: int = 100, n_samples: int = 30):
     """Add the polycrystal and bicrystal figures of an ``aistem``-like model to its card.
 
