@@ -136,6 +136,7 @@ def run_demo(out: str | Path, seed: int = 0, n_samples: int = 30,
 
     Examples
     --------
+    >>> # Not run as a test: the full-size scenes take minutes to simulate and classify.
     >>> summary = run_demo("demo_output")  # doctest: +SKIP
     >>> summary["polycrystal"]["grains"]["FCC_Cu_100"]["correct"]  # doctest: +SKIP
     1.0

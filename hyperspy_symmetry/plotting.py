@@ -19,14 +19,15 @@ Examples
 >>> from hyperspy_symmetry.plotting import class_colors
 >>> class_colors(3)[0]
 (0.33725490196078434, 0.7058823529411765, 0.9137254901960784, 1.0)
->>> ax = plot_class_map(p, image=s)  # doctest: +SKIP
->>> ax.figure.savefig("classes.png")  # doctest: +SKIP
+>>> ax = plot_class_map(p, image=s)
+>>> ax.figure.savefig("classes.png")
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 from traits.api import Undefined
@@ -319,8 +320,8 @@ def plot_class_map(
 
     Examples
     --------
-    >>> ax = plot_class_map(p, image=s)  # doctest: +SKIP
-    >>> [t.get_text() for t in ax.get_legend().get_texts()]  # doctest: +SKIP
+    >>> ax = plot_class_map(p, image=s)
+    >>> [t.get_text() for t in ax.get_legend().get_texts()]
     ['FCC_Cu_100']
     """
     from matplotlib.colors import ListedColormap
@@ -395,8 +396,8 @@ def plot_uncertainty(
 
     Examples
     --------
-    >>> ax = plot_uncertainty(u, image=s)  # doctest: +SKIP
-    >>> ax.images[-1].colorbar.ax.get_ylabel()  # doctest: +SKIP
+    >>> ax = plot_uncertainty(u, image=s)
+    >>> ax.images[-1].colorbar.ax.get_ylabel()
     'Mutual information (bits)'
     """
     from matplotlib import colormaps
