@@ -99,7 +99,7 @@ def extend_model(
     >>> from ase.build import bulk
     >>> from hyperspy_symmetry.training import extend_model
     >>> gold = bulk("Au", "fcc", a=4.08, cubic=True)
-    >>> # Not run as a test: it simulates the new class and fine-tunes the network (hours).
+    >>> # Not run as a test: it simulates and fine-tunes (about 10 minutes on 2 cores).
     >>> card = extend_model("aistem", {"FCC_Au_110": (gold, (1, 1, 0))},
     ...                     "aistem_au")  # doctest: +SKIP
     >>> p = s.classify_symmetry(model="aistem_au")  # doctest: +SKIP
