@@ -533,7 +533,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     Examples
     --------
     >>> from hyperspy_symmetry.cli import main
-    >>> main(["simulate", "bravais", "hexagonal", "--size", "64", "--out", "hex.zspy"])  # doctest: +SKIP
+    >>> main(["simulate", "bravais", "hexagonal", "--size", "64", "--out", "hex.zspy"])
     wrote hex.zspy
     0
     """

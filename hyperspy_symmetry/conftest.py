@@ -1,10 +1,13 @@
 """Names the docstring examples of hyperspy_symmetry use (pytest ``doctest_namespace``).
 
 The examples of the signal methods run on small real results: ``s`` (a 200x200 px
-calibrated lattice image, 0.12 Å/px), ``p`` and ``u`` (its classification with a small
-random-weight model with the ``aistem`` class names), ``movie`` (three frames of it, over
-``time`` in s) and ``f`` (the movie's phase fractions). They are built once per session,
-and only when a doctest runs.
+calibrated lattice image, 0.12 Å/px), ``p`` and ``u`` (its classification with
+``tiny_model``, the folder of a small random-weight model with the ``aistem`` class names,
+which finds ``FCC_Cu_100`` everywhere), ``movie`` (three frames of it, over ``time`` in s)
+and ``f`` (the movie's phase fractions). They are built once per session, and only when a
+doctest runs. Examples that need trained classes use the shipped models on these images.
+Each doctest runs in a fresh temporary folder (the files an example writes land there) with
+matplotlib's Agg backend, and its figures are closed after.
 """
 
 from __future__ import annotations
@@ -18,9 +21,8 @@ def _doctest_results(tmp_path_factory):
     import sys
     from pathlib import Path
 
-    import numpy as np
-
     import hyperspy.api as hs
+    import numpy as np
 
     sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
     from conftest import calibrated, lattice_image, make_model_folder
@@ -44,5 +46,15 @@ def _doctest_results(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def _doctest_names(request, doctest_namespace):
-    if isinstance(request.node, DoctestItem):
-        doctest_namespace.update(request.getfixturevalue("_doctest_results"))
+    if not isinstance(request.node, DoctestItem):
+        yield
+        return
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    doctest_namespace.update(request.getfixturevalue("_doctest_results"))
+    request.getfixturevalue("monkeypatch").chdir(request.getfixturevalue("tmp_path"))
+    yield
+    plt.close("all")

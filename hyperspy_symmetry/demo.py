@@ -23,19 +23,13 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .plotting import save_figure
+
 __all__ = ["run_demo", "format_demo", "DEMO_MOVIE"]
 
 #: The damage movie of the demo: frames large enough that the holes outgrow the
 #: 128 px windows, as in the Bravais paper's movie.
 DEMO_MOVIE = dict(n_frames=24, size=384, frame_time=10.0, rho=0.02, A0=0.004, n_holes=4)
-
-
-def _save_figure(draw: Callable, path: Path, **kwargs) -> None:
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(8.5, 6), layout="constrained")
-    draw(ax=fig.add_subplot(), **kwargs)
-    fig.savefig(path, dpi=100)
 
 
 def _polycrystal(out: Path, seed: int, n_samples: int, progress: bool, log,
@@ -68,8 +62,8 @@ def _polycrystal(out: Path, seed: int, n_samples: int, progress: bool, log,
     labels.save(out / "polycrystal_labels.zspy", overwrite=True)
     p.save(out / "polycrystal_probabilities.zspy", overwrite=True)
     u.save(out / "polycrystal_uncertainty.zspy", overwrite=True)
-    _save_figure(p.plot_class_map, out / "polycrystal_classes.png", image=image)
-    _save_figure(u.plot_map, out / "polycrystal_uncertainty.png", image=image)
+    save_figure(p.plot_class_map, out / "polycrystal_classes.png", image=image)
+    save_figure(u.plot_map, out / "polycrystal_uncertainty.png", image=image)
     return {
         "image_pixels": list(image.data.shape), "window": window, "stride": stride,
         "n_windows": int(mi.size), "n_samples": n_samples, "grains": per_grain,
@@ -98,7 +92,7 @@ def _movie(out: Path, seed: int, n_samples: int, progress: bool, log,
     cross = fit_growth(movie.hole_fraction(show_progressbar=progress), baseline)
     movie.save(out / "damage_movie.zspy", overwrite=True)
     fractions.save(out / "damage_movie_phase_fractions.zspy", overwrite=True)
-    _save_figure(lambda ax: fractions.plot_fractions(ax=ax), out / "damage_movie_fractions.png")
+    save_figure(lambda ax: fractions.plot_fractions(ax=ax), out / "damage_movie_fractions.png")
     rho = float(truth["rho"])
     return {
         "frames": settings["n_frames"], "frame_pixels": settings["size"],
@@ -142,6 +136,7 @@ def run_demo(out: str | Path, seed: int = 0, n_samples: int = 30,
 
     Examples
     --------
+    >>> # Not run as a test: the full-size scenes take minutes to simulate and classify.
     >>> summary = run_demo("demo_output")  # doctest: +SKIP
     >>> summary["polycrystal"]["grains"]["FCC_Cu_100"]["correct"]  # doctest: +SKIP
     1.0

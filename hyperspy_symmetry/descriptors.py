@@ -14,6 +14,8 @@ from typing import Callable
 import numpy as np
 import scipy.fft
 
+from .windows import central_crop, sliding_windows
+
 __all__ = [
     "DESCRIPTOR_SIZE",
     "MIN_WINDOW",
@@ -35,6 +37,7 @@ DESCRIPTOR_SIZE = 64
 MIN_WINDOW = DESCRIPTOR_SIZE // 2
 
 
+# Not augment._minmax, which normalises one whole image by division and maps NaN to zeros.
 def _minmax(a: np.ndarray) -> np.ndarray:
     """Min-max normalise each ``(N, M)`` image of a batch to [0, 1]; constant images give 0."""
     lo = a.min(axis=(-2, -1), keepdims=True)
@@ -77,10 +80,9 @@ def _central_crop(spectrum: np.ndarray) -> np.ndarray:
     frequency at index 32 as for larger windows.
     """
     n = spectrum.shape[-1]
-    start = n // 2 - DESCRIPTOR_SIZE // 2
-    if start >= 0:
-        return spectrum[..., start : start + DESCRIPTOR_SIZE, start : start + DESCRIPTOR_SIZE]
-    before = -start
+    if n >= DESCRIPTOR_SIZE:
+        return central_crop(spectrum, DESCRIPTOR_SIZE)
+    before = DESCRIPTOR_SIZE // 2 - n // 2
     after = DESCRIPTOR_SIZE - n - before
     pad = [(0, 0)] * (spectrum.ndim - 2) + [(before, after)] * 2
     return np.pad(spectrum, pad)
@@ -265,8 +267,6 @@ def window_descriptors(
     ...                    "fft_haadf", 100, 20).shape
     (2, 4, 4, 64, 64)
     """
-    from .windows import sliding_windows
-
     fn = get_descriptor(descriptor) if isinstance(descriptor, str) else descriptor
     images = np.asarray(images)
     if np.iscomplexobj(images):

@@ -316,6 +316,7 @@ def measure_lattice(
     )
 
 
+# Not kinetics.lattice_period (the ring of most mean power, whole bins): the top 2D peak.
 def strongest_fringe(image, pixel_size: float | None = None, *, pad: int = 4) -> float:
     """Spacing of the strongest non-DC peak of the power spectrum of an image.
 

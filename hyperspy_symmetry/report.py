@@ -18,8 +18,13 @@ computation, and writes to an output folder:
 Examples
 --------
 >>> from hyperspy_symmetry.report import classify_file, format_summary
->>> summary = classify_file("image.dm4", "result", stride="2.4 Å")  # doctest: +SKIP
->>> print(format_summary(summary))  # doctest: +SKIP
+>>> s.save("cu.tif")  # s: a 200 x 200 px lattice image, 0.12 Å per pixel
+>>> summary = classify_file("cu.tif", "result", stride="2.4 Å", seed=0)
+>>> print(format_summary(summary))  # doctest: +ELLIPSIS
+class          windows  fraction  mean p
+BCC_Fe_100          36     1.000   ...
+Mutual information (bits)
+  median ...
 """
 
 from __future__ import annotations
@@ -137,7 +142,9 @@ def load_image(
 
     Examples
     --------
-    >>> s = load_image("image.tif")  # doctest: +SKIP
+    >>> s.save("cu.tif")  # s: a calibrated image
+    >>> load_image("cu.tif")
+    <AtomicResolution2D, title: , dimensions: (|200, 200)>
     """
     import hyperspy.api as hs
 
@@ -265,7 +272,7 @@ def summarize(probabilities, uncertainty) -> dict[str, Any]:
 
     Examples
     --------
-    >>> summarize(p, u)["class_fractions"]  # doctest: +SKIP
+    >>> summarize(p, u)["class_fractions"]  # doctest: +ELLIPSIS
     {'BCC_Fe_100': 0.0, ..., 'FCC_Cu_100': 1.0, ...}
     """
     names = probabilities.class_names
@@ -301,14 +308,6 @@ def summarize(probabilities, uncertainty) -> dict[str, Any]:
         "mean_probabilities": means,
         "mutual_information": stats,
     }
-
-
-def _save_png(draw, path: Path, **kwargs) -> None:
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(8.5, 6), layout="constrained")
-    draw(ax=fig.add_subplot(), **kwargs)
-    fig.savefig(path, dpi=100)
 
 
 def classify_file(
@@ -373,9 +372,10 @@ def classify_file(
 
     Examples
     --------
+    >>> s.save("cu.tif")  # s: a 200 x 200 px image
     >>> summary = classify_file("cu.tif", "cu_result", window_size=100, stride=20,
-    ...                         n_samples=20, seed=0)  # doctest: +SKIP
-    >>> sum(summary["class_fractions"].values())  # doctest: +SKIP
+    ...                         n_samples=20, seed=0)
+    >>> sum(summary["class_fractions"].values())
     1.0
     """
     import hyperspy.api as hs
@@ -383,7 +383,7 @@ def classify_file(
     from . import __version__
     from .models.mc_dropout import resolve_precision
     from .models.registry import resolve_model
-    from .plotting import plot_class_map, plot_uncertainty
+    from .plotting import plot_class_map, plot_uncertainty, save_figure
     from .stores import ResumableRun, recorded_parameters
 
     start = time.perf_counter()
@@ -444,8 +444,8 @@ def classify_file(
     p = hs.load(paths["probabilities"])
     u = hs.load(paths["uncertainty"])
     frame = (0,) * s.axes_manager.navigation_dimension
-    _save_png(plot_class_map, paths["class_map"], probabilities=p, image=s, index=frame)
-    _save_png(plot_uncertainty, paths["uncertainty_map"], uncertainty=u, image=s, index=frame)
+    save_figure(plot_class_map, paths["class_map"], probabilities=p, image=s, index=frame)
+    save_figure(plot_uncertainty, paths["uncertainty_map"], uncertainty=u, image=s, index=frame)
 
     sym = p.metadata.Symmetry
     ax_x = s.axes_manager.signal_axes[0]

@@ -92,9 +92,8 @@ class ResumableRun:
 
     Examples
     --------
-    >>> run = ResumableRun("result", {"probabilities": "result/p.zspy"},
-    ...                    {"seed": 0})  # doctest: +SKIP
-    >>> run.start(overwrite=False)  # doctest: +SKIP
+    >>> run = ResumableRun("result", {"probabilities": "result/p.zspy"}, {"seed": 0})
+    >>> run.start(overwrite=False, finished=False)
     'new'
     """
 

@@ -11,19 +11,18 @@ i.e. each grid point sits at the centre of its window.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
 __all__ = [
-    "WindowGeometry",
     "length_unit",
     "to_pixels",
     "window_grid_shape",
     "grid_axis",
     "sliding_windows",
+    "central_crop",
 ]
 
 #: Strings HyperSpy and file readers use for "no unit".
@@ -226,26 +225,21 @@ def sliding_windows(images: np.ndarray, window: int, stride: int) -> np.ndarray:
     return view[..., ::stride, ::stride, :, :]
 
 
-@dataclass(frozen=True)
-class WindowGeometry:
-    """Window size and stride in pixels, with the grid they make on an image.
+def central_crop(images: np.ndarray, size: int) -> np.ndarray:
+    """The central ``size x size`` square of each image of ``(..., H, W)``, as a view.
+
+    It starts at row ``(H - size) // 2`` and column ``(W - size) // 2``: for an odd
+    difference the extra pixel is left after the square (``(N - size) // 2`` equals
+    ``N // 2 - size // 2`` for even sizes, the centre of an fftshifted spectrum).
 
     Examples
     --------
-    >>> g = WindowGeometry(window=100, stride=20, image_shape=(256, 256))
-    >>> g.grid_shape, g.n_windows
-    ((8, 8), 64)
+    >>> central_crop(np.arange(25).reshape(5, 5), 2)
+    array([[ 6,  7],
+           [11, 12]])
+    >>> central_crop(np.zeros((3, 100, 90)), 64).shape
+    (3, 64, 64)
     """
-
-    window: int
-    stride: int
-    image_shape: tuple[int, int]
-
-    @property
-    def grid_shape(self) -> tuple[int, int]:
-        return window_grid_shape(self.image_shape, self.window, self.stride)
-
-    @property
-    def n_windows(self) -> int:
-        gy, gx = self.grid_shape
-        return gy * gx
+    r0 = (images.shape[-2] - size) // 2
+    c0 = (images.shape[-1] - size) // 2
+    return images[..., r0 : r0 + size, c0 : c0 + size]

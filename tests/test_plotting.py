@@ -1,6 +1,7 @@
 """Plots of symmetry results: what they contain, not only that they run (Agg backend)."""
 
 import matplotlib
+import matplotlib.image
 
 matplotlib.use("Agg")
 
@@ -8,12 +9,14 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.colors import to_rgba  # noqa: E402
+from matplotlib.layout_engine import ConstrainedLayoutEngine  # noqa: E402
 
 from hyperspy_symmetry.plotting import (  # noqa: E402
     CLASS_COLORS,
     class_colors,
     plot_class_map,
     plot_uncertainty,
+    save_figure,
 )
 from hyperspy_symmetry.signals import SymmetryProbabilities, SymmetryUncertainty  # noqa: E402
 
@@ -194,6 +197,22 @@ def test_uncertainty_map_content():
     assert mi.colorbar.ax.get_ylabel() == "Mutual information (bits)"
     assert mi.get_clim() == (0.0, pytest.approx(float(np.nanmax(u.data))))
     assert mi.get_cmap().name.startswith("inferno") and mi.get_alpha() == 0.6
+
+
+def test_save_figure_writes_what_draw_drew_without_pyplot(tmp_path):
+    drawn = {}
+
+    def draw(ax, probabilities, image):
+        drawn["ax"] = plot_class_map(probabilities, image=image, ax=ax)
+
+    save_figure(draw, tmp_path / "classes.png", probabilities=make_probabilities(),
+                image=make_image())
+    png = matplotlib.image.imread(tmp_path / "classes.png")
+    assert png.shape == (600, 850, 4)  # 8.5 x 6 inches at 100 dpi
+    assert len(drawn["ax"].images) == 2 and drawn["ax"].get_legend() is not None
+    assert isinstance(drawn["ax"].figure.get_layout_engine(), ConstrainedLayoutEngine)
+    assert plt.get_fignums() == []  # not a pyplot figure
+    assert png[..., :3].std() > 0.05  # not a blank page
 
 
 def test_uncertainty_options_and_stack():

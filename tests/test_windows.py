@@ -5,6 +5,7 @@ import pint
 import pytest
 
 from hyperspy_symmetry.windows import (
+    central_crop,
     grid_axis,
     length_unit,
     sliding_windows,
@@ -117,3 +118,21 @@ def test_sliding_windows_matches_slicing():
                 view[1, 2, i, j], images[1, 2, i * 7 : i * 7 + 20, j * 7 : j * 7 + 20]
             )
     assert np.shares_memory(view, images)
+
+
+@pytest.mark.parametrize("shape, size, corner", [
+    ((100, 100), 64, (18, 18)),
+    ((101, 100), 64, (18, 18)),  # odd difference: the extra row is left after the square
+    ((67, 130), 64, (1, 33)),
+    ((64, 64), 64, (0, 0)),
+    ((7, 9), 3, (2, 3)),
+])
+def test_central_crop_starts_at_half_the_difference(shape, size, corner):
+    images = np.random.default_rng(0).random((2, *shape))
+    crop = central_crop(images, size)
+    r0, c0 = corner
+    np.testing.assert_array_equal(crop, images[:, r0 : r0 + size, c0 : c0 + size])
+    np.testing.assert_array_equal(central_crop(images[1], size), crop[1])  # one image
+    assert np.shares_memory(crop, images)
+    if shape[0] == shape[1] and size % 2 == 0:  # an fftshifted spectrum's centre stays centred
+        assert r0 == shape[0] // 2 - size // 2

@@ -221,6 +221,7 @@ def _std(value) -> float:
     return float("nan") if value is None else float(value)
 
 
+# Not lattice.strongest_fringe (the strongest 2D peak, sub-bin): the ring of most mean power.
 def lattice_period(image: np.ndarray, min_frequency: int = 3) -> float:
     """The strongest period (pixels) of an image: peak of its radially averaged power
     spectrum beyond ``min_frequency`` bins.

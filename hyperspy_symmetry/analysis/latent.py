@@ -153,9 +153,9 @@ def latent_embedding(
 
     Examples
     --------
-    >>> f = s.latent_features(stride=20)  # doctest: +SKIP
-    >>> e = latent_embedding(f)  # doctest: +SKIP
-    >>> e.metadata.Symmetry.embedding.method  # doctest: +SKIP
+    >>> f = s.latent_features(stride=20)
+    >>> e = latent_embedding(f)
+    >>> e.metadata.Symmetry.embedding.method
     'tsne'
     """
     from hyperspy.signals import Signal1D

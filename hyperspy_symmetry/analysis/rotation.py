@@ -483,8 +483,8 @@ def class_reference(
 
     Examples
     --------
-    >>> ref = class_reference("FCC_Cu_100", 0.12)  # doctest: +SKIP
-    >>> ref.period  # doctest: +SKIP
+    >>> ref = class_reference("FCC_Cu_100", 0.12)
+    >>> ref.period
     90.0
     """
     import json

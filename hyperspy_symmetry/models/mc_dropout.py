@@ -47,11 +47,10 @@ from collections import OrderedDict
 import numpy as np
 
 from ..uncertainty import converged, mc_statistics
-from .tf_runtime import import_tensorflow
+from .tf_runtime import gpu_available, import_tensorflow
 
 __all__ = ["MCDropoutEngine", "PRECISIONS", "check_precision", "resolve_precision",
-           "bfloat16_supported",
-           "gpu_available", "configure_threads"]
+           "bfloat16_supported", "configure_threads"]
 
 #: Samples per group in adaptive mode: windows are checked for convergence after each.
 ADAPTIVE_STEP = 10
@@ -109,14 +108,6 @@ def bfloat16_supported() -> bool:
     except OSError:
         return False
     return bool({"avx512_bf16", "amx_bf16"} & flags)
-
-
-@functools.lru_cache(maxsize=1)
-def gpu_available() -> bool:
-    """Whether TensorFlow sees a GPU."""
-    tf = import_tensorflow()
-
-    return bool(tf.config.list_physical_devices("GPU"))
 
 
 def check_precision(precision: str) -> str:

@@ -310,9 +310,11 @@ def load_model(model: str | Path) -> SymmetryModel:
     Examples
     --------
     >>> import hyperspy_symmetry as hss
-    >>> m = hss.load_model("path/to/my_model")  # doctest: +SKIP
-    >>> m.class_names  # doctest: +SKIP
-    ['square', 'hexagonal', 'noise']
+    >>> hss.load_model("bravais").class_names
+    ['square', 'rectangular', 'centered_rectangular', 'hexagonal', 'oblique', 'noise']
+    >>> m = hss.load_model(tiny_model)  # the path of a model folder
+    >>> m.card.name, len(m.class_names)
+    ('tiny_aistem', 10)
     """
     return _load_folder(_folder_of(model))
 

@@ -22,6 +22,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import sys
@@ -29,7 +30,7 @@ import tempfile
 import threading
 from types import ModuleType
 
-__all__ = ["import_tensorflow", "is_tensorflow_log_line", "LOGS_VARIABLE"]
+__all__ = ["import_tensorflow", "gpu_available", "is_tensorflow_log_line", "LOGS_VARIABLE"]
 
 #: Environment variable that, set to a true value, lets TensorFlow's C++ log through.
 LOGS_VARIABLE = "HYPERSPY_SYMMETRY_TF_LOGS"
@@ -105,3 +106,17 @@ def import_tensorflow() -> ModuleType:
                     sys.stderr.write("".join(kept))
                     sys.stderr.flush()
         return tf
+
+
+@functools.lru_cache(maxsize=1)
+def gpu_available() -> bool:
+    """Whether TensorFlow sees a GPU (TensorFlow imported by :func:`import_tensorflow`).
+
+    Examples
+    --------
+    >>> gpu_available() in (True, False)
+    True
+    """
+    tf = import_tensorflow()
+
+    return bool(tf.config.list_physical_devices("GPU"))

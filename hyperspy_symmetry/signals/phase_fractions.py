@@ -106,8 +106,11 @@ class PhaseFractions(SymmetryResultMixin, Signal1D):
 
         Examples
         --------
-        >>> fit = p.phase_fractions().fit_growth("noise", baseline_until=20.0)  # doctest: +SKIP
-        >>> rate, error = fit["rho"], fit["rho_std"]  # doctest: +SKIP
+        >>> p = movie.classify_symmetry(model="bravais", n_samples=10, seed=0)  # 3 frames
+        >>> fit = p.phase_fractions().fit_growth("noise", baseline_until=10.0)
+        >>> rate, error = fit["rho"], fit["rho_std"]
+        >>> fit["n_frames"], fit["n_baseline"], fit["time_units"]
+        (3, 1, 's')
         """
         from ..analysis.kinetics import fit_growth
 

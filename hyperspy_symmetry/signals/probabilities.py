@@ -35,8 +35,8 @@ class SymmetryProbabilities(SymmetryResultMixin, Signal2D):
 
         Examples
         --------
-        >>> labels = p.predicted_class()  # doctest: +SKIP
-        >>> p.class_names[int(labels.data[0, 0])]  # doctest: +SKIP
+        >>> labels = p.predicted_class()
+        >>> p.class_names[int(labels.data[0, 0])]
         'FCC_Cu_100'
         """
         class_axis = self._class_axis("predicted_class")
@@ -65,7 +65,7 @@ class SymmetryProbabilities(SymmetryResultMixin, Signal2D):
 
         Examples
         --------
-        >>> p.class_map("FCC_Cu_100").plot()  # doctest: +SKIP
+        >>> p.class_map("FCC_Cu_100").plot()
         """
         index = self._class_index(name)
         class_axis = self._class_axis("class_map")
@@ -87,7 +87,7 @@ class SymmetryProbabilities(SymmetryResultMixin, Signal2D):
 
         Examples
         --------
-        >>> ax = p.plot_class_map(image=s)  # doctest: +SKIP
+        >>> ax = p.plot_class_map(image=s)
         """
         from ..plotting import plot_class_map
 
@@ -102,8 +102,8 @@ class SymmetryProbabilities(SymmetryResultMixin, Signal2D):
 
         Examples
         --------
-        >>> p.plot()  # doctest: +SKIP
-        >>> p.plot(cmap="magma", vmax=0.5)  # doctest: +SKIP
+        >>> p.plot()
+        >>> p.plot(cmap="magma", vmax=0.5)
         """
         from ..plotting import interactive_plot_defaults
 
@@ -132,9 +132,12 @@ class SymmetryProbabilities(SymmetryResultMixin, Signal2D):
 
         Examples
         --------
-        >>> f = p.phase_fractions()  # doctest: +SKIP
-        >>> f.plot_fractions()  # doctest: +SKIP
-        >>> rho = f.fit_growth("noise", baseline_until=100.0)["rho"]  # doctest: +SKIP
+        >>> p = movie.classify_symmetry(model="bravais", n_samples=10, seed=0)  # 3 frames
+        >>> f = p.phase_fractions()
+        >>> f.axes_manager.signal_axes[0].name, f.data.shape
+        ('time', (6, 3))
+        >>> ax = f.plot_fractions()
+        >>> rho = f.fit_growth("noise", baseline_until=10.0)["rho"]
         """
         from ..analysis.kinetics import mean_fractions
         from .phase_fractions import LazyPhaseFractions, PhaseFractions

@@ -77,7 +77,7 @@ class SymmetryUncertainty(SymmetryResultMixin, Signal2D):
 
         Examples
         --------
-        >>> ax = u.plot_map(image=s)  # doctest: +SKIP
+        >>> ax = u.plot_map(image=s)
         """
         from ..plotting import plot_uncertainty
 
@@ -92,7 +92,7 @@ class SymmetryUncertainty(SymmetryResultMixin, Signal2D):
 
         Examples
         --------
-        >>> u.plot()  # doctest: +SKIP
+        >>> u.plot()
         """
         from ..plotting import interactive_plot_defaults
 
@@ -181,17 +181,18 @@ class SymmetryUncertainty(SymmetryResultMixin, Signal2D):
         --------
         >>> import numpy as np
         >>> import hyperspy.api as hs
-        >>> u = hs.signals.Signal2D(np.array([[0.0, 0.0, 0.5, 0.0]] * 3))
-        >>> u.set_signal_type("symmetry_uncertainty")
-        >>> seg = u.segment()  # no model recorded: AI-STEM's 0.1 bits
+        >>> mi = hs.signals.Signal2D(np.array([[0.0, 0.0, 0.5, 0.0]] * 3))
+        >>> mi.set_signal_type("symmetry_uncertainty")
+        >>> seg = mi.segment()  # no model recorded: AI-STEM's 0.1 bits
         >>> seg.threshold, seg.grains.data[0], seg.n_grains
         (0.1, array([1, 1, 0, 2], dtype=int32), 2)
 
-        With the class probabilities of the same computation:
+        With the class probabilities of the same computation (``u = s.mc_uncertainty(...)``
+        and ``p = s.classify_symmetry(...)``, same arguments):
 
-        >>> seg = u.segment(0.1, probabilities=p)  # doctest: +SKIP
-        >>> seg.grain_classes  # doctest: +SKIP
-        ['FCC_Cu_100', 'FCC_Cu_100']
+        >>> seg = u.segment(0.1, probabilities=p)
+        >>> seg.n_grains, seg.grain_classes
+        (1, ['FCC_Cu_100'])
         """
         from ..analysis.segmentation import check_threshold, segment_arrays
 

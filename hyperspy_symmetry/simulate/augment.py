@@ -47,6 +47,8 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 from scipy import ndimage
 
+from ..windows import central_crop
+
 __all__ = [
     "AugmentationRecipe",
     "rotate",
@@ -1099,18 +1101,14 @@ def _unit_range(a: np.ndarray) -> np.ndarray:
     return (a - lo) / span
 
 
+# Not descriptors._minmax: one whole image, a NaN gives zeros, and it divides (that one, for
+# batches, multiplies by the reciprocal, which can differ in the last bit).
 def _minmax(a: np.ndarray) -> np.ndarray:
     lo = a.min()
     span = a.max() - lo
     if not span > 0:
         return np.zeros_like(a)
     return (a - lo) / span
-
-
-def _central_crop(a: np.ndarray, size: int) -> np.ndarray:
-    r0 = (a.shape[0] - size) // 2
-    c0 = (a.shape[1] - size) // 2
-    return a[r0 : r0 + size, c0 : c0 + size]
 
 
 def apply(
@@ -1218,7 +1216,7 @@ def apply(
     if "directional_blur" in params:
         a = directional_blur(a, **params["directional_blur"])
     if out_size is not None:
-        a = _central_crop(a, out_size)
+        a = central_crop(a, out_size)
     if "intensity_gradient" in params:
         a = intensity_gradient(a, **params["intensity_gradient"])
     if "slow_modulation" in params:

@@ -5,6 +5,7 @@ Kept apart from inference: nothing here is imported by ``classify_symmetry``.
 Examples
 --------
 >>> from hyperspy_symmetry.training import train_model
+>>> # Not run as a test: it simulates a training set and trains (about an hour on 2 cores).
 >>> card = train_model("bravais", "my_bravais", seed=0)  # doctest: +SKIP
 >>> card.metrics["accuracy"]  # doctest: +SKIP
 """

@@ -99,8 +99,10 @@ def extend_model(
     >>> from ase.build import bulk
     >>> from hyperspy_symmetry.training import extend_model
     >>> gold = bulk("Au", "fcc", a=4.08, cubic=True)
-    >>> card = extend_model("aistem", {"FCC_Au_110": (gold, (1, 1, 0))}, "aistem_au")  # doctest: +SKIP
-    >>> s.classify_symmetry(model="aistem_au")  # doctest: +SKIP
+    >>> # Not run as a test: it simulates and fine-tunes (about 10 minutes on 2 cores).
+    >>> card = extend_model("aistem", {"FCC_Au_110": (gold, (1, 1, 0))},
+    ...                     "aistem_au")  # doctest: +SKIP
+    >>> p = s.classify_symmetry(model="aistem_au")  # doctest: +SKIP
     """
     from ..models.tf_runtime import import_tensorflow
 

@@ -263,6 +263,7 @@ def train_model(
 
     from .. import __version__
     from ..models import ModelCard, save_model
+    from ..models.tf_runtime import gpu_available
     from .ood import ood_descriptors
 
     began = time.perf_counter()
@@ -357,7 +358,7 @@ def train_model(
             "history": {k: [round(float(v), 5) for v in vals] for k, vals in val.items()},
             "seconds": run_seconds(began, simulated, trained, finished),
             "machine": f"{platform.machine()}, {_cores()} cores, "
-                       f"{'GPU' if _has_gpu() else 'no GPU'}",
+                       f"{'GPU' if gpu_available() else 'no GPU'}",
             "software": _versions(),
         },
         metrics=metrics,
@@ -387,48 +388,6 @@ def inference_network(network, plan: TrainingPlan):
     inference = build_architecture(plan.inference_architecture)
     inference.set_weights(network.get_weights())
     return inference
-
-
-def measure_model(folder: str | Path, scenes: bool = True, log: Callable[[str], None] = print):
-    """Measure a trained model's card metrics again, e.g. after changing how it is sampled.
-
-    Rebuilds the held-out set and the out-of-distribution inputs from the card's own
-    recipe and seeds, runs :func:`evaluate_network` (and :func:`measure_scenes` for HAADF
-    models), and replaces those metrics in the card; the training history, the weights and
-    their sha256 are untouched.
-    """
-    from ..models import load_model
-    from ..models.cards import CARD_FILENAME
-    from ..simulate import TrainingSetRecipe, build_training_set
-    from .ood import ood_descriptors
-
-    folder = Path(folder)
-    model = load_model(folder)
-    card = model.card
-    plan = card.training["plan"]
-    seed = int(card.training["seed"])
-    recipe = TrainingSetRecipe.from_dict(card.training["data_recipe"])
-    test_recipe = replace(recipe, seed=seed + 1, n_per_class=plan["held_out_per_class"],
-                          holes=None)
-    with tempfile.TemporaryDirectory(prefix="held_out_") as tmp:
-        path = Path(tmp) / "test.zarr"
-        log(f"simulating {test_recipe.n_samples} held-out samples (seed {test_recipe.seed})")
-        build_training_set(path, recipe=test_recipe, show_progressbar=False)
-        x_test, y_test = load_arrays(path)
-    ood, ood_what = ood_descriptors(plan["data"]["model"], seed=seed + 2)
-    metrics = evaluate_network(model.network, x_test, y_test, plan["eval_samples"], seed, ood=ood)
-    metrics["held_out_seed"] = test_recipe.seed
-    metrics["out_of_distribution"] = ood_what
-    if recipe.holes is not None:
-        metrics["holes"] = hole_metrics(model.network, recipe,
-                                        max(plan["held_out_per_class"] // 3, 1),
-                                        plan["eval_samples"], seed + 3)
-    card.metrics.update(metrics)
-    card.save(folder / CARD_FILENAME)
-    if scenes and plan["data"].get("model") == "aistem":
-        log("measuring on the polycrystal and bicrystal scenes")
-        card = measure_scenes(folder, seed=seed + 100, n_samples=plan["eval_samples"])
-    return card
 
 
 def measure_scenes(folder: str | Path, seed: int = 100, n_samples: int = 30):
@@ -503,14 +462,6 @@ def _cores() -> int:
     import os
 
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-
-
-def _has_gpu() -> bool:
-    from ..models.tf_runtime import import_tensorflow
-
-    tf = import_tensorflow()
-
-    return bool(tf.config.list_physical_devices("GPU"))
 
 
 def _versions() -> dict[str, str]:
