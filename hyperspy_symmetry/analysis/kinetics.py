@@ -66,7 +66,8 @@ def mean_fractions(probabilities: np.ndarray):
     if hasattr(probabilities, "dask"):
         import dask.array as da
 
-        return da.nanmean(probabilities, axis=(-2, -1))
+        # float64 sums, as the eager branch: float32 means differ from it in the last bit
+        return da.nanmean(probabilities.astype(float), axis=(-2, -1))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN images give NaN
         return np.nanmean(np.asarray(probabilities, dtype=float), axis=(-2, -1))
