@@ -222,10 +222,6 @@ def test_other_measures_are_allowed():
 
 @pytest.mark.skipif("aistem" not in SHIPPED, reason="aistem weights not shipped")
 @pytest.mark.timeout(300)
-@pytest.mark.xfail(strict=True, reason=(
-    "aistem 0.2.0 (issue 14): two windows of this Cu [100] boundary, 0.021 and 0.084 bits at "
-    "T = 20, lie below 0.1 bits, so the band breaks in two; the card measures 45-50 % of Cu "
-    "boundary windows above the threshold. Open in issue 14."))
 def test_bicrystal_has_one_interface_band_between_two_fcc_grains():
     from hyperspy_symmetry.simulate import bicrystal
     from hyperspy_symmetry.simulate.augment import AugmentationRecipe
