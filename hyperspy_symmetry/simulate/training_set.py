@@ -438,6 +438,7 @@ def make_samples(
     descriptors = np.empty((stop - start,) + (_descriptors.DESCRIPTOR_SIZE,) * 2, np.float32)
     tries = MAX_REDRAWS if recipe.model == "aistem" else 1
     clean = _pristine_recipe(recipe)
+    described = np.zeros(stop - start, dtype=bool)  # rows whose descriptor the check made
     for row, k in enumerate(range(start, stop)):
         class_index, i = k % n_classes, k // n_classes
         rng = np.random.default_rng([int(recipe.seed), class_index, i])
@@ -447,10 +448,15 @@ def make_samples(
         for _ in range(tries):
             params = {} if pristine else draw(augmentation, rng)
             windows[row] = apply(image, params, rng, out_size=window)
+            if tries == 1 or pristine:
+                break
             descriptors[row] = describe(windows[row][None])[0]
-            if tries == 1 or pristine or lattice_visible(descriptors[row]):
+            described[row] = True
+            if lattice_visible(descriptors[row]):
                 break
         labels[row] = class_index
+    if not described.all():  # one batched pass for the rest
+        descriptors[~described] = describe(windows[~described])
     return descriptors, labels, values
 
 
