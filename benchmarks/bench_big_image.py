@@ -26,7 +26,8 @@ from bench_pipeline import write_json
 CHILD = """
 import json, os, resource, sys, time
 import hyperspy.api as hs
-path, out, window, stride, samples = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+path, out = sys.argv[1], sys.argv[2]
+window, stride, samples = (int(a) for a in sys.argv[3:6])
 from hyperspy_symmetry.models import cached_model, resolve_model
 cached_model(resolve_model("aistem")[1])  # TensorFlow and the model: not part of the timing
 s = hs.load(path, lazy=True)
@@ -52,8 +53,6 @@ def write_image(path: Path, size: int, chunk: int = 1024) -> None:
     """A ``size`` x ``size`` float32 image in ``chunk`` x ``chunk`` zarr chunks."""
     import dask.array as da
     import hyperspy.api as hs
-    import numpy as np
-
     from bench_pipeline import polycrystal_image
 
     tile = polycrystal_image(min(size, 1024))
@@ -71,25 +70,37 @@ def main(argv=None) -> dict:
     parser.add_argument("--samples", type=int, default=100)
     parser.add_argument("--json", default=None)
     args = parser.parse_args(argv)
-    results = {"window": args.window, "stride": args.stride, "n_samples": args.samples,
-               "runs": []}
+    results = {"window": args.window, "stride": args.stride, "n_samples": args.samples, "runs": []}
     with tempfile.TemporaryDirectory() as tmp:
         for size in args.sizes:
             path = Path(tmp) / f"image_{size}.zspy"
             write_image(path, size)
             done = subprocess.run(
-                [sys.executable, "-c", CHILD, str(path), str(Path(tmp) / f"out_{size}"),
-                 str(args.window), str(args.stride), str(args.samples)],
-                capture_output=True, text=True, check=True,
+                [
+                    sys.executable,
+                    "-c",
+                    CHILD,
+                    str(path),
+                    str(Path(tmp) / f"out_{size}"),
+                    str(args.window),
+                    str(args.stride),
+                    str(args.samples),
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
             )
             run = json.loads(done.stdout.strip().splitlines()[-1])
             run["size"] = size
             run["seconds_per_megapixel"] = run["seconds"] / (size * size / 1e6)
             results["runs"].append(run)
-            print(f"{size:>6} px: {run['seconds']:7.1f} s, "
-                  f"{run['seconds_per_megapixel']:6.2f} s/MP, "
-                  f"CPU/wall {run['cpu_over_wall']:.2f}, peak {run['peak_rss_mib']:,.0f} MiB, "
-                  f"{run['blocks']} blocks, {run['windows']} windows", flush=True)
+            print(
+                f"{size:>6} px: {run['seconds']:7.1f} s, "
+                f"{run['seconds_per_megapixel']:6.2f} s/MP, "
+                f"CPU/wall {run['cpu_over_wall']:.2f}, peak {run['peak_rss_mib']:,.0f} MiB, "
+                f"{run['blocks']} blocks, {run['windows']} windows",
+                flush=True,
+            )
     if args.json:
         write_json(results, args.json)
     return results

@@ -54,8 +54,9 @@ def main(argv=None):
             img, _ = drifted_hexagonal(drift, args.period, args.size, seed=k)
             s = hs.signals.Signal2D(img.astype(np.float32))
             s.set_signal_type("atomic_resolution")
-            p = s.classify_symmetry("bravais", n_samples=args.samples, seed=0,
-                                    show_progressbar=False)
+            p = s.classify_symmetry(
+                "bravais", n_samples=args.samples, seed=0, show_progressbar=False
+            )
             hexagonal = p.class_names.index("hexagonal")
             order = np.argsort(p.data, axis=0)
             top2 += int(((order[-1] == hexagonal) | (order[-2] == hexagonal)).sum())
@@ -65,18 +66,36 @@ def main(argv=None):
             w, st = int(p.metadata.Symmetry.window_size), int(p.metadata.Symmetry.stride)
             lat = window_lattices(img, w, st).reshape(3, -1).T
             g = np.radians(lat[:, 2])
-            per_window = [distortion([[a, 0], [b * np.cos(t), b * np.sin(t)]])
-                          for a, b, t in zip(lat[:, 0], lat[:, 1], g) if np.isfinite(a)]
+            per_window = [
+                distortion([[a, 0], [b * np.cos(t), b * np.sin(t)]])
+                for a, b, t in zip(lat[:, 0], lat[:, 1], g, strict=False)
+                if np.isfinite(a)
+            ]
             window_error.append(float(np.median(per_window)) - drift)
-        rows.append({"drift": drift, "top2_hexagonal": round(top2 / total, 4),
-                     "top1_hexagonal": round(top1 / total, 4), "n_windows": total,
-                     "image_distortion_error_max": round(float(np.max(np.abs(image_error))), 5),
-                     "window_distortion_error_max": round(float(np.max(np.abs(window_error))), 5)})
+        rows.append(
+            {
+                "drift": drift,
+                "top2_hexagonal": round(top2 / total, 4),
+                "top1_hexagonal": round(top1 / total, 4),
+                "n_windows": total,
+                "image_distortion_error_max": round(float(np.max(np.abs(image_error))), 5),
+                "window_distortion_error_max": round(float(np.max(np.abs(window_error))), 5),
+            }
+        )
         print(rows[-1], flush=True)
     if args.json:
         with open(args.json, "w") as fh:
-            json.dump({"period": args.period, "size": args.size, "noise": args.noise,
-                       "mc_samples": args.samples, "rows": rows}, fh, indent=1)
+            json.dump(
+                {
+                    "period": args.period,
+                    "size": args.size,
+                    "noise": args.noise,
+                    "mc_samples": args.samples,
+                    "rows": rows,
+                },
+                fh,
+                indent=1,
+            )
 
 
 if __name__ == "__main__":

@@ -76,8 +76,9 @@ def polycrystal_image(size: int, seed: int = 7) -> np.ndarray:
     from hyperspy_symmetry.simulate import polycrystal_scene
     from hyperspy_symmetry.simulate.augment import AugmentationRecipe
 
-    image, _ = polycrystal_scene(seed=seed, grain_size=size * 0.12 / 2 + 1,
-                                 augmentation=AugmentationRecipe.realistic())
+    image, _ = polycrystal_scene(
+        seed=seed, grain_size=size * 0.12 / 2 + 1, augmentation=AugmentationRecipe.realistic()
+    )
     return np.asarray(image.data, dtype=np.float32)[:size, :size]
 
 
@@ -96,8 +97,9 @@ def agreement(stats: np.ndarray, exact: np.ndarray, n_classes: int) -> dict[str,
     """Class agreement and MI-map correlation of ``stats`` with ``exact`` (windows x stats)."""
     mi = n_classes + 1
     return {
-        "class_agreement": float(np.mean(stats[:, :n_classes].argmax(1)
-                                         == exact[:, :n_classes].argmax(1))),
+        "class_agreement": float(
+            np.mean(stats[:, :n_classes].argmax(1) == exact[:, :n_classes].argmax(1))
+        ),
         "mi_correlation": float(np.corrcoef(stats[:, mi], exact[:, mi])[0, 1]),
     }
 
@@ -109,11 +111,18 @@ def main(argv=None) -> dict:
     parser.add_argument("--stride", type=int, default=6)
     parser.add_argument("--samples", type=int, default=100)
     parser.add_argument("--model", default="aistem")
-    parser.add_argument("--no-reference", action="store_true",
-                        help="skip the naive reference (about 12 minutes at the defaults)")
-    parser.add_argument("--reference-from", default=None, metavar="JSON",
-                        help="take the naive reference's figures from an earlier --json run "
-                             "(same image, model and machine) instead of running it again")
+    parser.add_argument(
+        "--no-reference",
+        action="store_true",
+        help="skip the naive reference (about 12 minutes at the defaults)",
+    )
+    parser.add_argument(
+        "--reference-from",
+        default=None,
+        metavar="JSON",
+        help="take the naive reference's figures from an earlier --json run "
+        "(same image, model and machine) instead of running it again",
+    )
     parser.add_argument("--json", default=None, help="write the figures to this file")
     args = parser.parse_args(argv)
 
@@ -134,9 +143,11 @@ def main(argv=None) -> dict:
         "command": "benchmarks/bench_pipeline.py " + " ".join(argv or []),
         "image": f"AI-STEM polycrystal, realistic noise, {args.size} x {args.size} px",
         "model": f"{model.name} {model.card.version}",
-        "window": w, "stride": st, "n_samples": T,
+        "window": w,
+        "stride": st,
+        "n_samples": T,
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
-                   f"bfloat16 native: {bfloat16_supported()}",
+        f"bfloat16 native: {bfloat16_supported()}",
         "package_version": __version__,
         "default_precision": resolve_precision("auto"),
         "stages": {},
@@ -144,10 +155,16 @@ def main(argv=None) -> dict:
     stages = results["stages"]
 
     def report(name, seconds, n, mib, unit="windows", **extra):
-        stages[name] = {"seconds": round(seconds, 3), f"{unit}_per_s": round(n / seconds, 1),
-                        "peak_memory_mib": round(mib, 1), **extra}
-        print(f"{name:<34} {n / seconds:>10.1f} {unit}/s  {seconds:>8.2f} s  "
-              f"+{mib:>6.0f} MiB " + " ".join(f"{k}={v}" for k, v in extra.items()))
+        stages[name] = {
+            "seconds": round(seconds, 3),
+            f"{unit}_per_s": round(n / seconds, 1),
+            "peak_memory_mib": round(mib, 1),
+            **extra,
+        }
+        print(
+            f"{name:<34} {n / seconds:>10.1f} {unit}/s  {seconds:>8.2f} s  "
+            f"+{mib:>6.0f} MiB " + " ".join(f"{k}={v}" for k, v in extra.items())
+        )
 
     t, views, mib = timed(lambda: np.ascontiguousarray(sliding_windows(image, w, st)), memory, 3)
     n = views.shape[0] * views.shape[1]
@@ -155,30 +172,52 @@ def main(argv=None) -> dict:
     print(f"{n} windows of {w} px, stride {st}, T = {T}, model {model.name}")
     report("window extraction", t, n, mib)
     del views
-    t, desc, mib = timed(lambda: window_descriptors(image, model.card.descriptor, w, st),
-                         memory, 2)
+    t, desc, mib = timed(
+        lambda: window_descriptors(image, model.card.descriptor, w, st), memory, 2
+    )
     report("windows + descriptors", t, n, mib)
     flat = desc.reshape(-1, 64, 64)
 
-    modes = {"exact": dict(precision="float32", adaptive=False),
-             "defaults": dict(precision="auto", adaptive=True)}
+    modes = {
+        "exact": dict(precision="float32", adaptive=False),
+        "defaults": dict(precision="auto", adaptive=True),
+    }
     stats = {}
     for name, mode in modes.items():
         engine = model.engine_for(mode["precision"])
         engine.statistics(flat[:64], T, 0, adaptive=mode["adaptive"])  # trace once
-        t, (s, counts), mib = timed(lambda: engine.statistics(
-            flat, T, 0, adaptive=mode["adaptive"], return_counts=True), memory)
+        t, (s, counts), mib = timed(
+            lambda engine=engine, mode=mode: engine.statistics(
+                flat, T, 0, adaptive=mode["adaptive"], return_counts=True
+            ),
+            memory,
+        )
         stats[name] = s
-        report(f"network, {name}", t, n * T, mib, unit="passes",
-               mean_samples=round(float(counts.mean()), 1))
+        report(
+            f"network, {name}",
+            t,
+            n * T,
+            mib,
+            unit="passes",
+            mean_samples=round(float(counts.mean()), 1),
+        )
 
     signal = hs.signals.Signal2D(image)
     signal.set_signal_type("atomic_resolution")
     for name, mode in modes.items():
-        def end_to_end():
+
+        def end_to_end(mode=mode):
             pipeline.clear_cache()
-            kw = dict(model=args.model, window_size=w, stride=st, n_samples=T, seed=0,
-                      lazy_output=True, show_progressbar=False, **mode)
+            kw = dict(
+                model=args.model,
+                window_size=w,
+                stride=st,
+                n_samples=T,
+                seed=0,
+                lazy_output=True,
+                show_progressbar=False,
+                **mode,
+            )
             p = signal.classify_symmetry(**kw)
             u = signal.mc_uncertainty(**kw)
             return dask.compute(p.data, u.data)
@@ -195,20 +234,30 @@ def main(argv=None) -> dict:
             earlier = json.load(f)
         for key in ("image", "model", "window", "stride", "n_samples", "machine"):
             if earlier[key] != results[key]:
-                raise SystemExit(f"{args.reference_from}: {key} {earlier[key]!r} differs from "
-                                 f"this run's {results[key]!r}")
+                raise SystemExit(
+                    f"{args.reference_from}: {key} {earlier[key]!r} differs from "
+                    f"this run's {results[key]!r}"
+                )
         stages[reference] = dict(earlier["stages"][reference], measured_in=args.reference_from)
         results["reference_vs_exact"] = earlier["reference_vs_exact"]
         t = stages[reference]["seconds"]
-        print(f"{reference:<34} {n / t:>10.1f} windows/s  {t:>8.2f} s  (from "
-              f"{args.reference_from})")
+        print(
+            f"{reference:<34} {n / t:>10.1f} windows/s  {t:>8.2f} s  (from {args.reference_from})"
+        )
     elif not args.no_reference:
         from naive_reference import naive_classify
 
         t, (ref, parts), mib = timed(
-            lambda: naive_classify(image, model.network, w, st, T), memory)
-        report(reference, t, n, mib,
-               descriptors_s=round(parts["descriptors"], 2), network_s=round(parts["network"], 1))
+            lambda: naive_classify(image, model.network, w, st, T), memory
+        )
+        report(
+            reference,
+            t,
+            n,
+            mib,
+            descriptors_s=round(parts["descriptors"], 2),
+            network_s=round(parts["network"], 1),
+        )
         results["reference_vs_exact"] = agreement(ref.reshape(n, -1), stats["exact"], c)
     if reference in stages:
         print("reference vs exact:", results["reference_vs_exact"])

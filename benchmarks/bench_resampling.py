@@ -67,8 +67,9 @@ def compare(lattice, period, seed):
     mask, first = _peak_mask(pr["vectors"], 128)
     ways = {
         "fourier": _descriptor(big),
-        "fourier_explicit": _descriptor(scipy.signal.resample(
-            scipy.signal.resample(big, 128, axis=0), 128, axis=1)),
+        "fourier_explicit": _descriptor(
+            scipy.signal.resample(scipy.signal.resample(big, 128, axis=0), 128, axis=1)
+        ),
         "spline3": _descriptor(scipy.ndimage.zoom(big, 128 / n, order=3)[:128, :128]),
         "spline1": _descriptor(scipy.ndimage.zoom(big, 128 / n, order=1)[:128, :128]),
     }
@@ -93,14 +94,14 @@ def main(argv=None):
         for period in args.periods:
             for seed in range(args.seeds):
                 n, out = compare(lattice, period, seed)
-                rows.append({"lattice": lattice, "period": period, "seed": seed, "window": n,
-                             **out})
+                rows.append(
+                    {"lattice": lattice, "period": period, "seed": seed, "window": n, **out}
+                )
     summary = {}
     for period in args.periods:
         sel = [r for r in rows if r["period"] == period]
         summary[str(period)] = {
-            way: {key: round(float(np.mean([r[way][key] for r in sel])), 3)
-                  for key in sel[0][way]}
+            way: {key: round(float(np.mean([r[way][key] for r in sel])), 3) for key in sel[0][way]}
             for way in ("fourier", "fourier_explicit", "spline3", "spline1")
         }
         print(f"period {period:5.1f} px (window {sel[0]['window']} px):")

@@ -54,8 +54,9 @@ def always_on_dropout_copy(network):
     return copy
 
 
-def naive_classify(image: np.ndarray, network, window: int, stride: int, n_samples: int,
-                   batch_size: int = 32) -> tuple[np.ndarray, dict[str, float]]:
+def naive_classify(
+    image: np.ndarray, network, window: int, stride: int, n_samples: int, batch_size: int = 32
+) -> tuple[np.ndarray, dict[str, float]]:
     """Statistics ``(gy, gx, n_classes + 3)`` of every window, the published way.
 
     Returns the statistics and the seconds spent on descriptors and on the network.
@@ -75,8 +76,7 @@ def naive_classify(image: np.ndarray, network, window: int, stride: int, n_sampl
     x = np.stack(descriptors)[..., None]
     t1 = time.perf_counter()
     mc = always_on_dropout_copy(network)
-    samples = np.stack([mc.predict(x, batch_size=batch_size, verbose=0)
-                        for _ in range(n_samples)])
+    samples = np.stack([mc.predict(x, batch_size=batch_size, verbose=0) for _ in range(n_samples)])
     t2 = time.perf_counter()
     stats = mc_statistics(samples).reshape(gy, gx, -1)
     return stats, {"descriptors": t1 - t0, "network": t2 - t1}

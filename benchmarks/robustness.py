@@ -24,23 +24,32 @@ import time
 
 def markdown_table(robustness: dict) -> str:
     """The sweep as a Markdown table: accuracy (median MI, confidently wrong) per strength."""
-    lines = ["| imperfection | unit | realistic up to | strength: accuracy (median MI bits, confidently wrong) | accuracy < 95 % from |",
-             "|---|---|---|---|---|"]
+    lines = [
+        "| imperfection | unit | realistic up to "
+        "| strength: accuracy (median MI bits, confidently wrong) | accuracy < 95 % from |",
+        "|---|---|---|---|---|",
+    ]
     combined = robustness.get("combined")
     for name, r in robustness.items():
         if name == "combined":
             continue
         cells = "; ".join(
             f"{s:g}: {100 * a:.1f} % ({m:.2g}, {100 * w:.1f} %)"
-            for s, a, m, w in zip(r["strengths"], r["accuracy"], r["mi_median"],
-                                  r["confidently_wrong"]))
+            for s, a, m, w in zip(
+                r["strengths"], r["accuracy"], r["mi_median"], r["confidently_wrong"], strict=False
+            )
+        )
         below = r["accuracy_below_95_at"]
-        lines.append(f"| {r['what']} | {r['unit']} | {r['realistic']:g} | {cells} | "
-                     f"{'-' if below is None else f'{below:g}'} |")
+        lines.append(
+            f"| {r['what']} | {r['unit']} | {r['realistic']:g} | {cells} | "
+            f"{'-' if below is None else f'{below:g}'} |"
+        )
     if combined:
-        lines.append(f"| all together, as in training ({combined['n_windows']} windows) | | | "
-                     f"{100 * combined['accuracy']:.1f} % ({combined['mi_median']:.2g}, "
-                     f"{100 * combined['confidently_wrong']:.1f} %) | |")
+        lines.append(
+            f"| all together, as in training ({combined['n_windows']} windows) | | | "
+            f"{100 * combined['accuracy']:.1f} % ({combined['mi_median']:.2g}, "
+            f"{100 * combined['confidently_wrong']:.1f} %) | |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -54,7 +63,7 @@ def plot(robustness: dict, path: str) -> None:
     cols = 5
     rows = -(-len(names) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.6 * rows), layout="constrained")
-    for ax, name in zip(axes.flat, names):
+    for ax, name in zip(axes.flat, names, strict=False):
         r = robustness[name]
         x = range(len(r["strengths"]))
         ax.plot(x, [100 * a for a in r["accuracy"]], "o-", color="#0072B2")
@@ -69,7 +78,7 @@ def plot(robustness: dict, path: str) -> None:
         realistic = [i for i, s in enumerate(r["strengths"]) if s == r["realistic"]]
         if realistic:
             ax.axvline(realistic[0], color="0.5", lw=0.8)
-    for ax in list(axes.flat)[len(names):]:
+    for ax in list(axes.flat)[len(names) :]:
         ax.set_visible(False)
     fig.savefig(path, dpi=90)
 
@@ -91,18 +100,27 @@ def main(argv=None) -> None:
 
     model = load_model(args.model)
     t0 = time.perf_counter()
-    result = robustness_sweep(model, args.only, n_per_class=args.per_class,
-                              n_samples=args.samples, log=print)
-    result["combined"] = combined_metrics(model, n_per_class=args.combined_per_class,
-                                          n_samples=args.samples)
+    result = robustness_sweep(
+        model, args.only, n_per_class=args.per_class, n_samples=args.samples, log=print
+    )
+    result["combined"] = combined_metrics(
+        model, n_per_class=args.combined_per_class, n_samples=args.samples
+    )
     print(f"combined: {result['combined']}; {time.perf_counter() - t0:.0f} s")
     table = markdown_table(result)
     print(table)
     if args.json:
         with open(args.json, "w") as fh:
-            json.dump({"model": model.card.name, "sha256": model.card.sha256,
-                       "interface_threshold": model.card.threshold, "robustness": result}, fh,
-                      indent=1)
+            json.dump(
+                {
+                    "model": model.card.name,
+                    "sha256": model.card.sha256,
+                    "interface_threshold": model.card.threshold,
+                    "robustness": result,
+                },
+                fh,
+                indent=1,
+            )
     if args.markdown:
         with open(args.markdown, "w") as fh:
             fh.write(table)

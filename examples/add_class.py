@@ -35,25 +35,53 @@ warnings.filterwarnings("ignore", message=".*NestedDirectoryStore is deprecated.
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("add_class_output"),
-                        help="output folder (default: %(default)s)")
-    parser.add_argument("--models-dir", type=Path, default=None,
-                        help="user models folder (default: $HYPERSPY_SYMMETRY_MODELS or "
-                             "~/.local/share/hyperspy_symmetry/models)")
-    parser.add_argument("--name", default="aistem_au", help="new model's name (default: %(default)s)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("add_class_output"),
+        help="output folder (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--models-dir",
+        type=Path,
+        default=None,
+        help="user models folder (default: $HYPERSPY_SYMMETRY_MODELS or "
+        "~/.local/share/hyperspy_symmetry/models)",
+    )
+    parser.add_argument(
+        "--name", default="aistem_au", help="new model's name (default: %(default)s)"
+    )
     parser.add_argument("--base", default="aistem", help="model to extend (default: %(default)s)")
-    parser.add_argument("--per-class", type=int, default=1000,
-                        help="simulated training windows per class (default: %(default)s)")
-    parser.add_argument("--epochs", type=int, default=6, help="fine-tuning epochs (default: %(default)s)")
-    parser.add_argument("--held-out", type=int, default=100,
-                        help="held-out windows per class for the card (default: %(default)s)")
-    parser.add_argument("--mc-samples", type=int, default=30,
-                        help="MC samples for the card's metrics and the map (default: %(default)s)")
-    parser.add_argument("--workers", type=int, default=None,
-                        help="simulation processes (default: all cores)")
-    parser.add_argument("--quick", action="store_true",
-                        help="tiny settings to try the steps: 12 windows per class, 1 epoch, "
-                             "4 held-out windows per class, 4 MC samples")
+    parser.add_argument(
+        "--per-class",
+        type=int,
+        default=1000,
+        help="simulated training windows per class (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--epochs", type=int, default=6, help="fine-tuning epochs (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--held-out",
+        type=int,
+        default=100,
+        help="held-out windows per class for the card (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--mc-samples",
+        type=int,
+        default=30,
+        help="MC samples for the card's metrics and the map (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=None, help="simulation processes (default: all cores)"
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="tiny settings to try the steps: 12 windows per class, 1 epoch, "
+        "4 held-out windows per class, 4 MC samples",
+    )
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
     args = parser.parse_args(argv)
     if args.quick:
@@ -82,19 +110,31 @@ def main(argv=None) -> dict:
     # 2. Extend and fine-tune; the model folder goes to the user models folder.
     folder = user_models_dir() / args.name
     t0 = time.perf_counter()
-    card = extend_model(args.base, new_classes, name=args.name, out=folder,
-                        n_per_class=args.per_class, epochs=args.epochs,
-                        held_out_per_class=args.held_out, eval_samples=args.mc_samples,
-                        seed=args.seed, num_workers=args.workers, verbose=0)
+    card = extend_model(
+        args.base,
+        new_classes,
+        name=args.name,
+        out=folder,
+        n_per_class=args.per_class,
+        epochs=args.epochs,
+        held_out_per_class=args.held_out,
+        eval_samples=args.mc_samples,
+        seed=args.seed,
+        num_workers=args.workers,
+        verbose=0,
+    )
     seconds = time.perf_counter() - t0
-    print(f"{args.name}: {len(card.classes)} classes, held-out accuracy "
-          f"{card.metrics['accuracy']:.3f} (new class {card.metrics['accuracy_new_classes']:.3f}), "
-          f"{seconds:.0f} s")
+    print(
+        f"{args.name}: {len(card.classes)} classes, held-out accuracy "
+        f"{card.metrics['accuracy']:.3f} (new class {card.metrics['accuracy_new_classes']:.3f}), "
+        f"{seconds:.0f} s"
+    )
     print(f"list_models(): {hss.list_models()}")
 
     # 3. Use it, by name (found in the user models folder) and by path (any folder).
-    image = crystal_image(gold, zone_axis=(1, 1, 0), size=200, pixel_size=0.12, rotation=10,
-                          seed=args.seed + 7)
+    image = crystal_image(
+        gold, zone_axis=(1, 1, 0), size=200, pixel_size=0.12, rotation=10, seed=args.seed + 7
+    )
     image.save(args.out / "gold.zspy", overwrite=True)
     kw = dict(stride="4.8 Å", n_samples=args.mc_samples, seed=args.seed, show_progressbar=False)
     p = image.classify_symmetry(model=args.name, **kw)
@@ -117,8 +157,10 @@ def main(argv=None) -> dict:
         "gold_image_mean_probability": {card.classes[k]: float(mean[k]) for k in order[:3]},
     }
     (args.out / "summary.json").write_text(json.dumps(summary, indent=1))
-    print("mean probabilities on a gold [110] image: " + ", ".join(
-        f"{k} {v:.2f}" for k, v in summary["gold_image_mean_probability"].items()))
+    print(
+        "mean probabilities on a gold [110] image: "
+        + ", ".join(f"{k} {v:.2f}" for k, v in summary["gold_image_mean_probability"].items())
+    )
     return summary
 
 

@@ -24,19 +24,41 @@ import numpy as np
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("classify_output"),
-                        help="output folder (default: %(default)s)")
-    parser.add_argument("--grain-size", type=float, default=40.0,
-                        help="side of each of the four grains, Å (default: %(default)s)")
-    parser.add_argument("--pixel-size", type=float, default=0.12,
-                        help="Å per pixel (default: %(default)s)")
-    parser.add_argument("--realistic", action="store_true",
-                        help="add realistic microscope noise, blur and scan distortions")
-    parser.add_argument("--model", default="aistem", help="model name or folder (default: %(default)s)")
-    parser.add_argument("--window", default="12 Å", help="window side, px or length (default: %(default)s)")
-    parser.add_argument("--stride", default="2.4 Å", help="window step, px or length (default: %(default)s)")
-    parser.add_argument("--samples", type=int, default=100,
-                        help="Monte-Carlo dropout samples T (default: %(default)s)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("classify_output"),
+        help="output folder (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--grain-size",
+        type=float,
+        default=40.0,
+        help="side of each of the four grains, Å (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--pixel-size", type=float, default=0.12, help="Å per pixel (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--realistic",
+        action="store_true",
+        help="add realistic microscope noise, blur and scan distortions",
+    )
+    parser.add_argument(
+        "--model", default="aistem", help="model name or folder (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--window", default="12 Å", help="window side, px or length (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--stride", default="2.4 Å", help="window step, px or length (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--samples",
+        type=int,
+        default=100,
+        help="Monte-Carlo dropout samples T (default: %(default)s)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
     return parser.parse_args(argv)
 
@@ -61,17 +83,26 @@ def main(argv=None) -> dict:
     # 1. A test image with per-pixel ground truth.
     t0 = time.perf_counter()
     recipe = AugmentationRecipe.realistic() if args.realistic else None
-    image, labels = polycrystal_scene(seed=args.seed, grain_size=args.grain_size,
-                                      pixel_size=args.pixel_size, augmentation=recipe)
+    image, labels = polycrystal_scene(
+        seed=args.seed, grain_size=args.grain_size, pixel_size=args.pixel_size, augmentation=recipe
+    )
     image.save(args.out / "image.zspy", overwrite=True)
-    print(f"simulated a {image.data.shape[1]} x {image.data.shape[0]} px image "
-          f"in {time.perf_counter() - t0:.1f} s")
+    print(
+        f"simulated a {image.data.shape[1]} x {image.data.shape[0]} px image "
+        f"in {time.perf_counter() - t0:.1f} s"
+    )
 
     # 2. Class probabilities and mutual information; the second call reuses the first's
     #    Monte-Carlo samples (same model, window, stride, samples and seed).
     t0 = time.perf_counter()
-    kw = dict(model=args.model, window_size=as_size(args.window), stride=as_size(args.stride),
-              n_samples=args.samples, seed=args.seed, show_progressbar=False)
+    kw = dict(
+        model=args.model,
+        window_size=as_size(args.window),
+        stride=as_size(args.stride),
+        n_samples=args.samples,
+        seed=args.seed,
+        show_progressbar=False,
+    )
     p = image.classify_symmetry(**kw)
     u = image.mc_uncertainty(**kw)
     seconds = time.perf_counter() - t0
@@ -88,8 +119,9 @@ def main(argv=None) -> dict:
     predicted = p.predicted_class().data
     truth_names = list(labels.metadata.Symmetry.class_names)
     truth = window_labels(labels.data, window, stride)
-    to_model = np.array([p.class_names.index(n) if n in p.class_names else -2
-                         for n in truth_names])
+    to_model = np.array(
+        [p.class_names.index(n) if n in p.class_names else -2 for n in truth_names]
+    )
     inside = truth >= 0
     crystal = inside & (to_model[np.where(inside, truth, 0)] >= 0)
     amorphous = inside & ~crystal
@@ -106,7 +138,8 @@ def main(argv=None) -> dict:
         "uncertainty_quantity": u.metadata.Signal.quantity,
         "crystal_windows": int(crystal.sum()),
         "crystal_accuracy": float((predicted[crystal] == expected[crystal]).mean())
-        if crystal.any() else None,
+        if crystal.any()
+        else None,
         "median_mi_crystal": float(np.median(u.data[crystal])) if crystal.any() else None,
         "median_mi_amorphous": float(np.median(u.data[amorphous])) if amorphous.any() else None,
     }
@@ -120,18 +153,20 @@ def main(argv=None) -> dict:
     axes[0].set_title("image")
     im = axes[1].imshow(np.ma.masked_less(predicted, 0), cmap="tab10", vmin=-0.5, vmax=9.5)
     axes[1].set_title("predicted class")
-    handles = [plt.Rectangle((0, 0), 1, 1, color=plt.cm.tab10(i % 10))
-               for i in range(len(p.class_names))]
-    axes[1].legend(handles, p.class_names, fontsize=6, loc="upper left",
-                   bbox_to_anchor=(1.0, 1.0))
+    handles = [
+        plt.Rectangle((0, 0), 1, 1, color=plt.cm.tab10(i % 10)) for i in range(len(p.class_names))
+    ]
+    axes[1].legend(handles, p.class_names, fontsize=6, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     im = axes[2].imshow(u.data, cmap="viridis")
     fig.colorbar(im, ax=axes[2], label=u.metadata.Signal.quantity)
     axes[2].set_title("mutual information")
     fig.tight_layout()
     fig.savefig(args.out / "maps.png", dpi=90)
     plt.close(fig)
-    print(f"wrote {args.out}/image.zspy, probabilities.zspy, uncertainty.zspy, maps.png, "
-          f"summary.json")
+    print(
+        f"wrote {args.out}/image.zspy, probabilities.zspy, uncertainty.zspy, maps.png, "
+        f"summary.json"
+    )
     return summary
 
 

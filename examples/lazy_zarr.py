@@ -33,17 +33,39 @@ warnings.filterwarnings("ignore", message=".*NestedDirectoryStore is deprecated.
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("lazy_output"),
-                        help="output folder (default: %(default)s)")
-    parser.add_argument("--input", type=Path, default=None,
-                        help="a .zspy file of images to classify instead of the simulated movie")
-    parser.add_argument("--frames", type=int, default=20, help="movie frames (default: %(default)s)")
-    parser.add_argument("--size", type=int, default=256, help="frame side, px (default: %(default)s)")
-    parser.add_argument("--model", default="bravais", help="model name or folder (default: %(default)s)")
-    parser.add_argument("--window", type=int, default=128, help="window side, px (default: %(default)s)")
-    parser.add_argument("--stride", type=int, default=16, help="window step, px (default: %(default)s)")
-    parser.add_argument("--samples", type=int, default=30,
-                        help="Monte-Carlo dropout samples T (default: %(default)s)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("lazy_output"),
+        help="output folder (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--input",
+        type=Path,
+        default=None,
+        help="a .zspy file of images to classify instead of the simulated movie",
+    )
+    parser.add_argument(
+        "--frames", type=int, default=20, help="movie frames (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--size", type=int, default=256, help="frame side, px (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--model", default="bravais", help="model name or folder (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--window", type=int, default=128, help="window side, px (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--stride", type=int, default=16, help="window step, px (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--samples",
+        type=int,
+        default=30,
+        help="Monte-Carlo dropout samples T (default: %(default)s)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     return parser.parse_args(argv)
@@ -75,8 +97,13 @@ def main(argv=None) -> dict:
     print(f"loaded {type(s).__name__}, data chunks {s.data.chunksize}")
 
     # 3. Classify lazily: this builds a dask graph and computes nothing.
-    kw = dict(model=args.model, window_size=args.window, stride=args.stride,
-              n_samples=args.samples, seed=args.seed)
+    kw = dict(
+        model=args.model,
+        window_size=args.window,
+        stride=args.stride,
+        n_samples=args.samples,
+        seed=args.seed,
+    )
     p = s.classify_symmetry(**kw)
     u = s.mc_uncertainty(**kw)
     print(f"lazy results: {type(p).__name__} {p.data.shape}, chunks {p.data.chunksize}")
@@ -92,8 +119,8 @@ def main(argv=None) -> dict:
     # 5. Reload lazily and reduce: the mean probability of each class in each frame.
     p2 = hs.load(args.out / "probabilities.zspy", lazy=True)
     u2 = hs.load(args.out / "uncertainty.zspy", lazy=True)
-    fractions = np.asarray(p2.data.mean(axis=(-2, -1)).compute())   # (frames, classes)
-    mean_mi = np.asarray(u2.data.mean(axis=(-2, -1)).compute())     # (frames,)
+    fractions = np.asarray(p2.data.mean(axis=(-2, -1)).compute())  # (frames, classes)
+    mean_mi = np.asarray(u2.data.mean(axis=(-2, -1)).compute())  # (frames,)
     names = p2.class_names
     summary = {
         "input": str(path),

@@ -26,8 +26,9 @@ import numpy as np
 __all__ = ["check_instance", "check_number", "check_output_folder"]
 
 
-def _describe(low: float | None, high: float | None, low_open: bool, high_open: bool,
-              integer: bool) -> str:
+def _describe(
+    low: float | None, high: float | None, low_open: bool, high_open: bool, integer: bool
+) -> str:
     kind = "an integer" if integer else "a number"
     if low is not None and high is not None and not (low_open or high_open):
         return f"{kind} between {low:g} and {high:g}"

@@ -29,19 +29,31 @@ def _doctest_results(tmp_path_factory):
 
     from hyperspy_symmetry.models import resolve_model
 
-    model = make_model_folder(tmp_path_factory.mktemp("doctest") / "tiny", "aistem",
-                              classes=list(resolve_model("aistem")[0].classes))
+    model = make_model_folder(
+        tmp_path_factory.mktemp("doctest") / "tiny",
+        "aistem",
+        classes=list(resolve_model("aistem")[0].classes),
+    )
     s = calibrated(lattice_image((200, 200), period=(17.0, 17.0)))
     s.metadata.General.title = "Cu"
     kw = dict(model=model, window_size="12 Å", stride="4.8 Å", n_samples=4, seed=0)
     p, u = s.classify_symmetry(**kw), s.mc_uncertainty(**kw)
-    movie = calibrated(np.stack([lattice_image((200, 200), (17.0, 17.0), seed=k)
-                                 for k in range(3)]))
+    movie = calibrated(
+        np.stack([lattice_image((200, 200), (17.0, 17.0), seed=k) for k in range(3)])
+    )
     time = movie.axes_manager.navigation_axes[0]
     time.name, time.scale, time.units = "time", 10.0, "s"
     f = movie.classify_symmetry(**kw).phase_fractions()
-    return {"np": np, "hs": hs, "s": s, "p": p, "u": u, "movie": movie, "f": f,
-            "tiny_model": model}
+    return {
+        "np": np,
+        "hs": hs,
+        "s": s,
+        "p": p,
+        "u": u,
+        "movie": movie,
+        "f": f,
+        "tiny_model": model,
+    }
 
 
 @pytest.fixture(autouse=True)

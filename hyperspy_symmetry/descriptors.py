@@ -8,8 +8,8 @@ NaN give an all-NaN descriptor.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
-from typing import Callable
 
 import numpy as np
 import scipy.fft

@@ -16,7 +16,8 @@ How
    ``log(number of bins) / log 2`` (below 25 for a 1024 px image), lattices 10^3 to 10^6.
 3. The reciprocal basis: the shortest Bragg peak and the shortest one not parallel to it
    (at least 20 degrees apart), among those with at least ``BASIS_RELATIVE`` of the
-   strongest peak's power (weak peaks may be aliases), Lagrange-Gauss reduced. Every Bragg peak within 0.15 of an
+   strongest peak's power (weak peaks may be aliases), Lagrange-Gauss reduced. Every Bragg
+   peak within 0.15 of an
    integer combination of them is indexed, and the basis is refined by a least-squares fit
    of all indexed peaks (higher orders pin the lattice parameters to a fraction of a
    percent); twice more with peaks within 0.05, which leaves out peaks aliased from
@@ -38,8 +39,15 @@ import scipy.ndimage
 
 from .simulate.bravais import class_distances, lattice_class, reduce_basis
 
-__all__ = ["FFTLattice", "MIN_STRENGTH", "distortion", "fft_lattice", "frame_periods",
-           "lattice_readout", "window_lattices"]
+__all__ = [
+    "FFTLattice",
+    "MIN_STRENGTH",
+    "distortion",
+    "fft_lattice",
+    "frame_periods",
+    "lattice_readout",
+    "window_lattices",
+]
 
 #: Smallest peak-to-ring-median power ratio of a Bragg peak (white noise stays below ~25).
 MIN_STRENGTH = 60.0
@@ -84,7 +92,9 @@ class FFTLattice:
 
     def lattice_class(self, rtol: float | None = None) -> str:
         """Bravais class of the measured lattice (:func:`.simulate.bravais.lattice_class`)."""
-        return lattice_class(self.vectors) if rtol is None else lattice_class(self.vectors, rtol=rtol)
+        return (
+            lattice_class(self.vectors) if rtol is None else lattice_class(self.vectors, rtol=rtol)
+        )
 
 
 def _power_spectrum(image: np.ndarray, pad: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -113,12 +123,13 @@ def _ring_background(power: np.ndarray, k: np.ndarray, step: float, every: int) 
     sub_ring, sub_power = sub_ring[order], sub_power[order]
     starts = np.flatnonzero(np.r_[True, np.diff(sub_ring) > 0])
     medians = np.full(int(ring.max()) + 1, np.nan)
-    for s, e in zip(starts, np.r_[starts[1:], len(sub_ring)]):
+    for s, e in zip(starts, np.r_[starts[1:], len(sub_ring)], strict=False):
         medians[sub_ring[s]] = np.median(sub_power[s:e])
     # Rings missed by the subsample (the innermost) take their outer neighbour's median.
     known = np.flatnonzero(np.isfinite(medians))
-    medians = medians[known[np.minimum(np.searchsorted(known, np.arange(len(medians))),
-                                       len(known) - 1)]]
+    medians = medians[
+        known[np.minimum(np.searchsorted(known, np.arange(len(medians))), len(known) - 1)]
+    ]
     return medians[ring]
 
 
@@ -223,8 +234,9 @@ def fft_lattice(
     sines = np.abs(g1[0] * peaks[:, 1] - g1[1] * peaks[:, 0]) / (lengths * lengths[order[0]])
     others = [o for o in order if sines[o] > math.sin(math.radians(20))]
     if not others:  # the second direction may be weak
-        others = [o for o in np.argsort(lengths, kind="stable")
-                  if sines[o] > math.sin(math.radians(20))]
+        others = [
+            o for o in np.argsort(lengths, kind="stable") if sines[o] > math.sin(math.radians(20))
+        ]
     if not others:
         raise ValueError("No lattice found: the Bragg peaks of the spectrum are all collinear.")
     reciprocal = np.array(reduce_basis(g1, peaks[others[0]]))
@@ -243,11 +255,17 @@ def fft_lattice(
     gamma = math.degrees(math.acos(np.clip(vectors[0] @ vectors[1] / (a * b), -1.0, 1.0)))
     basis_strength = min(
         float(strength[np.argmin(np.hypot(*(peaks - s * g).T))])
-        for g in reciprocal for s in (1, -1)
+        for g in reciprocal
+        for s in (1, -1)
     )
     return FFTLattice(
-        vectors=vectors, a=a, b=b, gamma=gamma, reciprocal=np.linalg.inv(vectors).T,
-        strength=basis_strength, n_peaks=int(near.sum()),
+        vectors=vectors,
+        a=a,
+        b=b,
+        gamma=gamma,
+        reciprocal=np.linalg.inv(vectors).T,
+        strength=basis_strength,
+        n_peaks=int(near.sum()),
     )
 
 
@@ -318,8 +336,9 @@ def distortion(vectors, ideal: str = "hexagonal") -> float:
     return float(min(candidates))
 
 
-def lattice_readout(a: float, b: float, gamma: float, pixel_size: float = 1.0,
-                    units: str = "px") -> dict:
+def lattice_readout(
+    a: float, b: float, gamma: float, pixel_size: float = 1.0, units: str = "px"
+) -> dict:
     """The lattice parameters in calibrated units, and how far they are from each class.
 
     Parameters
@@ -346,7 +365,9 @@ def lattice_readout(a: float, b: float, gamma: float, pixel_size: float = 1.0,
     vectors = np.array([[a, 0.0], [b * math.cos(g), b * math.sin(g)]])
     distances = class_distances(vectors)
     return {
-        "a": float(a * pixel_size), "b": float(b * pixel_size), "gamma": float(gamma),
+        "a": float(a * pixel_size),
+        "b": float(b * pixel_size),
+        "gamma": float(gamma),
         "units": units,
         "class_distances": {k: round(float(v), 5) for k, v in distances.items()},
         "closest_class": lattice_class(vectors),

@@ -153,8 +153,12 @@ def _local_maxima(values: np.ndarray, min_distance: float, threshold: float, bor
     """
     from skimage.feature import peak_local_max
 
-    peaks = peak_local_max(values, min_distance=max(int(min_distance), 1), threshold_abs=threshold,
-                           exclude_border=max(int(border), 1))
+    peaks = peak_local_max(
+        values,
+        min_distance=max(int(min_distance), 1),
+        threshold_abs=threshold,
+        exclude_border=max(int(border), 1),
+    )
     rows, cols = peaks[np.lexsort((peaks[:, 1], peaks[:, 0]))].T  # reading order
     return rows, cols
 

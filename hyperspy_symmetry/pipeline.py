@@ -1,4 +1,4 @@
-"""The data path and all its dask glue: images -> windows -> descriptors -> MC dropout -> statistics.
+"""The data path and its dask glue: images -> windows -> descriptors -> MC dropout -> statistics.
 
 The classification is tiled: the window grid of each navigation chunk (any number of
 navigation axes, chunked as the user chose) is cut into tiles of about :func:`tile_size`
@@ -148,8 +148,13 @@ def clear_cache() -> None:
         _RESULTS.clear()
 
 
-def frame_window_descriptors(images: np.ndarray, descriptor: str, window: int, stride: int,
-                             windows: np.ndarray | None = None) -> np.ndarray:
+def frame_window_descriptors(
+    images: np.ndarray,
+    descriptor: str,
+    window: int,
+    stride: int,
+    windows: np.ndarray | None = None,
+) -> np.ndarray:
     """Descriptors ``(..., gy, gx, 64, 64)`` on the grid of ``window``, each frame with its own
     window ``windows[...]`` (px, same parity as ``window``, at most ``window``) centred on the
     grid points; ``windows=None``: ``window`` for every frame.
@@ -169,8 +174,9 @@ def frame_window_descriptors(images: np.ndarray, descriptor: str, window: int, s
     return out.reshape(images.shape[:-2] + out.shape[1:])
 
 
-def image_statistics(images: np.ndarray, plan: MCPlan, windows: np.ndarray | None = None
-                     ) -> np.ndarray:
+def image_statistics(
+    images: np.ndarray, plan: MCPlan, windows: np.ndarray | None = None
+) -> np.ndarray:
     """Statistics of every window of a block of images.
 
     Parameters
@@ -195,12 +201,17 @@ def image_statistics(images: np.ndarray, plan: MCPlan, windows: np.ndarray | Non
         return hit
     lead = images.shape[:-2]
     gy, gx = window_grid_shape(images.shape[-2:], plan.window, plan.stride)
-    descriptors = frame_window_descriptors(images, plan.descriptor, plan.window, plan.stride,
-                                           windows)
+    descriptors = frame_window_descriptors(
+        images, plan.descriptor, plan.window, plan.stride, windows
+    )
     model = cached_model(plan.model)
     stats = model.statistics(
-        descriptors.reshape((-1, DESCRIPTOR_SIZE, DESCRIPTOR_SIZE)), plan.n_samples, plan.seed,
-        precision=plan.precision, adaptive=plan.adaptive, tolerance=plan.tolerance,
+        descriptors.reshape((-1, DESCRIPTOR_SIZE, DESCRIPTOR_SIZE)),
+        plan.n_samples,
+        plan.seed,
+        precision=plan.precision,
+        adaptive=plan.adaptive,
+        tolerance=plan.tolerance,
     )
     stats = stats.reshape(lead + (gy, gx, plan.n_statistics))
     stats = np.ascontiguousarray(np.moveaxis(stats, -1, -3))
@@ -255,8 +266,7 @@ def _blockwise_images(fn, images: da.Array, new_axes: dict[str, int], dtype, nam
     )
 
 
-def _framewise_statistics_array(images: da.Array, plan: MCPlan, windows: np.ndarray
-                                ) -> da.Array:
+def _framewise_statistics_array(images: da.Array, plan: MCPlan, windows: np.ndarray) -> da.Array:
     """Lazy statistics ``(..., n_classes + 3, gy, gx)`` of whole-image blocks ``(..., H, W)``.
 
     ``windows`` (navigation shape, optional): each image's own window, see
@@ -266,12 +276,20 @@ def _framewise_statistics_array(images: da.Array, plan: MCPlan, windows: np.ndar
     name = "symmetry-statistics-" + dask.base.tokenize(images.name, plan, windows)
     new_axes = {"k": plan.n_statistics, "i": gy, "j": gx}
     nav = "abcdefgh"[: images.ndim - 2]
-    frame_windows = da.from_array(np.asarray(windows, dtype=np.int64),
-                                  chunks=images.chunks[:-2])
+    frame_windows = da.from_array(np.asarray(windows, dtype=np.int64), chunks=images.chunks[:-2])
     return da.blockwise(
-        _framewise_statistics, nav + "".join(new_axes), images, nav + "yx", frame_windows, nav,
-        new_axes=new_axes, concatenate=True, dtype=np.float32, name=name,
-        meta=np.empty((0,) * (len(nav) + 3), dtype=np.float32), plan=plan,
+        _framewise_statistics,
+        nav + "".join(new_axes),
+        images,
+        nav + "yx",
+        frame_windows,
+        nav,
+        new_axes=new_axes,
+        concatenate=True,
+        dtype=np.float32,
+        name=name,
+        meta=np.empty((0,) * (len(nav) + 3), dtype=np.float32),
+        plan=plan,
     )
 
 
@@ -291,8 +309,9 @@ def tile_size() -> int:
     return int(dask.utils.parse_bytes(value) if isinstance(value, str) else value)
 
 
-def tile_chunks(grid_shape: tuple[int, int], frames: int, stride: int, itemsize: int,
-                budget: int | None = None) -> tuple[tuple[int, ...], tuple[int, ...]]:
+def tile_chunks(
+    grid_shape: tuple[int, int], frames: int, stride: int, itemsize: int, budget: int | None = None
+) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """Windows per tile along (gy, gx): square-ish tiles of about ``budget`` bytes.
 
     A window costs its descriptor (16 KiB) and its share of the image (``stride**2``
@@ -320,18 +339,21 @@ def tile_chunks(grid_shape: tuple[int, int], frames: int, stride: int, itemsize:
     return tuple(chunks)
 
 
-def _tile(images: da.Array, rows: tuple[int, int], cols: tuple[int, int],
-          window: int, stride: int) -> da.Array:
+def _tile(
+    images: da.Array, rows: tuple[int, int], cols: tuple[int, int], window: int, stride: int
+) -> da.Array:
     """The pixels of the windows ``rows[0]:rows[1]`` x ``cols[0]:cols[1]`` of the grid,
     whole in y and x (merged from the input chunks it overlaps only)."""
     (i0, i1), (j0, j1) = rows, cols
-    tile = images[..., i0 * stride : (i1 - 1) * stride + window,
-                  j0 * stride : (j1 - 1) * stride + window]
+    tile = images[
+        ..., i0 * stride : (i1 - 1) * stride + window, j0 * stride : (j1 - 1) * stride + window
+    ]
     return tile.rechunk({tile.ndim - 2: -1, tile.ndim - 1: -1})
 
 
-def statistics_array(images: da.Array, plan: MCPlan, windows: np.ndarray | None = None
-                     ) -> da.Array:
+def statistics_array(
+    images: da.Array, plan: MCPlan, windows: np.ndarray | None = None
+) -> da.Array:
     """Lazy statistics ``(..., n_classes + 3, gy, gx)`` of images ``(..., H, W)``, by tiles.
 
     ``windows`` (navigation shape, optional): each image's own window (a movie whose
@@ -352,16 +374,20 @@ def statistics_array(images: da.Array, plan: MCPlan, windows: np.ndarray | None 
     starts_y, starts_x = np.cumsum((0,) + ty), np.cumsum((0,) + tx)
     token = dask.base.tokenize(images.name, plan, ty, tx)
     rows = []
-    for a, (i0, i1) in enumerate(zip(starts_y[:-1], starts_y[1:])):
+    for a, (i0, i1) in enumerate(zip(starts_y[:-1], starts_y[1:], strict=False)):
         row = []
-        for b, (j0, j1) in enumerate(zip(starts_x[:-1], starts_x[1:])):
-            tile = _tile(images, (int(i0), int(i1)), (int(j0), int(j1)), plan.window,
-                         plan.stride)
-            row.append(_blockwise_images(
-                image_statistics, tile,
-                {"k": plan.n_statistics, "i": int(i1 - i0), "j": int(j1 - j0)},
-                np.float32, f"symmetry-statistics-{token}-{a}-{b}", plan=plan,
-            ))
+        for b, (j0, j1) in enumerate(zip(starts_x[:-1], starts_x[1:], strict=False)):
+            tile = _tile(images, (int(i0), int(i1)), (int(j0), int(j1)), plan.window, plan.stride)
+            row.append(
+                _blockwise_images(
+                    image_statistics,
+                    tile,
+                    {"k": plan.n_statistics, "i": int(i1 - i0), "j": int(j1 - j0)},
+                    np.float32,
+                    f"symmetry-statistics-{token}-{a}-{b}",
+                    plan=plan,
+                )
+            )
         rows.append(row)
     if len(rows) == 1 and len(rows[0]) == 1:
         return rows[0][0]
@@ -390,8 +416,11 @@ def period_array(images: da.Array) -> da.Array:
     from .fft_lattice import frame_periods
 
     return images.map_blocks(
-        frame_periods, chunks=images.chunks[:-2] + ((3,),), drop_axis=images.ndim - 1,
-        dtype=np.float64, meta=np.empty((0,) * (images.ndim - 1)),
+        frame_periods,
+        chunks=images.chunks[:-2] + ((3,),),
+        drop_axis=images.ndim - 1,
+        dtype=np.float64,
+        meta=np.empty((0,) * (images.ndim - 1)),
         name="symmetry-periods-" + dask.base.tokenize(images.name),
     )
 
@@ -403,8 +432,15 @@ def lattice_array(images: da.Array, window: int, stride: int) -> da.Array:
 
     gy, gx = window_grid_shape(images.shape[-2:], window, stride)
     name = "symmetry-lattices-" + dask.base.tokenize(images.name, window, stride)
-    return _blockwise_images(window_lattices, images, {"k": 3, "i": gy, "j": gx}, np.float32,
-                             name, window=window, stride=stride)
+    return _blockwise_images(
+        window_lattices,
+        images,
+        {"k": 3, "i": gy, "j": gx},
+        np.float32,
+        name,
+        window=window,
+        stride=stride,
+    )
 
 
 def progress_wanted(show_progressbar: bool | None) -> bool:
@@ -461,7 +497,7 @@ def compute_all(arrays, show_progressbar: bool | None = None, desc: str = "compu
             results = dask.compute(*todo)
     else:
         results = dask.compute(*todo)
-    for i, r in zip(lazy, results):
+    for i, r in zip(lazy, results, strict=False):
         out[i] = np.asarray(r)
     return out
 

@@ -52,8 +52,21 @@ __all__ = [
 #: four; Okabe-Ito plus muted Tol had 6.4, vermilion against olive for deutans). Further
 #: classes: Okabe-Ito's orange, blue and vermilion, then Tol's teal and rose.
 CLASS_COLORS: tuple[str, ...] = (
-    "#56B4E9", "#009E73", "#CC79A7", "#EEDD88", "#882255", "#117733", "#AA4499",
-    "#999933", "#99DDFF", "#FFAABB", "#E69F00", "#0072B2", "#D55E00", "#44AA99", "#CC6677",
+    "#56B4E9",
+    "#009E73",
+    "#CC79A7",
+    "#EEDD88",
+    "#882255",
+    "#117733",
+    "#AA4499",
+    "#999933",
+    "#99DDFF",
+    "#FFAABB",
+    "#E69F00",
+    "#0072B2",
+    "#D55E00",
+    "#44AA99",
+    "#CC6677",
 )
 #: Colormap of probability maps (perceptually uniform, 0 dark, 1 bright).
 PROBABILITY_CMAP = "viridis"
@@ -130,8 +143,9 @@ def _as_numpy(data, show_progressbar: bool | None = False) -> np.ndarray:
     return compute(data, show_progressbar, desc="plotting")
 
 
-def _frame(signal, index: tuple[int, ...], core: int,
-           show_progressbar: bool | None = False) -> np.ndarray:
+def _frame(
+    signal, index: tuple[int, ...], core: int, show_progressbar: bool | None = False
+) -> np.ndarray:
     """The ``core`` trailing dimensions of the data at navigation ``index``."""
     lead = signal.data.ndim - core
     sl = tuple(reversed(index))[-lead:] if lead else ()
@@ -163,8 +177,11 @@ def _image_layer(result, image, index: tuple[int, ...]):
         if image.axes_manager.signal_dimension != 2:
             raise ValueError("`image` must be a 2D image signal (signal dimension 2).")
         n_nav = image.axes_manager.navigation_dimension
-        sub = index if n_nav == len(index) else tuple(int(ax.index) for ax in
-                                                     image.axes_manager.navigation_axes)
+        sub = (
+            index
+            if n_nav == len(index)
+            else tuple(int(ax.index) for ax in image.axes_manager.navigation_axes)
+        )
         return _frame(image, sub, 2), grid_extent(image)
     if not isinstance(image, (list, tuple)) and not hasattr(image, "__array__"):
         raise TypeError(
@@ -178,7 +195,7 @@ def _image_layer(result, image, index: tuple[int, ...]):
             f"array of shape {data.shape} and dtype {data.dtype}."
         )
     if data.ndim > 2:
-        data = data[tuple(reversed(index))[-(data.ndim - 2):]]
+        data = data[tuple(reversed(index))[-(data.ndim - 2) :]]
     (sy, sx), (oy, ox) = _pixel_calibration(result)
     h, w = data.shape
     return data, (ox - sx / 2, ox + (w - 0.5) * sx, oy + (h - 0.5) * sy, oy - sy / 2)
@@ -191,8 +208,12 @@ def _check_covers(image_extent, result) -> None:
     rl, rr = ax_x.offset, ax_x.offset + (ax_x.size - 1) * ax_x.scale
     rt, rb = ax_y.offset, ax_y.offset + (ax_y.size - 1) * ax_y.scale
     tol = 1e-6 * max(abs(ir - il), abs(ib - it))
-    inside = (min(il, ir) - tol <= min(rl, rr) and max(rr, rl) <= max(il, ir) + tol
-              and min(ib, it) - tol <= min(rb, rt) and max(rb, rt) <= max(ib, it) + tol)
+    inside = (
+        min(il, ir) - tol <= min(rl, rr)
+        and max(rr, rl) <= max(il, ir) + tol
+        and min(ib, it) - tol <= min(rb, rt)
+        and max(rb, rt) <= max(ib, it) + tol
+    )
     if not inside:
         raise ValueError(
             f"`image` (extent x {il:g}..{ir:g}, y {it:g}..{ib:g}) does not contain the window "
@@ -228,8 +249,9 @@ def _frame_title(signal, index: tuple[int, ...], suffix: str = "") -> str:
 # -- the plots ------------------------------------------------------------------------------
 
 
-def _map_layers(result, image, ax, index, classes: bool, image_cmap: str,
-                show_progressbar: bool | None = None):
+def _map_layers(
+    result, image, ax, index, classes: bool, image_cmap: str, show_progressbar: bool | None = None
+):
     """Start a map plot: the frame's data, the axes, the image underneath when given.
 
     For ``classes``, ``result`` is a ``SymmetryProbabilities`` and the frame is its
@@ -248,10 +270,16 @@ def _map_layers(result, image, ax, index, classes: bool, image_cmap: str,
             )
         grid = result.predicted_class()  # lazy stays lazy: only the frame drawn is computed
         if index is None:  # the current position of the other navigation axes
-            index = tuple(int(ax.index) for ax in result.axes_manager.navigation_axes
-                          if ax.name != CLASS_AXIS)
-    elif (not isinstance(result, BaseSignal) or probabilities
-          or result.axes_manager.signal_dimension != 2):
+            index = tuple(
+                int(ax.index)
+                for ax in result.axes_manager.navigation_axes
+                if ax.name != CLASS_AXIS
+            )
+    elif (
+        not isinstance(result, BaseSignal)
+        or probabilities
+        or result.axes_manager.signal_dimension != 2
+    ):
         raise TypeError(
             "`uncertainty` must be a map on the window grid, such as the SymmetryUncertainty "
             f"that mc_uncertainty returned, not {type(result).__name__}."
@@ -327,24 +355,38 @@ def plot_class_map(
     from matplotlib.colors import ListedColormap
     from matplotlib.patches import Patch
 
-    ax, index, labels, extent, grid = _map_layers(probabilities, image, ax, index, True,
-                                                  image_cmap, show_progressbar)
+    ax, index, labels, extent, grid = _map_layers(
+        probabilities, image, ax, index, True, image_cmap, show_progressbar
+    )
     names = probabilities.class_names
     colors = class_colors(len(names))
     cmap = ListedColormap(colors, name="symmetry_classes").with_extremes(bad=(0, 0, 0, 0))
     ax.imshow(
-        np.ma.masked_less(labels, 0), cmap=cmap, vmin=-0.5, vmax=len(names) - 0.5,
-        extent=grid_extent(grid), interpolation="nearest",
+        np.ma.masked_less(labels, 0),
+        cmap=cmap,
+        vmin=-0.5,
+        vmax=len(names) - 0.5,
+        extent=grid_extent(grid),
+        interpolation="nearest",
         alpha=(0.45 if image is not None else 1.0) if alpha is None else alpha,
     )
     if legend:
         present = [int(i) for i in np.unique(labels) if i >= 0]
         handles = [Patch(facecolor=colors[i], edgecolor="none", label=names[i]) for i in present]
-        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0),
-                  borderaxespad=0.0, fontsize="small",
-                  title=probabilities.metadata.get_item("Symmetry.model"))
-    _decorate(ax, grid, extent,
-              title if title is not None else _frame_title(probabilities, index, "predicted class"))
+        ax.legend(
+            handles=handles,
+            loc="upper left",
+            bbox_to_anchor=(1.02, 1.0),
+            borderaxespad=0.0,
+            fontsize="small",
+            title=probabilities.metadata.get_item("Symmetry.model"),
+        )
+    _decorate(
+        ax,
+        grid,
+        extent,
+        title if title is not None else _frame_title(probabilities, index, "predicted class"),
+    )
     return ax
 
 
@@ -402,21 +444,27 @@ def plot_uncertainty(
     """
     from matplotlib import colormaps
 
-    ax, index, data, extent, _ = _map_layers(uncertainty, image, ax, index, False, image_cmap,
-                                             show_progressbar)
+    ax, index, data, extent, _ = _map_layers(
+        uncertainty, image, ax, index, False, image_cmap, show_progressbar
+    )
     if vmax is None:
         finite = data[np.isfinite(data)]
         vmax = float(finite.max()) if finite.size and finite.max() > vmin else vmin + 1e-3
     im = ax.imshow(
-        np.ma.masked_invalid(data), cmap=colormaps[cmap].with_extremes(bad=(0, 0, 0, 0)),
-        vmin=vmin, vmax=vmax, extent=grid_extent(uncertainty), interpolation="nearest",
+        np.ma.masked_invalid(data),
+        cmap=colormaps[cmap].with_extremes(bad=(0, 0, 0, 0)),
+        vmin=vmin,
+        vmax=vmax,
+        extent=grid_extent(uncertainty),
+        interpolation="nearest",
         alpha=(0.6 if image is not None else 1.0) if alpha is None else alpha,
     )
     if colorbar:
         quantity = uncertainty.metadata.get_item("Signal.quantity") or ""
         ax.figure.colorbar(im, ax=ax, label=quantity)
-    _decorate(ax, uncertainty, extent,
-              title if title is not None else _frame_title(uncertainty, index))
+    _decorate(
+        ax, uncertainty, extent, title if title is not None else _frame_title(uncertainty, index)
+    )
     return ax
 
 
@@ -497,11 +545,12 @@ def _name_classes(signal, navigator: bool, title: bool) -> None:
     nav = plot.navigator_plot
     if navigator and nav is not None and getattr(nav, "ax", None) is not None and position < 2:
         set_ticks, set_labels, set_label = (
-            (nav.ax.set_xticks, nav.ax.set_xticklabels, nav.ax.set_xlabel) if position == 0
-            else (nav.ax.set_yticks, nav.ax.set_yticklabels, nav.ax.set_ylabel))
+            (nav.ax.set_xticks, nav.ax.set_xticklabels, nav.ax.set_xlabel)
+            if position == 0
+            else (nav.ax.set_yticks, nav.ax.set_yticklabels, nav.ax.set_ylabel)
+        )
         set_ticks(range(len(names)))
-        set_labels(names, rotation=60 if position == 0 else 0,
-                   ha="right", fontsize="small")
+        set_labels(names, rotation=60 if position == 0 else 0, ha="right", fontsize="small")
         set_label("class")
     imf = plot.signal_plot
     if not title or imf is None or imf.ax is None:

@@ -169,8 +169,9 @@ def load_image(
             )
         signal = signals[signal_index]
         if signal.axes_manager.signal_dimension != 2:
-            raise ValueError(f"signal {signal_index} of {path} is not a 2D image: "
-                             f"{_describe(signal)}.")
+            raise ValueError(
+                f"signal {signal_index} of {path} is not a 2D image: {_describe(signal)}."
+            )
     else:
         images = [s for s in signals if s.axes_manager.signal_dimension == 2]
         found = "; ".join(f"{i}: {_describe(s)}" for i, s in enumerate(signals))
@@ -236,7 +237,7 @@ def _unreadable_block(signal) -> tuple[tuple[int, ...], str] | None:
         try:
             data.blocks[index].compute(scheduler="synchronous")
         except Exception as err:  # codecs and stores raise anything from OSError to RuntimeError
-            first = tuple(sum(c[:i]) for c, i in zip(data.chunks[:-2], index))
+            first = tuple(sum(c[:i]) for c, i in zip(data.chunks[:-2], index, strict=False))
             text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
             return first, text
     return None
@@ -253,8 +254,12 @@ def _compute_blocks(tasks: list, show_progressbar: bool, scheduler) -> None:
         width = 2 * max(1, sum(client.nthreads().values()))
     else:
         width = 2 * (os.cpu_count() or 1)
-    with tqdm(total=len(tasks), unit="block", disable=not show_progressbar or not tasks,
-              desc="classifying") as bar:
+    with tqdm(
+        total=len(tasks),
+        unit="block",
+        disable=not show_progressbar or not tasks,
+        desc="classifying",
+    ) as bar:
         for i in range(0, len(tasks), width):
             wave = tasks[i : i + width]
             if client is not None:
@@ -283,10 +288,13 @@ def summarize(probabilities, uncertainty) -> dict[str, Any]:
     pdata = np.moveaxis(np.asarray(probabilities.data, dtype=np.float64), axis, -1)
     pdata = pdata.reshape(-1, len(names))
     pdata = pdata[~np.isnan(pdata).any(axis=1)]
-    fractions = {n: (float((labels == i).sum() / n_valid) if n_valid else 0.0)
-                 for i, n in enumerate(names)}
-    means = {n: (float(pdata[:, i].mean()) if len(pdata) else None)  # None: no valid window
-             for i, n in enumerate(names)}
+    fractions = {
+        n: (float((labels == i).sum() / n_valid) if n_valid else 0.0) for i, n in enumerate(names)
+    }
+    means = {
+        n: (float(pdata[:, i].mean()) if len(pdata) else None)  # None: no valid window
+        for i, n in enumerate(names)
+    }
     values = np.asarray(uncertainty.data, dtype=np.float64).ravel()
     values = values[np.isfinite(values)]
     stats: dict[str, Any] = {
@@ -400,21 +408,36 @@ def classify_file(
         earlier = recorded_parameters(paths["summary"].parent)
         if earlier is not None and earlier.get("seed_given") is None:
             seed = earlier.get("seed")
-    kw = dict(model=model, window_size=window_size, stride=stride, n_samples=n_samples,
-              seed=seed, lazy_output=True, show_progressbar=False, precision=precision,
-              adaptive=adaptive)
+    kw = dict(
+        model=model,
+        window_size=window_size,
+        stride=stride,
+        n_samples=n_samples,
+        seed=seed,
+        lazy_output=True,
+        show_progressbar=False,
+        precision=precision,
+        adaptive=adaptive,
+    )
     p = s.classify_symmetry(**kw)
     u = s.mc_uncertainty(measure="mutual_information", **kw)
     n_lead = s.axes_manager.navigation_dimension
     stat = path.stat()
     sym = p.metadata.Symmetry
     parameters = {
-        "input": str(path.resolve()), "input_bytes": stat.st_size,
-        "input_mtime_ns": stat.st_mtime_ns, "signal_index": signal_index,
-        "signal_type": signal_type, "model_sha256": sym.model_sha256,
-        "window": int(sym.window_size), "stride": int(sym.stride),
-        "n_samples": int(sym.n_samples), "seed": int(sym.seed), "seed_given": seed,
-        "precision": sym.precision, "adaptive": bool(sym.adaptive),
+        "input": str(path.resolve()),
+        "input_bytes": stat.st_size,
+        "input_mtime_ns": stat.st_mtime_ns,
+        "signal_index": signal_index,
+        "signal_type": signal_type,
+        "model_sha256": sym.model_sha256,
+        "window": int(sym.window_size),
+        "stride": int(sym.stride),
+        "n_samples": int(sym.n_samples),
+        "seed": int(sym.seed),
+        "seed_given": seed,
+        "precision": sym.precision,
+        "adaptive": bool(sym.adaptive),
         "tolerance": float(sym.tolerance),
         "chunks": [list(c) for c in p.data.chunks[:n_lead] + p.data.chunks[-2:]],
     }
@@ -425,8 +448,10 @@ def classify_file(
         run.create({"probabilities": p, "uncertainty": u})
     tasks, n_blocks = run.pending_tasks([p.data, u.data], n_lead)
     if len(tasks) < n_blocks:
-        _log(f"resuming: {n_blocks - len(tasks)} of {n_blocks} blocks already written",
-             show_progressbar)
+        _log(
+            f"resuming: {n_blocks - len(tasks)} of {n_blocks} blocks already written",
+            show_progressbar,
+        )
     try:
         _compute_blocks(tasks, show_progressbar, scheduler or "threads")
     except Exception as err:
@@ -461,8 +486,7 @@ def classify_file(
             "lazy": _is_lazy(s),
         },
         "model": {"name": sym.model, "version": sym.model_version, "sha256": sym.model_sha256},
-        "window": {"pixels": int(sym.window_size),
-                   "length": sym.get_item("window_size_length")},
+        "window": {"pixels": int(sym.window_size), "length": sym.get_item("window_size_length")},
         "stride": {"pixels": int(sym.stride), "length": sym.get_item("stride_length")},
         "n_samples": int(sym.n_samples),
         "seed": int(sym.seed),
@@ -519,8 +543,10 @@ def format_summary(summary: dict[str, Any]) -> str:
     if "median" in mi:
         for key in ("median", "p90", "max"):
             lines.append(f"  {key:<8} {mi[key]:8.4f}")
-        lines.append(f"  {'> ' + format(mi['threshold_bits'], 'g'):<8} "
-                     f"{100 * mi['fraction_above_threshold']:5.1f} % of windows")
+        lines.append(
+            f"  {'> ' + format(mi['threshold_bits'], 'g'):<8} "
+            f"{100 * mi['fraction_above_threshold']:5.1f} % of windows"
+        )
     else:
         lines.append("  no finite values")
     return "\n".join(lines)

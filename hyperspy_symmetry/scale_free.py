@@ -39,8 +39,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["TARGET_PERIOD", "TARGET_LONG", "ScaleFreeGeometry", "target_period",
-           "scale_free_geometry"]
+__all__ = [
+    "TARGET_PERIOD",
+    "TARGET_LONG",
+    "ScaleFreeGeometry",
+    "target_period",
+    "scale_free_geometry",
+]
 
 #: Short lattice spacing, px of the model's window, that windows are scaled to.
 TARGET_PERIOD = 10.0
@@ -160,12 +165,15 @@ def scale_free_geometry(
         notes.append(f"the period asks for windows larger than the image: {largest} px used")
     if not ok.any():
         windows = np.full(a.shape, min(int(card_window), largest), dtype=float)
-        notes.append("no lattice period could be measured: the model card's window and "
-                     "stride are used")
+        notes.append(
+            "no lattice period could be measured: the model card's window and stride are used"
+        )
     elif not ok.all():
         windows[~ok] = np.median(windows[ok])
-        notes.append(f"{int((~ok).sum())} of {a.size} frames without a measurable period take "
-                     f"the median window of the others")
+        notes.append(
+            f"{int((~ok).sum())} of {a.size} frames without a measurable period take "
+            f"the median window of the others"
+        )
     windows = windows.astype(np.int64)
     median = int(np.rint(np.median(windows)))
     per_frame = bool(np.any(np.abs(windows - median) > SAME_MAGNIFICATION * median))
@@ -178,8 +186,11 @@ def scale_free_geometry(
     if stride is None:
         stride = max(1, int(round(windows.min() * card_stride / card_window)))
     if ok.any():
-        notes.insert(0, "windows scaled to the measured lattice period"
-                     + (" of each frame" if per_frame else ""))
+        notes.insert(
+            0,
+            "windows scaled to the measured lattice period"
+            + (" of each frame" if per_frame else ""),
+        )
     return ScaleFreeGeometry(
         window=grid_window,
         stride=int(stride),

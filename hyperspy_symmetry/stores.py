@@ -68,10 +68,11 @@ def _block_name(index: tuple[int, ...]) -> str:
     return "block" + "".join(f"-{i}" for i in index) + ".done"
 
 
-def _write_block(blocks: list[np.ndarray], stores: list[str],
-                 regions: list[tuple[slice, ...]], marker: str) -> None:
+def _write_block(
+    blocks: list[np.ndarray], stores: list[str], regions: list[tuple[slice, ...]], marker: str
+) -> None:
     """Write one block of each result into its store, then mark the block done."""
-    for data, store, region in zip(blocks, stores, regions):
+    for data, store, region in zip(blocks, stores, regions, strict=False):
         _open_data(store)[region] = data
     tmp = f"{marker}.tmp-{os.getpid()}"
     Path(tmp).write_text("done\n")
@@ -97,8 +98,7 @@ class ResumableRun:
     'new'
     """
 
-    def __init__(self, out: str | Path, stores: dict[str, str | Path],
-                 parameters: dict[str, Any]):
+    def __init__(self, out: str | Path, stores: dict[str, str | Path], parameters: dict[str, Any]):
         self.out = Path(out)
         self.stores = {role: Path(p) for role, p in stores.items()}
         self.parameters = json.loads(json.dumps(parameters))  # as it reads back from JSON
@@ -122,19 +122,26 @@ class ResumableRun:
             Earlier outputs that are not resumable, without ``overwrite``.
         """
         earlier = recorded_parameters(self.out)
-        if not finished and earlier == self.parameters and self.progress.is_dir() and all(
-                _has_data(s) for s in self.stores.values()):
+        if (
+            not finished
+            and earlier == self.parameters
+            and self.progress.is_dir()
+            and all(_has_data(s) for s in self.stores.values())
+        ):
             return "resume"
-        leftovers = [p for p in (*self.stores.values(), self.record, self.progress)
-                     if p.exists()]
+        leftovers = [p for p in (*self.stores.values(), self.record, self.progress) if p.exists()]
         if leftovers and not overwrite:
             if earlier is not None and not finished:
-                changed = sorted(k for k in set(earlier) | set(self.parameters)
-                                 if earlier.get(k) != self.parameters.get(k))
+                changed = sorted(
+                    k
+                    for k in set(earlier) | set(self.parameters)
+                    if earlier.get(k) != self.parameters.get(k)
+                )
                 raise FileExistsError(
                     f"{self.out} holds an unfinished run with other parameters "
                     f"({', '.join(changed)}); run the same command to resume it, or pass "
-                    "--overwrite to start again.")
+                    "--overwrite to start again."
+                )
             raise FileExistsError(f"{leftovers[0]} exists; pass --overwrite to replace it.")
         for p in leftovers:
             shutil.rmtree(p) if p.is_dir() else p.unlink()
@@ -152,13 +159,18 @@ class ResumableRun:
                 signal.save(str(store), write_dataset=False, overwrite=True)
             data = signal.data
             _signal_group(store).require_dataset(
-                "data", shape=data.shape, dtype=data.dtype, exact=True,
-                chunks=tuple(c[0] for c in data.chunks), fill_value=np.nan,
+                "data",
+                shape=data.shape,
+                dtype=data.dtype,
+                exact=True,
+                chunks=tuple(c[0] for c in data.chunks),
+                fill_value=np.nan,
                 dimension_separator="/",  # as RosettaSciIO's .zspy reader expects
             )
         self.progress.mkdir(exist_ok=True)
-        self.record.write_text(json.dumps({"parameters": self.parameters}, indent=1,
-                                          ensure_ascii=False) + "\n")
+        self.record.write_text(
+            json.dumps({"parameters": self.parameters}, indent=1, ensure_ascii=False) + "\n"
+        )
 
     def pending_tasks(self, arrays: list, n_lead: int) -> tuple[list, int]:
         """Dask tasks that compute and write every block without a marker.
@@ -186,15 +198,17 @@ class ResumableRun:
             marker = self.progress / _block_name(index)
             if marker.exists():
                 continue
-            span = [slice(int(s[i]), int(s[i + 1])) for s, i in zip(starts, index)]
+            span = [slice(int(s[i]), int(s[i + 1])) for s, i in zip(starts, index, strict=False)]
             regions, blocks = [], []
             for a in arrays:
                 middle = a.ndim - n_lead - 2
-                regions.append(tuple(span[:n_lead]) + (slice(None),) * middle
-                               + tuple(span[n_lead:]))
+                regions.append(
+                    tuple(span[:n_lead]) + (slice(None),) * middle + tuple(span[n_lead:])
+                )
                 blocks.append(a.blocks[index[:n_lead] + (0,) * middle + index[n_lead:]])
-            tasks.append(dask.delayed(_write_block, pure=False)(blocks, stores, regions,
-                                                                 str(marker)))
+            tasks.append(
+                dask.delayed(_write_block, pure=False)(blocks, stores, regions, str(marker))
+            )
         return tasks, len(indices)
 
     def finish(self) -> None:

@@ -173,8 +173,9 @@ def standard_errors(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nda
     diff = p[:, rows, order[..., -1]] - p[:, rows, order[..., -2]]
     se_diff = diff.std(axis=0, ddof=1) / root_t
     with np.errstate(divide="ignore", invalid="ignore"):
-        lead = np.where(se_diff > 0, diff.mean(axis=0) / se_diff,
-                        np.where(diff.mean(axis=0) > 0, np.inf, 0.0))
+        lead = np.where(
+            se_diff > 0, diff.mean(axis=0) / se_diff, np.where(diff.mean(axis=0) > 0, np.inf, 0.0)
+        )
     return se_p, se_mi, lead
 
 

@@ -147,7 +147,7 @@ def to_pixels(
     else:
         q = _as_quantity(value, name)
         counts = []
-        for scale, unit in zip(scales, units):
+        for scale, unit in zip(scales, units, strict=False):
             axis_unit = length_unit(unit)
             if axis_unit is None:
                 raise ValueError(

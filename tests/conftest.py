@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import hyperspy.api as hs
 import numpy as np
 import pytest
-
-import hyperspy.api as hs
 
 
 def lattice_image(shape=(256, 256), period=(8.0, 8.0), angle=0.0, seed=0, noise=0.05):
@@ -24,11 +23,10 @@ def make_model_folder(folder, kind="aistem", n_classes=None, seed=0, classes=Non
     The weights are random (seeded), not trained: these models test the plumbing only.
     ``classes`` names the classes (default ``class_0``, ``class_1``, ...).
     """
-    from hyperspy_symmetry.models.architectures import build_architecture  # TF, quietly
-
     import keras
 
     from hyperspy_symmetry.models import ModelCard, save_model
+    from hyperspy_symmetry.models.architectures import build_architecture  # TF, quietly
 
     if classes is not None:
         n_classes = len(classes)
@@ -36,11 +34,20 @@ def make_model_folder(folder, kind="aistem", n_classes=None, seed=0, classes=Non
         n_classes = n_classes or 10
         spec = {
             "name": "aistem_cnn",
-            "kwargs": {"n_classes": n_classes, "filters": [4, 4, 4, 4, 2, 2], "dense": 16,
-                       "dropout": 0.2},
+            "kwargs": {
+                "n_classes": n_classes,
+                "filters": [4, 4, 4, 4, 2, 2],
+                "dense": 16,
+                "dropout": 0.2,
+            },
         }
-        extra = dict(descriptor="fft_haadf", default_window="12 Å", default_stride="2.4 Å",
-                     pixel_size="0.12 Å", field_of_view="12 Å")
+        extra = dict(
+            descriptor="fft_haadf",
+            default_window="12 Å",
+            default_stride="2.4 Å",
+            pixel_size="0.12 Å",
+            field_of_view="12 Å",
+        )
     else:
         n_classes = n_classes or 6
         spec = {
@@ -51,10 +58,14 @@ def make_model_folder(folder, kind="aistem", n_classes=None, seed=0, classes=Non
     keras.utils.set_random_seed(seed)
     network = build_architecture(spec)
     card = ModelCard(
-        name=f"tiny_{kind}", version="0.0-test",
+        name=f"tiny_{kind}",
+        version="0.0-test",
         classes=list(classes) if classes is not None else [f"class_{i}" for i in range(n_classes)],
-        architecture=spec, weights="", sha256="",
-        description="Random weights for plumbing tests; not a trained model.", **extra,
+        architecture=spec,
+        weights="",
+        sha256="",
+        description="Random weights for plumbing tests; not a trained model.",
+        **extra,
     )
     save_model(network, card, folder)
     return str(folder)

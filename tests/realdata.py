@@ -25,8 +25,10 @@ from pathlib import Path
 
 __all__ = ["fetch_wheel_member", "AU_NANOPARTICLE", "MOS2", "ATOMAP_ADF", "ATOMAP_ABF"]
 
-AU_NANOPARTICLE = ("temul-toolkit==0.1.9",
-                   "temul/example_data/experimental/example_Au_nanoparticle.emd")
+AU_NANOPARTICLE = (
+    "temul-toolkit==0.1.9",
+    "temul/example_data/experimental/example_Au_nanoparticle.emd",
+)
 MOS2 = ("temul-toolkit==0.1.9", "temul/example_data/experimental/example_Se_implanted_MoS2.dm3")
 ATOMAP_ADF = ("atomap==0.4.2", "atomap/tests/datasets/test_ADF_cropped.hdf5")
 ATOMAP_ABF = ("atomap==0.4.2", "atomap/tests/datasets/test_ABF_cropped.hdf5")
@@ -60,9 +62,20 @@ def fetch_wheel_member(requirement: str, member: str) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=cache_folder()) as tmp:
         subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet",
-             "--disable-pip-version-check", "-d", tmp, requirement],
-            check=True, stdout=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--quiet",
+                "--disable-pip-version-check",
+                "-d",
+                tmp,
+                requirement,
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
         )
         (wheel,) = Path(tmp).glob("*.whl")
         with zipfile.ZipFile(wheel) as archive:

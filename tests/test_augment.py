@@ -450,8 +450,9 @@ def test_required_margin_keeps_edge_effects_out_of_the_window():
     # Row jitter is left out: its offsets are drawn per row, so crops of different heights
     # get different offsets; its margin is a statistical bound anyway.
     big = smooth_random((260, 260), sigma=2.5, seed=3)
-    recipe = AugmentationRecipe(shear_range=(-0.05, 0.05), drift_range=(-0.03, 0.03),
-                                jitter_p=0.0, blur_sigma=(0.5, 2.0))
+    recipe = AugmentationRecipe(
+        shear_range=(-0.05, 0.05), drift_range=(-0.03, 0.03), jitter_p=0.0, blur_sigma=(0.5, 2.0)
+    )
     params = {
         "shear": {"shear": 0.05},
         "linear_drift": {"velocity": [-0.03, 0.03]},

@@ -16,8 +16,11 @@ from hyperspy_symmetry.descriptors import window_descriptors  # noqa: E402
 def _image(size=160, seed=0):
     y, x = np.mgrid[:size, :size]
     rng = np.random.default_rng(seed)
-    return (np.cos(2 * np.pi * x / 9) + np.cos(2 * np.pi * (x + y) / 13)
-            + 0.3 * rng.standard_normal((size, size))).astype(np.float32)
+    return (
+        np.cos(2 * np.pi * x / 9)
+        + np.cos(2 * np.pi * (x + y) / 13)
+        + 0.3 * rng.standard_normal((size, size))
+    ).astype(np.float32)
 
 
 def test_per_window_descriptor_matches_the_batched_one():

@@ -2,10 +2,11 @@
 
 import dask
 import dask.array as da
+import hyperspy.api as hs
 import numpy as np
 import pytest
+from conftest import calibrated, lattice_image
 
-import hyperspy.api as hs
 from hyperspy_symmetry import pipeline
 from hyperspy_symmetry.models.registry import SymmetryModel
 from hyperspy_symmetry.signals import (
@@ -14,8 +15,6 @@ from hyperspy_symmetry.signals import (
     SymmetryProbabilities,
     SymmetryUncertainty,
 )
-
-from conftest import calibrated, lattice_image
 
 
 def _forbid_compute(*args, **kwargs):
@@ -31,8 +30,7 @@ def test_done_when_lazy_movie(tiny_aistem):
     s = calibrated(movie(3), scale=0.12, units="Å", lazy=True)
     s.axes_manager.navigation_axes[0].name = "frame"
     with dask.config.set(scheduler=_forbid_compute):
-        p = s.classify_symmetry(model=tiny_aistem, window_size=100, stride=20, n_samples=5,
-                                seed=0)
+        p = s.classify_symmetry(model=tiny_aistem, window_size=100, stride=20, n_samples=5, seed=0)
         u = s.mc_uncertainty(model=tiny_aistem, window_size=100, stride=20, n_samples=5, seed=0)
     assert isinstance(p, LazySymmetryProbabilities) and isinstance(p.data, da.Array)
     assert isinstance(u, LazySymmetryUncertainty)
@@ -51,9 +49,7 @@ def test_done_when_lazy_movie(tiny_aistem):
     np.testing.assert_allclose(p.data.sum(axis=1), 1.0, atol=1e-5)
 
 
-@pytest.mark.parametrize(
-    "nav_shape", [(), (2,), (2, 3)], ids=["image", "movie", "4D"]
-)
+@pytest.mark.parametrize("nav_shape", [(), (2,), (2, 3)], ids=["image", "movie", "4D"])
 @pytest.mark.parametrize("units, scale", [("Å", 0.12), ("nm", 0.012)])
 def test_axes_calibration(tiny_aistem, nav_shape, units, scale):
     h, w = 200, 264  # non-square image
@@ -65,8 +61,9 @@ def test_axes_calibration(tiny_aistem, nav_shape, units, scale):
         ax.name, ax.scale, ax.units = f"nav{i}", 0.5 + i, "s"
     length = "12 Å" if units == "Å" else "1.2 nm"
     stride = "2.4 Å" if units == "Å" else "0.24 nm"
-    p = s.classify_symmetry(model=tiny_aistem, window_size=length, stride=stride, n_samples=3,
-                            seed=1)
+    p = s.classify_symmetry(
+        model=tiny_aistem, window_size=length, stride=stride, n_samples=3, seed=1
+    )
     gy, gx = (h - 100) // 20 + 1, (w - 100) // 20 + 1
     assert p.data.shape == nav_shape + (10, gy, gx)
     x, y = p.axes_manager.signal_axes
@@ -191,8 +188,10 @@ def test_seed_none_is_recorded_and_shared(tiny_aistem):
     np.testing.assert_array_equal(again.data, p.data)
 
 
-@pytest.mark.parametrize("measure, column", [
-    ("predictive_entropy", 0), ("mutual_information", 1), ("variation_ratio", 2)])
+@pytest.mark.parametrize(
+    "measure, column",
+    [("predictive_entropy", 0), ("mutual_information", 1), ("variation_ratio", 2)],
+)
 def test_measures_are_the_statistics_columns(tiny_aistem, measure, column):
     s = calibrated(movie(1)[0])
     kw = dict(model=tiny_aistem, window_size=100, stride=40, n_samples=6, seed=2)
@@ -216,8 +215,11 @@ def test_predicted_class_and_class_map(tiny_aistem):
     assert m.axes_manager.navigation_shape == (2,)
     with pytest.raises(ValueError, match="Unknown class 'Cu'"):
         p.class_map("Cu")
-    lazy_labels = s.as_lazy().classify_symmetry(
-        model=tiny_aistem, window_size=100, stride=20, n_samples=4, seed=0).predicted_class()
+    lazy_labels = (
+        s.as_lazy()
+        .classify_symmetry(model=tiny_aistem, window_size=100, stride=20, n_samples=4, seed=0)
+        .predicted_class()
+    )
     assert lazy_labels._lazy
     np.testing.assert_array_equal(lazy_labels.data.compute(), labels.data)
 
@@ -245,14 +247,16 @@ def test_nan_region_gives_nan_only_in_touching_windows(tiny_aistem):
 
 def test_progressbar(tiny_aistem, capsys):
     s = calibrated(movie(1)[0])
-    s.classify_symmetry(model=tiny_aistem, window_size=100, stride=50, n_samples=2, seed=0,
-                        show_progressbar=True)
+    s.classify_symmetry(
+        model=tiny_aistem, window_size=100, stride=50, n_samples=2, seed=0, show_progressbar=True
+    )
     captured = capsys.readouterr()
     assert "100%|" in captured.err  # tqdm, on stderr
     assert captured.out == ""
     pipeline.clear_cache()
-    s.classify_symmetry(model=tiny_aistem, window_size=100, stride=50, n_samples=2, seed=0,
-                        show_progressbar=False)
+    s.classify_symmetry(
+        model=tiny_aistem, window_size=100, stride=50, n_samples=2, seed=0, show_progressbar=False
+    )
     captured = capsys.readouterr()
     assert "%|" not in captured.out + captured.err
 
@@ -274,7 +278,8 @@ def test_fft_descriptors_signal(tiny_aistem):
 
     np.testing.assert_array_equal(d.data[1, 2, 3], fft_haadf(data[1, 40:140, 60:160]))
     lazy = calibrated(data, lazy=True).fft_descriptors(
-        model=None, descriptor="fft_amplitude", window_size="12 Å", stride="2.4 Å")
+        model=None, descriptor="fft_amplitude", window_size="12 Å", stride="2.4 Å"
+    )
     assert lazy._lazy and lazy.data.shape == (2, gy, gx, 64, 64)
     assert lazy.axes_manager.signal_axes[0].scale == pytest.approx(1 / 12)
 
@@ -358,7 +363,9 @@ def test_sampling_mode_is_recorded_and_checked(tiny_aistem):
     assert (md.precision, md.adaptive, md.tolerance) == (resolve_precision("auto"), True, 0.01)
     exact = s.classify_symmetry(precision="float32", adaptive=False, **kw)
     assert (exact.metadata.Symmetry.precision, exact.metadata.Symmetry.adaptive) == (
-        "float32", False)
+        "float32",
+        False,
+    )
     np.testing.assert_allclose(p.data, exact.data, atol=0.1)  # tolerance 0.01 + bfloat16
     with pytest.raises(ValueError, match="precision"):
         s.classify_symmetry(precision="float16", **kw)

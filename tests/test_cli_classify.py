@@ -4,10 +4,9 @@ import json
 import subprocess
 import sys
 
+import hyperspy.api as hs
 import numpy as np
 import pytest
-
-import hyperspy.api as hs
 
 from hyperspy_symmetry import report
 from hyperspy_symmetry.cli import main
@@ -28,15 +27,19 @@ def inputs(tmp_path_factory):
     tifffile.imwrite(folder / "plain.tif", s.data.astype(np.float32))
     s.save(folder / "calibrated.tif")
     s.save(folder / "image.zspy")
-    return {"plain": folder / "plain.tif", "calibrated": folder / "calibrated.tif",
-            "zspy": folder / "image.zspy", "data": s.data}
+    return {
+        "plain": folder / "plain.tif",
+        "calibrated": folder / "calibrated.tif",
+        "zspy": folder / "image.zspy",
+        "data": s.data,
+    }
 
 
 def _table_rows(stdout: str) -> dict[str, tuple[int, float, float]]:
     rows = {}
     lines = stdout.splitlines()
     start = next(i for i, line in enumerate(lines) if line.split()[:2] == ["class", "windows"])
-    for line in lines[start + 1:]:
+    for line in lines[start + 1 :]:
         if not line.strip():
             break
         name, n, fraction, mean = line.split()
@@ -50,8 +53,9 @@ def _check_consistent(out, summary, stdout, lazy_reload=False):
     u = hs.load(out / "uncertainty.zspy", lazy=lazy_reload)
     assert p._signal_type == "symmetry_probabilities"
     assert u._signal_type == "symmetry_uncertainty"
-    assert type(p).__name__ == ("LazySymmetryProbabilities" if lazy_reload
-                                else "SymmetryProbabilities")
+    assert type(p).__name__ == (
+        "LazySymmetryProbabilities" if lazy_reload else "SymmetryProbabilities"
+    )
     names = p.class_names
     assert p.axes_manager.navigation_axes[0].name == "class" and len(names) == 10
     gy, gx = summary["grid_shape"]
@@ -69,7 +73,8 @@ def _check_consistent(out, summary, stdout, lazy_reload=False):
     for i, name in enumerate(names):
         assert fractions[name] == pytest.approx(np.mean(labels == i))
         assert summary["mean_probabilities"][name] == pytest.approx(
-            float(np.mean(p.data[i].astype(np.float64))), abs=1e-7)
+            float(np.mean(p.data[i].astype(np.float64))), abs=1e-7
+        )
     mi = np.asarray(u.data, dtype=np.float64).ravel()
     stats = summary["mutual_information"]
     assert stats["median"] == pytest.approx(np.median(mi), abs=1e-9)
@@ -107,8 +112,22 @@ def test_uncalibrated_tif_needs_window_in_pixels(inputs, tmp_path, capsys):
     assert "pixels" in err and err.count("\n") == 1 and "Traceback" not in err
     assert not out.exists()  # nothing written on failure
 
-    assert main(["classify", str(inputs["plain"]), "--window", "100", "--stride", "25",
-                 "--out", str(out)] + RUN) == 0
+    assert (
+        main(
+            [
+                "classify",
+                str(inputs["plain"]),
+                "--window",
+                "100",
+                "--stride",
+                "25",
+                "--out",
+                str(out),
+            ]
+            + RUN
+        )
+        == 0
+    )
     stdout = capsys.readouterr().out
     summary = json.loads((out / "summary.json").read_text())
     assert summary["input"] == str(inputs["plain"].resolve())
@@ -124,8 +143,22 @@ def test_uncalibrated_tif_needs_window_in_pixels(inputs, tmp_path, capsys):
 
 def test_calibrated_tif_with_lengths(inputs, tmp_path, capsys):
     out = tmp_path / "res"
-    assert main(["classify", str(inputs["calibrated"]), "--window", "12Å", "--stride", "0.3nm",
-                 "--out", str(out)] + RUN) == 0
+    assert (
+        main(
+            [
+                "classify",
+                str(inputs["calibrated"]),
+                "--window",
+                "12Å",
+                "--stride",
+                "0.3nm",
+                "--out",
+                str(out),
+            ]
+            + RUN
+        )
+        == 0
+    )
     summary = json.loads((out / "summary.json").read_text())
     assert summary["window"] == {"pixels": 100, "length": "12 Å"}
     assert summary["stride"] == {"pixels": 25, "length": "3 Å"}
@@ -141,15 +174,39 @@ def test_exact_mode_and_precision(inputs, tmp_path, capsys):
     from hyperspy_symmetry.models.mc_dropout import resolve_precision
 
     runs = {}
-    for name, extra in (("default", []), ("exact", ["--exact"]),
-                        ("f32", ["--precision", "float32"])):
+    for name, extra in (
+        ("default", []),
+        ("exact", ["--exact"]),
+        ("f32", ["--precision", "float32"]),
+    ):
         out = tmp_path / name
-        assert main(["classify", str(inputs["zspy"]), "--window", "100", "--stride", "40",
-                     "--out", str(out), "--samples", "20", "--seed", "0", "--quiet"] + extra) == 0
+        assert (
+            main(
+                [
+                    "classify",
+                    str(inputs["zspy"]),
+                    "--window",
+                    "100",
+                    "--stride",
+                    "40",
+                    "--out",
+                    str(out),
+                    "--samples",
+                    "20",
+                    "--seed",
+                    "0",
+                    "--quiet",
+                ]
+                + extra
+            )
+            == 0
+        )
         runs[name] = json.loads((out / "summary.json").read_text())
         runs[name]["p"] = hs.load(out / "probabilities.zspy").data
     assert (runs["default"]["precision"], runs["default"]["adaptive"]) == (
-        resolve_precision("auto"), True)
+        resolve_precision("auto"),
+        True,
+    )
     assert (runs["exact"]["precision"], runs["exact"]["adaptive"]) == ("float32", False)
     assert (runs["f32"]["precision"], runs["f32"]["adaptive"]) == ("float32", True)
     # A clean crystal: every mode gives the same classes.
@@ -165,8 +222,10 @@ def test_zspy_lazy_then_overwrite(inputs, tmp_path, capsys, monkeypatch):
     argv = ["classify", str(inputs["zspy"]), "--stride", "2.4 Å", "--out", str(out)] + RUN
     assert main(argv + ["--lazy"]) == 0
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["signal"]["lazy"] is True and summary["signal"]["signal_type"] == \
-        "atomic_resolution"
+    assert (
+        summary["signal"]["lazy"] is True
+        and summary["signal"]["signal_type"] == "atomic_resolution"
+    )
     assert summary["window"]["pixels"] == 100  # the aistem card's 12 Å
     p, _ = _check_consistent(out, summary, capsys.readouterr().out, lazy_reload=True)
     first = np.asarray(p.data)
@@ -191,13 +250,19 @@ def test_distributed_scheduler_gives_the_same_result(inputs, tmp_path, capsys):
 
     argv = ["classify", str(inputs["zspy"]), "--lazy", "--stride", "30"] + RUN
     assert main(argv + ["--out", str(tmp_path / "threads")]) == 0
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
-                      dashboard_address=None) as cluster:
-        assert main(argv + ["--scheduler", cluster.scheduler_address,
-                            "--out", str(tmp_path / "dist")]) == 0
+    with LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        assert (
+            main(
+                argv + ["--scheduler", cluster.scheduler_address, "--out", str(tmp_path / "dist")]
+            )
+            == 0
+        )
     for name in ("probabilities.zspy", "uncertainty.zspy"):
-        np.testing.assert_array_equal(hs.load(tmp_path / "dist" / name).data,
-                                      hs.load(tmp_path / "threads" / name).data)
+        np.testing.assert_array_equal(
+            hs.load(tmp_path / "dist" / name).data, hs.load(tmp_path / "threads" / name).data
+        )
 
 
 @pytest.mark.parametrize(
@@ -214,8 +279,11 @@ def test_bad_input_is_one_line_and_exit_1(inputs, tmp_path, capsys, case, messag
     garbage = tmp_path / "garbage.tif"
     garbage.write_bytes(b"not an image at all")
     source = {"missing": tmp_path / "nope.dm4", "garbage": garbage}.get(case, inputs["zspy"])
-    extra = {"model": ["--model", "no_such_model"], "window": ["--window", "500"],
-             "length": ["--window", "12 s"]}.get(case, [])
+    extra = {
+        "model": ["--model", "no_such_model"],
+        "window": ["--window", "500"],
+        "length": ["--window", "12 s"],
+    }.get(case, [])
     out = tmp_path / "res"
     assert main(["classify", str(source), "--out", str(out)] + extra + RUN) == 1
     err = capsys.readouterr().err
@@ -232,8 +300,7 @@ def test_multi_signal_files_pick_the_2d_image(tmp_path, monkeypatch):
     image.metadata.General.title = "HAADF"
     other = hs.signals.Signal2D(np.zeros((40, 40)))
     contents = []
-    monkeypatch.setattr(hs, "load", lambda *a, **k: contents if len(contents) > 1 else
-                        contents[0])
+    monkeypatch.setattr(hs, "load", lambda *a, **k: contents if len(contents) > 1 else contents[0])
 
     contents[:] = [spectrum]
     with pytest.raises(ValueError, match="holds no 2D image"):
@@ -253,8 +320,18 @@ def test_multi_signal_files_pick_the_2d_image(tmp_path, monkeypatch):
 
 def test_console_script_error(tmp_path):
     done = subprocess.run(
-        [sys.executable, "-m", "hyperspy_symmetry.cli", "classify", str(tmp_path / "x.tif"),
-         "--out", str(tmp_path / "res")], capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "hyperspy_symmetry.cli",
+            "classify",
+            str(tmp_path / "x.tif"),
+            "--out",
+            str(tmp_path / "res"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 1
     assert done.stderr.strip().endswith("does not exist.") and done.stderr.count("\n") == 1
@@ -270,14 +347,17 @@ def test_summary_leaves_nan_windows_out():
     assert sum(summary["class_fractions"].values()) == pytest.approx(1.0)
     assert summary["class_fractions"]["oblique"] == 0.0  # never the most probable
     assert summary["class_fractions"]["noise"] == pytest.approx(
-        np.sum(labels == 3) / (labels.size - 2))
+        np.sum(labels == 3) / (labels.size - 2)
+    )
     valid = ~np.isnan(p.data).any(axis=1)
     assert summary["mean_probabilities"][NAMES[1]] == pytest.approx(
-        float(np.mean(p.data[:, 1][valid])))
+        float(np.mean(p.data[:, 1][valid]))
+    )
     mi = u.data[np.isfinite(u.data)]
     assert summary["mutual_information"]["max"] == pytest.approx(float(mi.max()))
     assert summary["mutual_information"]["fraction_above_threshold"] == pytest.approx(
-        float(np.mean(mi > 0.1)))
+        float(np.mean(mi > 0.1))
+    )
     assert "oblique" in report.format_summary(summary)
 
 
@@ -293,17 +373,32 @@ def test_models_lists_names_classes_descriptor_and_window(capsys):
         card = resolve_model(row["name"])[0]
         assert row["classes"] == list(card.classes)
         assert (row["descriptor"], row["window"], row["stride"]) == (
-            card.descriptor, card.default_window, card.default_stride)
+            card.descriptor,
+            card.default_window,
+            card.default_stride,
+        )
         assert f"{row['name']} (version {card.version}): {card.n_classes} classes" in text
         assert ", ".join(card.classes) in text
 
 
-@pytest.mark.parametrize("command", [[], ["models"], ["classify"], ["demo"], ["train"],
-                                     ["simulate"], ["simulate", "crystal"],
-                                     ["simulate", "bravais"], ["simulate", "polycrystal"],
-                                     ["simulate", "bicrystal"], ["simulate", "damage-movie"],
-                                     ["simulate", "transforming-lattice"],
-                                     ["simulate", "training-set"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        [],
+        ["models"],
+        ["classify"],
+        ["demo"],
+        ["train"],
+        ["simulate"],
+        ["simulate", "crystal"],
+        ["simulate", "bravais"],
+        ["simulate", "polycrystal"],
+        ["simulate", "bicrystal"],
+        ["simulate", "damage-movie"],
+        ["simulate", "transforming-lattice"],
+        ["simulate", "training-set"],
+    ],
+)
 def test_every_help_shows_examples(command, capsys):
     with pytest.raises(SystemExit) as exit_:
         main([*command, "--help"])
@@ -332,10 +427,29 @@ def test_console_script_streams(inputs, tiny_aistem, tmp_path):
     env = dict(os.environ, DASK_HYPERSPY_SYMMETRY__TILE_SIZE="1KiB")
     env.pop("TF_CPP_MIN_LOG_LEVEL", None)
     done = subprocess.run(
-        [sys.executable, "-m", "hyperspy_symmetry.cli", "classify", str(inputs["zspy"]),
-         "--model", tiny_aistem, "--window", "100", "--stride", "5", "--samples", "3",
-         "--seed", "0", "--out", str(tmp_path / "res")],
-        capture_output=True, text=True, timeout=600, env=env,
+        [
+            sys.executable,
+            "-m",
+            "hyperspy_symmetry.cli",
+            "classify",
+            str(inputs["zspy"]),
+            "--model",
+            tiny_aistem,
+            "--window",
+            "100",
+            "--stride",
+            "5",
+            "--samples",
+            "3",
+            "--seed",
+            "0",
+            "--out",
+            str(tmp_path / "res"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
     )
     assert done.returncode == 0, done.stderr
     assert not [line for line in done.stderr.splitlines() if is_tensorflow_log_line(line)]

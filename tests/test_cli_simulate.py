@@ -4,18 +4,21 @@ import json
 import subprocess
 import sys
 
+import hyperspy.api as hs
 import numpy as np
 import pytest
-
-import hyperspy.api as hs
 
 from hyperspy_symmetry.cli import main
 
 
 def test_simulate_crystal_writes_a_calibrated_signal(tmp_path, capsys):
     out = tmp_path / "cu.zspy"
-    assert main(["simulate", "crystal", "FCC_Cu_100", "--size", "64", "--seed", "3",
-                 "--out", str(out)]) == 0
+    assert (
+        main(
+            ["simulate", "crystal", "FCC_Cu_100", "--size", "64", "--seed", "3", "--out", str(out)]
+        )
+        == 0
+    )
     s = hs.load(out)
     assert type(s).__name__ == "AtomicResolution2D" and s.data.shape == (64, 64)
     assert s.axes_manager[0].units == "Å" and s.metadata.Simulation.seed == 3
@@ -24,8 +27,23 @@ def test_simulate_crystal_writes_a_calibrated_signal(tmp_path, capsys):
 
 def test_simulate_bicrystal_writes_image_and_labels(tmp_path):
     out = tmp_path / "bi.hspy"
-    assert main(["simulate", "bicrystal", "FCC_Cu_100", "22", "--rotation", "15", "--size",
-                 "64", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "simulate",
+                "bicrystal",
+                "FCC_Cu_100",
+                "22",
+                "--rotation",
+                "15",
+                "--size",
+                "64",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     labels = hs.load(tmp_path / "bi_labels.hspy")
     assert list(labels.metadata.Symmetry.rotations) == [15.0, 37.0]
     assert hs.load(out).data.shape == (64, 64)
@@ -33,8 +51,23 @@ def test_simulate_bicrystal_writes_image_and_labels(tmp_path):
 
 def test_simulate_damage_movie_writes_truth(tmp_path):
     out = tmp_path / "movie.zspy"
-    assert main(["simulate", "damage-movie", "--frames", "4", "--size", "48", "--rho", "0.05",
-                 "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "simulate",
+                "damage-movie",
+                "--frames",
+                "4",
+                "--size",
+                "48",
+                "--rho",
+                "0.05",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     truth = json.loads((tmp_path / "movie_truth.json").read_text())
     assert truth["rho"] == 0.05 and len(truth["hole_fraction"]) == 4
     movie = hs.load(out)
@@ -43,8 +76,23 @@ def test_simulate_damage_movie_writes_truth(tmp_path):
 
 def test_simulate_training_set(tmp_path, capsys):
     out = tmp_path / "b.zarr"
-    assert main(["simulate", "training-set", "bravais", "--per-class", "2", "--scheduler",
-                 "threads", "--quiet", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "simulate",
+                "training-set",
+                "bravais",
+                "--per-class",
+                "2",
+                "--scheduler",
+                "threads",
+                "--quiet",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     assert "12 descriptors of 6 classes" in capsys.readouterr().out
     from hyperspy_symmetry.simulate import load_training_set
 
@@ -77,15 +125,40 @@ def test_existing_output_needs_overwrite(tmp_path, capsys):
 def test_console_script_runs(tmp_path):
     out = tmp_path / "hex.tif"
     done = subprocess.run(
-        [sys.executable, "-m", "hyperspy_symmetry.cli", "simulate", "bravais", "hexagonal",
-         "--size", "64", "--seed", "1", "--out", str(out)],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "hyperspy_symmetry.cli",
+            "simulate",
+            "bravais",
+            "hexagonal",
+            "--size",
+            "64",
+            "--seed",
+            "1",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr
     assert np.asarray(hs.load(out).data).shape == (64, 64)
     unknown = subprocess.run(
-        [sys.executable, "-m", "hyperspy_symmetry.cli", "simulate", "crystal", "FCC_Au_100",
-         "--out", str(out)], capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "hyperspy_symmetry.cli",
+            "simulate",
+            "crystal",
+            "FCC_Au_100",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert unknown.returncode == 2 and "invalid choice" in unknown.stderr
     assert "Traceback" not in unknown.stderr

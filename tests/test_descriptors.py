@@ -48,7 +48,7 @@ def _windows(n, size, seed=0):
     rng = np.random.default_rng(seed)
     y, x = np.mgrid[:size, :size]
     out = []
-    for k in range(n):
+    for _k in range(n):
         period = rng.uniform(5, 12)
         angle = rng.uniform(0, np.pi)
         u = np.cos(angle) * x + np.sin(angle) * y
@@ -63,7 +63,7 @@ def test_fft_haadf_matches_reference(size):
     windows = _windows(5, size)
     got = fft_haadf(windows)
     assert got.shape == (5, 64, 64) and got.dtype == np.float32
-    for w, g in zip(windows, got):
+    for w, g in zip(windows, got, strict=False):
         np.testing.assert_allclose(g, reference_fft_haadf(w), atol=1e-6)
     assert got.min() == 0.0 and got.max() == 1.0
 
@@ -73,7 +73,7 @@ def test_fft_amplitude_matches_reference(size):
     windows = _windows(4, size, seed=1)
     got = fft_amplitude(windows)
     assert got.shape == (4, 64, 64) and got.dtype == np.float32
-    for w, g in zip(windows, got):
+    for w, g in zip(windows, got, strict=False):
         np.testing.assert_allclose(g, reference_fft_amplitude(w), atol=1e-6)
 
 
@@ -144,8 +144,11 @@ def test_same_field_of_view_gives_the_same_descriptor_at_any_pixel_size(descript
     def window(pixel):
         n = int(round(12.0 / pixel))
         y, x = np.mgrid[:n, :n] * pixel
-        return (np.cos(2 * np.pi * x / 2.4) + np.cos(2 * np.pi * y / 1.5)
-                + np.cos(2 * np.pi * (x + y) / 3.0))[None]
+        return (
+            np.cos(2 * np.pi * x / 2.4)
+            + np.cos(2 * np.pi * y / 1.5)
+            + np.cos(2 * np.pi * (x + y) / 3.0)
+        )[None]
 
     reference = descriptor(window(0.12))[0]
     for pixel in (0.08, 0.1, 0.16, 0.2):

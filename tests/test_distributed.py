@@ -3,10 +3,9 @@
 import dask
 import numpy as np
 import pytest
+from conftest import calibrated, lattice_image
 
 from hyperspy_symmetry import pipeline
-
-from conftest import calibrated, lattice_image
 
 
 @pytest.fixture(scope="module")
@@ -36,17 +35,24 @@ def test_local_cluster_matches_threaded(lazy_movie, tiny_aistem):
 
     threaded = _results(lazy_movie, tiny_aistem, "threads")
     pipeline.clear_cache()
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster, Client(cluster) as client:
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         distributed = _results(lazy_movie, tiny_aistem, client)
         # the workers loaded the model themselves, from the reference in the graph
-        ran_on = client.run(lambda: len(__import__("hyperspy_symmetry.models.registry",
-                                                    fromlist=["_CACHE"])._CACHE))
+        ran_on = client.run(
+            lambda: len(
+                __import__("hyperspy_symmetry.models.registry", fromlist=["_CACHE"])._CACHE
+            )
+        )
         assert sum(ran_on.values()) >= 1
         # TensorFlow on each worker uses the worker's threads (its share of the cores).
         threads = client.run(_tensorflow_threads)
         assert {threads[w] for w, n in ran_on.items() if n} == {1}
-    for a, b in zip(threaded, distributed):
+    for a, b in zip(threaded, distributed, strict=False):
         np.testing.assert_array_equal(a, b)
     assert np.isfinite(threaded[0]).all()
 
@@ -56,7 +62,7 @@ def test_process_scheduler_matches_threaded(lazy_movie, tiny_aistem):
     threaded = _results(lazy_movie, tiny_aistem, "threads")
     pipeline.clear_cache()
     processes = _results(lazy_movie, tiny_aistem, "processes")
-    for a, b in zip(threaded, processes):
+    for a, b in zip(threaded, processes, strict=False):
         np.testing.assert_array_equal(a, b)
 
 
@@ -87,18 +93,24 @@ def test_killed_worker_costs_nothing_but_time(tiny_aistem):
 
     def statistics(scheduler):
         s = calibrated(data, lazy=True, chunks=(1, 256, 256))
-        p = s.classify_symmetry(model=tiny_aistem, window_size=100, stride=6, n_samples=20,
-                                seed=5, adaptive=False)
+        p = s.classify_symmetry(
+            model=tiny_aistem, window_size=100, stride=6, n_samples=20, seed=5, adaptive=False
+        )
         with dask.config.set(scheduler=scheduler):
             return p.data.compute()
 
     undisturbed = statistics("threads")
     pipeline.clear_cache()
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster, Client(cluster) as client:
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         s = calibrated(data, lazy=True, chunks=(1, 256, 256))
-        p = s.classify_symmetry(model=tiny_aistem, window_size=100, stride=6, n_samples=20,
-                                seed=5, adaptive=False)
+        p = s.classify_symmetry(
+            model=tiny_aistem, window_size=100, stride=6, n_samples=20, seed=5, adaptive=False
+        )
         future = client.compute(p.data)
         deadline = time.monotonic() + 120
         # Kill a worker once results exist and work is still under way on it.

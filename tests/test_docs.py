@@ -30,9 +30,16 @@ print(json.dumps({"rc": rc, "tensorflow": "tensorflow" in sys.modules}))
 @pytest.fixture(scope="module")
 def html(tmp_path_factory):
     out = tmp_path_factory.mktemp("docs") / "html"
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
-    run = subprocess.run([sys.executable, "-c", BUILD, str(ROOT / "docs"), str(out)],
-                         capture_output=True, text=True, env=env, timeout=600)
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", BUILD, str(ROOT / "docs"), str(out)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
     result = json.loads(run.stdout.strip().splitlines()[-1])
     assert result["rc"] == 0, f"sphinx -W failed:\n{run.stderr[-5000:]}"
     return out, result
@@ -53,10 +60,20 @@ def test_build_has_no_warnings_and_imports_no_tensorflow(html):
 def test_index_links_every_part(html):
     out, _ = html
     index = text(out, "index.html")
-    for page in ("user_guide.html", "guide/one_image.html", "guide/movie.html",
-                 "guide/big_data.html", "guide/cluster.html", "guide/own_classes.html",
-                 "simulation.html", "training.html", "models.html", "benchmarks.html",
-                 "api/index.html", "cli.html"):
+    for page in (
+        "user_guide.html",
+        "guide/one_image.html",
+        "guide/movie.html",
+        "guide/big_data.html",
+        "guide/cluster.html",
+        "guide/own_classes.html",
+        "simulation.html",
+        "training.html",
+        "models.html",
+        "benchmarks.html",
+        "api/index.html",
+        "cli.html",
+    ):
         assert page in index, f"index does not link {page}"
         assert (out / page).is_file()
 
@@ -64,10 +81,16 @@ def test_index_links_every_part(html):
 def test_signals_api_page_lists_the_methods(html):
     out, _ = html
     page = text(out, "api/signals.html")
-    for name in ("AtomicResolution2D.classify_symmetry", "AtomicResolution2D.mc_uncertainty",
-                 "AtomicResolution2D.fft_descriptors", "SymmetryProbabilities.predicted_class",
-                 "SymmetryProbabilities.class_map", "SymmetryProbabilities.class_names",
-                 "SymmetryUncertainty.measure", "LazyAtomicResolution2D"):
+    for name in (
+        "AtomicResolution2D.classify_symmetry",
+        "AtomicResolution2D.mc_uncertainty",
+        "AtomicResolution2D.fft_descriptors",
+        "SymmetryProbabilities.predicted_class",
+        "SymmetryProbabilities.class_map",
+        "SymmetryProbabilities.class_names",
+        "SymmetryUncertainty.measure",
+        "LazyAtomicResolution2D",
+    ):
         assert f'id="hyperspy_symmetry.signals.{name}"' in page, name
     # numpydoc rendered the parameter sections, with the shared parameters filled in
     assert "window_size" in page and "n_samples" in page and "{common}" not in page
@@ -79,19 +102,27 @@ def test_module_pages_document_the_public_api(html):
     out, _ = html
     expected = {
         "api/toplevel.html": ["hyperspy_symmetry.list_models", "hyperspy_symmetry.load_model"],
-        "api/models.html": ["hyperspy_symmetry.models.ModelCard",
-                            "hyperspy_symmetry.models.save_model",
-                            "hyperspy_symmetry.models.architectures.aistem_cnn"],
-        "api/simulate.html": ["hyperspy_symmetry.simulate.crystal_image",
-                              "hyperspy_symmetry.simulate.polycrystal_scene",
-                              "hyperspy_symmetry.simulate.bravais.bravais_image",
-                              "hyperspy_symmetry.simulate.augment.AugmentationRecipe"],
-        "api/training.html": ["hyperspy_symmetry.training.extend_model",
-                              "hyperspy_symmetry.training.train_model"],
-        "api/building_blocks.html": ["hyperspy_symmetry.windows.to_pixels",
-                                     "hyperspy_symmetry.descriptors.fft_haadf",
-                                     "hyperspy_symmetry.uncertainty.mc_statistics",
-                                     "hyperspy_symmetry.lattice.measure_lattice"],
+        "api/models.html": [
+            "hyperspy_symmetry.models.ModelCard",
+            "hyperspy_symmetry.models.save_model",
+            "hyperspy_symmetry.models.architectures.aistem_cnn",
+        ],
+        "api/simulate.html": [
+            "hyperspy_symmetry.simulate.crystal_image",
+            "hyperspy_symmetry.simulate.polycrystal_scene",
+            "hyperspy_symmetry.simulate.bravais.bravais_image",
+            "hyperspy_symmetry.simulate.augment.AugmentationRecipe",
+        ],
+        "api/training.html": [
+            "hyperspy_symmetry.training.extend_model",
+            "hyperspy_symmetry.training.train_model",
+        ],
+        "api/building_blocks.html": [
+            "hyperspy_symmetry.windows.to_pixels",
+            "hyperspy_symmetry.descriptors.fft_haadf",
+            "hyperspy_symmetry.uncertainty.mc_statistics",
+            "hyperspy_symmetry.lattice.measure_lattice",
+        ],
     }
     for page, names in expected.items():
         content = text(out, page)

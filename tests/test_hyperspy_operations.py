@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import copy
 
+import hyperspy.api as hs
 import matplotlib
 import numpy as np
 import pytest
-
-import hyperspy.api as hs
 from conftest import calibrated, lattice_image
 
 matplotlib.use("Agg")
 
-KW = dict(window_size=100, stride=50, n_samples=3, seed=0, adaptive=False,
-          precision="float32")
+KW = dict(window_size=100, stride=50, n_samples=3, seed=0, adaptive=False, precision="float32")
 
 
 @pytest.fixture(scope="module")
@@ -33,8 +31,11 @@ def results(tiny_aistem):
     out = {}
     for name, s in (("image", image), ("movie", movie)):
         s.metadata.General.title = name
-        out[name] = (s, s.classify_symmetry(model=tiny_aistem, **KW),
-                     s.mc_uncertainty(model=tiny_aistem, **KW))
+        out[name] = (
+            s,
+            s.classify_symmetry(model=tiny_aistem, **KW),
+            s.mc_uncertainty(model=tiny_aistem, **KW),
+        )
     return out
 
 
@@ -83,12 +84,14 @@ def test_movie_navigation_transposed(results):
     assert [ax.name for ax in q.axes_manager.navigation_axes] == ["time", "class"]
     np.testing.assert_array_equal(q.predicted_class().data, p.predicted_class().data)
     assert q.predicted_class().axes_manager.navigation_axes[0].name == "time"
-    np.testing.assert_array_equal(q.class_map(q.class_names[1]).data,
-                                  p.class_map(p.class_names[1]).data)
+    np.testing.assert_array_equal(
+        q.class_map(q.class_names[1]).data, p.class_map(p.class_names[1]).data
+    )
     np.testing.assert_allclose(q.phase_fractions().data, p.phase_fractions().data)
     ax = q.plot_class_map(index=1)
-    np.testing.assert_array_equal(np.ma.filled(ax.images[-1].get_array(), -1),
-                                  p.predicted_class().data[1])
+    np.testing.assert_array_equal(
+        np.ma.filled(ax.images[-1].get_array(), -1), p.predicted_class().data[1]
+    )
     q.plot()
     matplotlib.pyplot.close("all")
 
@@ -138,9 +141,13 @@ def test_no_class_axis_is_one_clear_error(results, kind, operation):
     _, p, u = results[kind]
     q = REMOVE[operation](p)
     assert "class" not in [ax.name for ax in q.axes_manager.navigation_axes]
-    for call in (q.predicted_class, lambda: q.class_map(q.class_names[0]),
-                 q.plot_class_map, q.phase_fractions,
-                 lambda: u.segment(0.1, probabilities=q)):
+    for call in (
+        q.predicted_class,
+        lambda: q.class_map(q.class_names[0]),
+        q.plot_class_map,
+        q.phase_fractions,
+        lambda: u.segment(0.1, probabilities=q),
+    ):
         with pytest.raises(ValueError, match="no `class` axis: it was sliced to one class"):
             call()
     q.plot()  # a plain probability map: HyperSpy's plot works
@@ -209,7 +216,7 @@ def test_phase_fractions_without_class_axis(results):
     _, p, _ = results["movie"]
     f = p.phase_fractions()
     for g in (f.inav[1], f.sum("class")):
-        for call in (lambda: g.fraction(f.class_names[0]), g.plot_fractions):
+        for call in (lambda g=g: g.fraction(f.class_names[0]), g.plot_fractions):
             with pytest.raises(ValueError, match="no `class` axis"):
                 call()
 
@@ -243,8 +250,14 @@ def test_results_carry_the_input_metadata(results, tiny_aistem, lazy):
         s = s.as_lazy()
     p = s.classify_symmetry(model=tiny_aistem, **KW)
     u = s.mc_uncertainty(model=tiny_aistem, **KW)
-    derived = [p, u, p.predicted_class(), p.class_map(p.class_names[0]),
-               u.segment(0.1, probabilities=p).grains, u.segment(0.1).bulk]
+    derived = [
+        p,
+        u,
+        p.predicted_class(),
+        p.class_map(p.class_names[0]),
+        u.segment(0.1, probabilities=p).grains,
+        u.segment(0.1).bulk,
+    ]
     for r in derived:
         md = r.metadata
         assert md.Acquisition_instrument.TEM.beam_energy == 300.0
@@ -264,7 +277,7 @@ def test_results_carry_the_input_metadata(results, tiny_aistem, lazy):
 def test_phase_fractions_and_rotation_carry_metadata(results, tiny_aistem):
     s = _with_metadata(results["movie"][0])
     p = s.classify_symmetry(model=tiny_aistem, **KW)
-    f = p.phase_fractions()
+    p.phase_fractions()
 
     d = s.fft_descriptors(window_size=100, stride=50)
     assert d.metadata.Sample.elements == ["Au", "C"]

@@ -55,7 +55,7 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
         stack.append(node)
         for nxt in sorted(graph[node]):
             if state.get(nxt) == "open":
-                cycles.append(stack[stack.index(nxt):] + [nxt])
+                cycles.append(stack[stack.index(nxt) :] + [nxt])
             elif nxt not in state:
                 visit(nxt, stack)
         stack.pop()
@@ -69,8 +69,11 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 def test_the_walk_sees_function_level_imports():
     modules = _modules()
-    edges = _edges("hyperspy_symmetry.signals.probabilities",
-                   modules["hyperspy_symmetry.signals.probabilities"], modules)
+    edges = _edges(
+        "hyperspy_symmetry.signals.probabilities",
+        modules["hyperspy_symmetry.signals.probabilities"],
+        modules,
+    )
     assert "hyperspy_symmetry.plotting" in edges  # imported inside plot_class_map
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == [["a", "b", "c", "a"]]
 

@@ -6,10 +6,10 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import hyperspy.api as hs
 import numpy as np
 import pytest
 
-import hyperspy.api as hs
 from hyperspy_symmetry.analysis import (
     baseline_level,
     fit_growth,
@@ -124,17 +124,30 @@ def _probabilities(n_frames=6, lazy=False, extra_nav=False):
     noise = rng.uniform(0, 1, (n_frames, 3, 4))
     data = np.stack([1 - noise, noise], axis=1)  # (frames, class, gy, gx)
     data[:, :, 0, 0] = np.nan
-    axes = [{"name": "time", "size": n_frames, "scale": 2.5, "offset": 1.0, "units": "s",
-             "navigate": True},
-            {"name": "class", "size": 2, "navigate": True},
-            {"name": "y", "size": 3, "scale": 16, "units": "px"},
-            {"name": "x", "size": 4, "scale": 16, "units": "px"}]
+    axes = [
+        {
+            "name": "time",
+            "size": n_frames,
+            "scale": 2.5,
+            "offset": 1.0,
+            "units": "s",
+            "navigate": True,
+        },
+        {"name": "class", "size": 2, "navigate": True},
+        {"name": "y", "size": 3, "scale": 16, "units": "px"},
+        {"name": "x", "size": 4, "scale": 16, "units": "px"},
+    ]
     if extra_nav:
         data = np.stack([data, data])
         axes.insert(0, {"name": "tilt", "size": 2, "navigate": True})
-    p = hs.signals.Signal2D(data, axes=axes,
-                            metadata={"Symmetry": {"class_names": names, "model": "test"},
-                                      "General": {"title": "movie"}})
+    p = hs.signals.Signal2D(
+        data,
+        axes=axes,
+        metadata={
+            "Symmetry": {"class_names": names, "model": "test"},
+            "General": {"title": "movie"},
+        },
+    )
     p.set_signal_type("symmetry_probabilities")
     return (p.as_lazy() if lazy else p), noise
 
@@ -189,8 +202,7 @@ def test_phase_fractions_fit_growth():
     # The same procedure with SciPy: C fixed to the mean of the frames before 25 s.
     t, y = np.arange(40) * 5.0, f.data[1]
     C = y[t < 25.0].mean()
-    (A0, rho), _ = curve_fit(lambda t, A0, rho: growth_law(t, A0, rho, C), t, y,
-                             p0=(0.0004, 0.03))
+    (A0, rho), _ = curve_fit(lambda t, A0, rho: growth_law(t, A0, rho, C), t, y, p0=(0.0004, 0.03))
     assert fit["C"] == pytest.approx(C) and fit["class_name"] == "noise"
     assert fit["rho"] == pytest.approx(rho, rel=1e-4) and fit["A0"] == pytest.approx(A0, rel=1e-3)
     # C taken from frames that already grew a little biases rho slightly (see fit_growth).
@@ -246,8 +258,9 @@ def _noise_fit(movie_kwargs, baseline_until):
     from hyperspy_symmetry.simulate import damage_movie
 
     movie, truth = damage_movie(**movie_kwargs)
-    p = movie.classify_symmetry("bravais", window_size=128, stride=32, n_samples=10, seed=0,
-                                show_progressbar=False)
+    p = movie.classify_symmetry(
+        "bravais", window_size=128, stride=32, n_samples=10, seed=0, show_progressbar=False
+    )
     f = p.phase_fractions()
     fit = f.fit_growth("noise", baseline_until=baseline_until)
     return f.data[f.class_names.index("noise")], fit, truth
@@ -267,15 +280,20 @@ def test_noise_phase_fraction_recovers_rho():
 
 
 @pytest.mark.skipif("bravais" not in SHIPPED, reason="bravais weights not shipped")
-@pytest.mark.xfail(strict=True, reason=(
-    "known limit of the shipped bravais model: holes covering less than about 5 % of a "
-    "128 px window are not seen (noise probability ~0), so a movie that starts with many "
-    "holes of a few pixels (12 holes in 256 px frames) gets a noise fraction that lags, "
-    "then overshoots: measured rho +46 % (stride 32) and +39 % (16)"))
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "known limit of the shipped bravais model: holes covering less than about 5 % of a "
+        "128 px window are not seen (noise probability ~0), so a movie that starts with many "
+        "holes of a few pixels (12 holes in 256 px frames) gets a noise fraction that lags, "
+        "then overshoots: measured rho +46 % (stride 32) and +39 % (16)"
+    ),
+)
 @pytest.mark.timeout(300)
 def test_noise_phase_fraction_recovers_rho_for_many_small_holes():
-    noise, fit, truth = _noise_fit(dict(n_frames=10, seed=11, frame_time=25.0, size=256,
-                                        n_holes=12, A0=0.002), 60.0)
+    noise, fit, truth = _noise_fit(
+        dict(n_frames=10, seed=11, frame_time=25.0, size=256, n_holes=12, A0=0.002), 60.0
+    )
     assert abs(fit["rho"] / truth["rho"] - 1) < 0.15
 
 

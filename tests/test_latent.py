@@ -6,11 +6,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import hyperspy.api as hs  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from conftest import calibrated, lattice_image  # noqa: E402
 
-import hyperspy.api as hs  # noqa: E402
 import hyperspy_symmetry as hss  # noqa: E402
 from hyperspy_symmetry.analysis.latent import (  # noqa: E402
     embed,
@@ -20,8 +21,6 @@ from hyperspy_symmetry.analysis.latent import (  # noqa: E402
 )
 from hyperspy_symmetry.signals.probabilities import SymmetryProbabilities  # noqa: E402
 from hyperspy_symmetry.signals.uncertainty import SymmetryUncertainty  # noqa: E402
-
-from conftest import calibrated, lattice_image  # noqa: E402
 
 HAS_UMAP = importlib.util.find_spec("umap") is not None
 
@@ -67,8 +66,9 @@ def test_latent_features_are_the_dense_layer_without_dropout(tiny_aistem):
     # The same numbers as the Keras sub-model on the descriptors, with training=False.
     network = load_model(tiny_aistem).network
     sub = keras.Model(network.inputs[0], network.get_layer("dense").output)
-    d = s.fft_descriptors(model=tiny_aistem, window_size=100, stride=30,
-                          show_progressbar=False).data
+    d = s.fft_descriptors(
+        model=tiny_aistem, window_size=100, stride=30, show_progressbar=False
+    ).data
     expected = np.asarray(sub(d.reshape(-1, 64, 64, 1), training=False))
     np.testing.assert_allclose(f.data.reshape(-1, 16), expected, rtol=1e-5, atol=1e-6)
 
@@ -80,8 +80,9 @@ def test_latent_features_are_the_dense_layer_without_dropout(tiny_aistem):
 
 def test_latent_features_other_layer_and_bad_layer(tiny_aistem):
     s = calibrated(lattice_image((128, 128), (9.0, 9.0)))
-    f = s.latent_features(model=tiny_aistem, window_size=100, stride=28, layer="flatten",
-                          show_progressbar=False)
+    f = s.latent_features(
+        model=tiny_aistem, window_size=100, stride=28, layer="flatten", show_progressbar=False
+    )
     assert f.data.shape == (2, 2, 16 * 16 * 2) and f.metadata.Symmetry.layer == "flatten"
     with pytest.raises(ValueError, match="has no layer 'nope'.*dense"):
         s.latent_features(model=tiny_aistem, window_size=100, stride=28, layer="nope")
@@ -139,9 +140,13 @@ def _fake_results(labels, mi, class_names):
     np.put_along_axis(probs, labels[None], 0.9, axis=0)
     p = SymmetryProbabilities(probs, metadata={"Symmetry": {"class_names": class_names}})
     p.axes_manager[0].name = "class"
-    u = SymmetryUncertainty(mi.astype(np.float32), metadata={
-        "Signal": {"quantity": "Mutual information (bits)"},
-        "Symmetry": {"class_names": class_names, "measure": "mutual_information"}})
+    u = SymmetryUncertainty(
+        mi.astype(np.float32),
+        metadata={
+            "Signal": {"quantity": "Mutual information (bits)"},
+            "Symmetry": {"class_names": class_names, "measure": "mutual_information"},
+        },
+    )
     return p, u
 
 
@@ -159,7 +164,7 @@ def test_plot_embedding_shows_classes_and_uncertainty():
     flat = labels.ravel()
     from hyperspy_symmetry.plotting import class_colors
 
-    for coll, k in zip(class_ax.collections, [0, 1, 2]):
+    for coll, k in zip(class_ax.collections, [0, 1, 2], strict=False):
         np.testing.assert_allclose(coll.get_offsets(), points[flat == k])
         # the same colour as the class map gives class k
         np.testing.assert_allclose(coll.get_facecolor()[0], class_colors(4)[k])
@@ -211,7 +216,6 @@ def test_grains_separate_in_the_latent_space_of_the_shipped_model():
     labels = grain[crystalline]
     assert knn_accuracy(points, labels) == 1.0
     centres = np.array([points[labels == k].mean(axis=0) for k in range(3)])
-    spread = max(np.linalg.norm(points[labels == k] - centres[k], axis=1).mean()
-                 for k in range(3))
+    spread = max(np.linalg.norm(points[labels == k] - centres[k], axis=1).mean() for k in range(3))
     gaps = [np.linalg.norm(centres[i] - centres[j]) for i in range(3) for j in range(i)]
     assert min(gaps) > 3 * spread

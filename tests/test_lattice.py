@@ -54,7 +54,9 @@ def test_strongest_fringe_units():
     assert strongest_fringe(signal(img, 0.02, "nm")) == pytest.approx(0.32, rel=0.005)
     assert strongest_fringe(signal(img)) == pytest.approx(16.0, rel=0.005)
     # An explicit pixel size wins over the axes.
-    assert strongest_fringe(signal(img, 0.02, "nm"), pixel_size=1.0) == pytest.approx(16, rel=0.005)
+    assert strongest_fringe(signal(img, 0.02, "nm"), pixel_size=1.0) == pytest.approx(
+        16, rel=0.005
+    )
 
 
 def test_strongest_fringe_non_square_image_and_noise():
@@ -83,7 +85,13 @@ def test_strongest_fringe_bad_input():
 
 def test_measure_known_lattice():
     img, p = bravais_array(
-        "rectangular", 256, 0, a=9.0, b_over_a=1.5, rotation=20.0, displacement=0.0,
+        "rectangular",
+        256,
+        0,
+        a=9.0,
+        b_over_a=1.5,
+        rotation=20.0,
+        displacement=0.0,
         column="gaussian",
     )
     fit = measure_lattice(img)
@@ -107,8 +115,9 @@ def test_measure_known_lattice():
 @pytest.mark.parametrize("rotation", [0.0, 33.0, 90.0, 217.0])
 def test_measure_centered_rectangular_both_branches(rotation):
     for ratio in (1.3, 2.5):
-        img, p = bravais_array("centered_rectangular", 256, 2, a=10.0, b_over_a=ratio,
-                               rotation=rotation)
+        img, p = bravais_array(
+            "centered_rectangular", 256, 2, a=10.0, b_over_a=ratio, rotation=rotation
+        )
         fit = measure_lattice(img)
         a, b = reduce_basis(np.asarray(p["vectors"]))
         assert (fit.a, fit.b) == pytest.approx((np.hypot(*a), np.hypot(*b)), rel=0.01)

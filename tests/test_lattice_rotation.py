@@ -1,13 +1,13 @@
 """Local lattice rotation: the batched measurement on synthetic lattices, and the signal
 method on a simulated bicrystal with the shipped ``aistem`` model."""
 
+import hyperspy.api as hs
 import numpy as np
 import pytest
+from conftest import calibrated, lattice_image
 
-import hyperspy.api as hs
 import hyperspy_symmetry as hss
 from hyperspy_symmetry.analysis.rotation import (
-    class_reference,
     reference_peaks,
     reference_sources,
     rotation_map,
@@ -15,8 +15,6 @@ from hyperspy_symmetry.analysis.rotation import (
     window_rotations,
     wrap_angle,
 )
-
-from conftest import calibrated, lattice_image
 
 
 def waves(n, angles_deg, period, rotation=0.0, shift=(0.0, 0.0), sharp=True):
@@ -63,10 +61,12 @@ def test_rotational_period_needs_matching_weights():
 def test_known_rotations_are_recovered(angles, period):
     ref = reference_peaks(waves(256, angles, 20.0))
     truth = np.array([-40.0, -12.3, 0.0, 7.7, 29.0, 44.0, 71.5, 133.0])
-    windows = np.stack([
-        waves(100, angles, 20.0, rotation=t, shift=(3.1 * i, 1.7 * i))
-        for i, t in enumerate(truth)
-    ])
+    windows = np.stack(
+        [
+            waves(100, angles, 20.0, rotation=t, shift=(3.1 * i, 1.7 * i))
+            for i, t in enumerate(truth)
+        ]
+    )
     angle, quality = window_rotations(windows, ref)
     assert angle.shape == truth.shape
     assert np.all((angle >= -period / 2) & (angle < period / 2))
@@ -85,8 +85,9 @@ def test_sign_convention_counter_clockwise_as_displayed():
 def test_batched_over_any_leading_shape_and_noise_tolerant():
     ref = reference_peaks(waves(256, SQUARE, 16.0))
     rng = np.random.default_rng(0)
-    windows = np.stack([waves(100, SQUARE, 16.0, rotation=10.0, shift=(i, 2 * i))
-                        for i in range(6)]).reshape(2, 3, 100, 100)
+    windows = np.stack(
+        [waves(100, SQUARE, 16.0, rotation=10.0, shift=(i, 2 * i)) for i in range(6)]
+    ).reshape(2, 3, 100, 100)
     windows = windows + 0.3 * windows.std() * rng.standard_normal(windows.shape)
     angle, quality = window_rotations(windows, ref, batch=4)
     assert angle.shape == quality.shape == (2, 3)
@@ -127,7 +128,9 @@ def test_rotation_map_uses_each_windows_class():
     # Windows at x = 0 (square), 70 (half and half) and 140 (hexagonal); the middle one
     # has no class.
     labels = np.array([[[0, -1, 1]], [[0, 2, 2]]])
-    out = rotation_map(np.stack([image[:100]] * 2), labels, [square, hexagonal, None], 100, 70, 1.0)
+    out = rotation_map(
+        np.stack([image[:100]] * 2), labels, [square, hexagonal, None], 100, 70, 1.0
+    )
     assert out.shape == (2, 1, 3) and out.dtype == np.float32
     assert out[0, 0, 0] == out[1, 0, 0] == pytest.approx(12.0, abs=0.05)
     assert out[0, 0, 2] == pytest.approx(-21.0, abs=0.05)
@@ -167,8 +170,9 @@ def _bulk_mask(labels, window, stride):
 def test_bicrystal_rotations_with_the_shipped_model(bicrystal_15_37):
     s, truth = bicrystal_15_37
     bulk, grain = _bulk_mask(truth, 100, 20)
-    r = s.lattice_rotation(stride=20, n_samples=10, seed=0, mask=hs.signals.Signal2D(bulk),
-                           show_progressbar=False)
+    r = s.lattice_rotation(
+        stride=20, n_samples=10, seed=0, mask=hs.signals.Signal2D(bulk), show_progressbar=False
+    )
     assert r.data.shape == bulk.shape == (11, 11)
     assert r.metadata.Signal.quantity == "Lattice rotation (degrees)"
     md = r.metadata.Symmetry
@@ -204,7 +208,8 @@ def test_existing_probabilities_and_lazy_twin(bicrystal_15_37):
     r = movie.lattice_rotation(stride=20, n_samples=10, seed=0)
     assert r._lazy and r.data.shape == (2, 11, 11)
     assert [ax.name for ax in r.axes_manager.navigation_axes] == [
-        movie.axes_manager.navigation_axes[0].name]
+        movie.axes_manager.navigation_axes[0].name
+    ]
     r.compute(show_progressbar=False)
     np.testing.assert_array_equal(r.data[0], eager.data)
     both = np.isfinite(r.data[0]) & np.isfinite(r.data[1][:, ::-1])
@@ -218,6 +223,7 @@ def test_existing_probabilities_and_lazy_twin(bicrystal_15_37):
     plain = hs.signals.Signal2D(s.data)
     plain.set_signal_type("atomic_resolution")
     np.testing.assert_array_equal(
-        plain.lattice_rotation(probabilities=p, show_progressbar=False).data, eager.data)
+        plain.lattice_rotation(probabilities=p, show_progressbar=False).data, eager.data
+    )
     with pytest.raises(ValueError, match="differ from those of `probabilities`"):
         s.lattice_rotation(probabilities=p, stride=10)

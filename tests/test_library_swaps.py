@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.ndimage
-
 from conftest import lattice_image
+
 from hyperspy_symmetry.analysis.segmentation import FOUR_CONNECTED, _label_image
 from hyperspy_symmetry.lattice import _local_maxima
 
@@ -28,8 +28,11 @@ def _label_image_by_hand(bulk, classes):
         inside = part > 0
         labels[inside] = part[inside] + len(grain_classes)
         grain_classes += [int(c)] * int(n)
-    order = scipy.ndimage.minimum(np.arange(labels.size).reshape(labels.shape), labels,
-                                  index=np.arange(1, len(grain_classes) + 1))
+    order = scipy.ndimage.minimum(
+        np.arange(labels.size).reshape(labels.shape),
+        labels,
+        index=np.arange(1, len(grain_classes) + 1),
+    )
     rank = np.argsort(np.asarray(order, dtype=np.int64), kind="stable")
     renumber = np.zeros(len(grain_classes) + 1, dtype=np.int32)
     renumber[rank + 1] = np.arange(1, len(grain_classes) + 1)
@@ -62,14 +65,19 @@ def _local_maxima_by_hand(values, min_distance, threshold, border):
 def test_peak_local_max_gives_the_former_maxima():
     for k in range(20):
         rng = np.random.default_rng(k)
-        image = lattice_image((128, 128), period=tuple(rng.uniform(6, 14, 2)),
-                              angle=rng.uniform(0, 90), seed=k, noise=rng.uniform(0, 0.3))
+        image = lattice_image(
+            (128, 128),
+            period=tuple(rng.uniform(6, 14, 2)),
+            angle=rng.uniform(0, 90),
+            seed=k,
+            noise=rng.uniform(0, 0.3),
+        )
         smooth = scipy.ndimage.gaussian_filter(image, 1.0)
         spacing = 8.0
         args = (smooth, 0.4 * spacing, smooth.min() + 0.25 * np.ptp(smooth), 0.5 * spacing)
         got, want = _local_maxima(*args), _local_maxima_by_hand(*args)
         assert len(want[0]) > 50
-        for g, w in zip(got, want):
+        for g, w in zip(got, want, strict=False):
             np.testing.assert_array_equal(g, w)
 
 

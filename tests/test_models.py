@@ -27,12 +27,12 @@ def test_aistem_architecture_matches_paper():
     assert net.input_shape == (None, 64, 64, 1)
     assert net.output_shape == (None, 10)
     assert net.count_params() == 281818  # "about 282k parameters"
-    convs = [l for l in net.layers if isinstance(l, keras.layers.Conv2D)]
+    convs = [x for x in net.layers if isinstance(x, keras.layers.Conv2D)]
     assert [c.filters for c in convs] == [32, 32, 16, 16, 8, 8]
     assert all(c.kernel_size == (3, 3) and c.padding == "same" for c in convs)
-    drops = [l for l in net.layers if isinstance(l, keras.layers.Dropout)]
+    drops = [x for x in net.layers if isinstance(x, keras.layers.Dropout)]
     assert len(drops) == 7 and all(d.rate == pytest.approx(0.07) for d in drops)
-    pools = [i for i, l in enumerate(net.layers) if isinstance(l, keras.layers.MaxPooling2D)]
+    pools = [i for i, x in enumerate(net.layers) if isinstance(x, keras.layers.MaxPooling2D)]
     assert len(pools) == 2
     assert net.layers[-1].activation.__name__ == "softmax"
 
@@ -42,9 +42,11 @@ def test_bravais_architecture():
 
     net = bravais_cnn()
     assert net.output_shape == (None, 6)
-    kinds = [type(l).__name__ for l in net.layers]
+    kinds = [type(x).__name__ for x in net.layers]
     assert kinds.count("Conv2D") == 3 and kinds.count("AveragePooling2D") == 1
-    assert all(l.rate == pytest.approx(0.2) for l in net.layers if isinstance(l, keras.layers.Dropout))
+    assert all(
+        x.rate == pytest.approx(0.2) for x in net.layers if isinstance(x, keras.layers.Dropout)
+    )
 
 
 def test_build_architecture_errors():
@@ -174,9 +176,17 @@ def _keras_folder(tmp_path, network, n_classes):
     folder = tmp_path / "keras_model"
     folder.mkdir()
     network.save(folder / "model.keras")
-    card = ModelCard("user", "1", [f"c{i}" for i in range(n_classes)], "fft_haadf",
-                     {"name": "user"}, "model.keras", sha256_file(folder / "model.keras"),
-                     100, 20)
+    card = ModelCard(
+        "user",
+        "1",
+        [f"c{i}" for i in range(n_classes)],
+        "fft_haadf",
+        {"name": "user"},
+        "model.keras",
+        sha256_file(folder / "model.keras"),
+        100,
+        20,
+    )
     card.save(folder / "card.json")
     return folder
 
@@ -214,8 +224,9 @@ def engine():
     import keras
 
     keras.utils.set_random_seed(1)
-    return MCDropoutEngine(aistem_cnn(filters=(4, 4, 4, 4, 2, 2), dense=16, dropout=0.3),
-                           passes_per_batch=64)
+    return MCDropoutEngine(
+        aistem_cnn(filters=(4, 4, 4, 4, 2, 2), dense=16, dropout=0.3), passes_per_batch=64
+    )
 
 
 def _x(n, seed=0):
@@ -277,8 +288,13 @@ def test_single_sample_has_zero_mutual_information(engine):
 def test_engine_rejects_network_without_dropout():
     import keras
 
-    net = keras.Sequential([keras.Input((64, 64, 1)), keras.layers.Flatten(),
-                            keras.layers.Dense(3, activation="softmax")])
+    net = keras.Sequential(
+        [
+            keras.Input((64, 64, 1)),
+            keras.layers.Flatten(),
+            keras.layers.Dense(3, activation="softmax"),
+        ]
+    )
     with pytest.raises(ValueError, match="no Dropout"):
         MCDropoutEngine(net)
 
@@ -321,8 +337,9 @@ def test_late_dropout_engine_matches_explicit_networks(late_engine):
 def test_adaptive_stops_converged_windows_early(late_engine):
     x = _x(30, seed=4)
     exact = late_engine.statistics(x, 60, seed=1)
-    stats, counts = late_engine.statistics(x, 60, seed=1, adaptive=True, tolerance=0.02,
-                                           return_counts=True)
+    stats, counts = late_engine.statistics(
+        x, 60, seed=1, adaptive=True, tolerance=0.02, return_counts=True
+    )
     assert set(np.unique(counts)) <= set(range(10, 61, 10))
     # Windows that ran to T are the exact mode's result, bit for bit: sample t is one network.
     full = counts == 60
@@ -337,8 +354,9 @@ def test_adaptive_stops_converged_windows_early(late_engine):
 def test_adaptive_result_independent_of_the_other_windows(late_engine):
     x = _x(12, seed=5)
     together = late_engine.statistics(x, 40, seed=3, adaptive=True)
-    alone = np.concatenate([late_engine.statistics(x[i : i + 1], 40, seed=3, adaptive=True)
-                            for i in range(12)])
+    alone = np.concatenate(
+        [late_engine.statistics(x[i : i + 1], 40, seed=3, adaptive=True) for i in range(12)]
+    )
     np.testing.assert_array_equal(together, alone)
 
 
@@ -351,8 +369,9 @@ def test_adaptive_needs_fewer_samples_for_certain_windows():
     w = net.get_layer("probabilities")
     kernel, bias = w.get_weights()
     w.set_weights([kernel * 0, bias * 0 + np.arange(10) * 5.0])  # always class 9, p ~ 1
-    stats, counts = MCDropoutEngine(net).statistics(_x(8), 100, 0, adaptive=True,
-                                                    return_counts=True)
+    stats, counts = MCDropoutEngine(net).statistics(
+        _x(8), 100, 0, adaptive=True, return_counts=True
+    )
     np.testing.assert_array_equal(counts, 10)
     assert np.all(stats[:, :10].argmax(1) == 9) and np.all(stats[:, 11] < 1e-6)
 

@@ -8,6 +8,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from conftest import calibrated, lattice_image  # noqa: E402
 from matplotlib.colors import to_rgba  # noqa: E402
 from matplotlib.layout_engine import ConstrainedLayoutEngine  # noqa: E402
 
@@ -19,8 +20,6 @@ from hyperspy_symmetry.plotting import (  # noqa: E402
     save_figure,
 )
 from hyperspy_symmetry.signals import SymmetryProbabilities, SymmetryUncertainty  # noqa: E402
-
-from conftest import calibrated, lattice_image  # noqa: E402
 
 NAMES = ["square", "hexagonal", "oblique", "noise"]
 # image: 0.1 nm pixels from offset 1.0 nm; window 20 px, stride 8 px
@@ -44,8 +43,15 @@ def _grid_axes():
 
 
 def _symmetry():
-    return {"model": "bravais", "class_names": NAMES, "window_size": WINDOW, "stride": STRIDE,
-            "n_samples": 5, "seed": 0, "measure": "mutual_information"}
+    return {
+        "model": "bravais",
+        "class_names": NAMES,
+        "window_size": WINDOW,
+        "stride": STRIDE,
+        "n_samples": 5,
+        "seed": 0,
+        "measure": "mutual_information",
+    }
 
 
 def make_probabilities(frames: int = 0, lazy: bool = False):
@@ -62,8 +68,11 @@ def make_probabilities(frames: int = 0, lazy: bool = False):
     axes += _grid_axes()
     for ax in axes[:-2]:
         ax["navigate"] = True
-    metadata = {"General": {"title": "Movie"}, "Signal": {"quantity": "Probability"},
-                "Symmetry": _symmetry()}
+    metadata = {
+        "General": {"title": "Movie"},
+        "Signal": {"quantity": "Probability"},
+        "Symmetry": _symmetry(),
+    }
     p = SymmetryProbabilities(data.astype(np.float32), axes=axes, metadata=metadata)
     return p.as_lazy() if lazy else p
 
@@ -74,8 +83,11 @@ def make_uncertainty(frames: int = 0):
     data = rng.uniform(0, 0.6, size=nav + (GY, GX)).astype(np.float32)
     data[..., 2, 2] = np.nan
     axes = [{"name": "time", "units": "s", "size": frames, "navigate": True}] if frames else []
-    metadata = {"General": {"title": "Movie MI"},
-                "Signal": {"quantity": "Mutual information (bits)"}, "Symmetry": _symmetry()}
+    metadata = {
+        "General": {"title": "Movie MI"},
+        "Signal": {"quantity": "Mutual information (bits)"},
+        "Symmetry": _symmetry(),
+    }
     return SymmetryUncertainty(data, axes=axes + _grid_axes(), metadata=metadata)
 
 
@@ -94,8 +106,12 @@ def _expected_labels(frame):
     return np.where(nan, -1, np.nanargmax(np.where(np.isnan(frame), -1, frame), axis=0))
 
 
-GRID_EXTENT = (GRID_OFFSET - 0.4, GRID_OFFSET + (GX - 0.5) * 0.8,
-               GRID_OFFSET + (GY - 0.5) * 0.8, GRID_OFFSET - 0.4)
+GRID_EXTENT = (
+    GRID_OFFSET - 0.4,
+    GRID_OFFSET + (GX - 0.5) * 0.8,
+    GRID_OFFSET + (GY - 0.5) * 0.8,
+    GRID_OFFSET - 0.4,
+)
 IMAGE_EXTENT = (OFFSET - 0.05, OFFSET + (W - 0.5) * 0.1, OFFSET + (H - 0.5) * 0.1, OFFSET - 0.05)
 
 
@@ -118,11 +134,17 @@ def test_ten_class_colours_stay_apart_for_colour_blind_vision(vision):
 
     rgb = np.array([c[:3] for c in class_colors(10)])
     if vision != "normal":
-        rgb = np.clip(cspace_convert(rgb, {"name": "sRGB1+CVD", "cvd_type": vision,
-                                           "severity": 100}, "sRGB1"), 0, 1)
+        rgb = np.clip(
+            cspace_convert(
+                rgb, {"name": "sRGB1+CVD", "cvd_type": vision, "severity": 100}, "sRGB1"
+            ),
+            0,
+            1,
+        )
     ucs = cspace_convert(rgb, "sRGB1", "CAM02-UCS")
-    smallest = min(np.linalg.norm(ucs[i] - ucs[j])
-                   for i, j in itertools.combinations(range(10), 2))
+    smallest = min(
+        np.linalg.norm(ucs[i] - ucs[j]) for i, j in itertools.combinations(range(10), 2)
+    )
     assert smallest > 13.0
 
 
@@ -164,14 +186,12 @@ def test_class_map_of_a_stack_frame_follows_index_and_position():
     p, s = make_probabilities(frames=3), make_image(frames=3)
     fig, (a1, a2) = plt.subplots(1, 2)
     plot_class_map(p, image=s, ax=a1, index=2)
-    np.testing.assert_array_equal(a1.images[1].get_array().filled(-1),
-                                  _expected_labels(p.data[2]))
+    np.testing.assert_array_equal(a1.images[1].get_array().filled(-1), _expected_labels(p.data[2]))
     np.testing.assert_array_equal(a1.images[0].get_array(), s.data[2])
     assert a1.get_title().endswith("[2]")
     p.axes_manager["time"].index = 1
     plot_class_map(p, ax=a2)  # the current position; no image: opaque map
-    np.testing.assert_array_equal(a2.images[0].get_array().filled(-1),
-                                  _expected_labels(p.data[1]))
+    np.testing.assert_array_equal(a2.images[0].get_array().filled(-1), _expected_labels(p.data[1]))
     assert a2.images[0].get_alpha() == 1.0
     np.testing.assert_allclose(a2.get_xlim(), GRID_EXTENT[:2])
     with pytest.raises(ValueError, match="navigation"):
@@ -181,8 +201,9 @@ def test_class_map_of_a_stack_frame_follows_index_and_position():
 def test_class_map_of_lazy_probabilities():
     p = make_probabilities(frames=2, lazy=True)
     ax = p.plot_class_map(index=0)
-    np.testing.assert_array_equal(ax.images[0].get_array().filled(-1),
-                                  _expected_labels(p.data[0].compute()))
+    np.testing.assert_array_equal(
+        ax.images[0].get_array().filled(-1), _expected_labels(p.data[0].compute())
+    )
 
 
 def test_uncertainty_map_content():
@@ -205,8 +226,9 @@ def test_save_figure_writes_what_draw_drew_without_pyplot(tmp_path):
     def draw(ax, probabilities, image):
         drawn["ax"] = plot_class_map(probabilities, image=image, ax=ax)
 
-    save_figure(draw, tmp_path / "classes.png", probabilities=make_probabilities(),
-                image=make_image())
+    save_figure(
+        draw, tmp_path / "classes.png", probabilities=make_probabilities(), image=make_image()
+    )
     png = matplotlib.image.imread(tmp_path / "classes.png")
     assert png.shape == (600, 850, 4)  # 8.5 x 6 inches at 100 dpi
     assert len(drawn["ax"].images) == 2 and drawn["ax"].get_legend() is not None
@@ -288,7 +310,9 @@ def test_plot_of_a_real_classification(tiny_bravais):
     p, u = s.classify_symmetry(**kw), s.mc_uncertainty(**kw)
     ax = p.plot_class_map(image=s)
     present = sorted(set(p.predicted_class().data.ravel().tolist()))
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == [p.class_names[i] for i in present]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        p.class_names[i] for i in present
+    ]
     assert ax.images[1].get_extent()[0] == pytest.approx(31.5 - 16)
     ax = u.plot_map()
     np.testing.assert_allclose(ax.images[0].get_array().filled(np.nan), u.data)

@@ -6,14 +6,12 @@ fetched once and cached; the package itself never downloads.
 
 from __future__ import annotations
 
+import hyperspy.api as hs
 import numpy as np
 import pytest
+from realdata import ATOMAP_ADF, AU_NANOPARTICLE, MOS2, fetch_wheel_member
 from scipy import ndimage
 from skimage.filters import threshold_otsu
-
-import hyperspy.api as hs
-
-from realdata import ATOMAP_ADF, AU_NANOPARTICLE, MOS2, fetch_wheel_member
 
 FCC = ("FCC_Cu_100", "FCC_Cu_110", "FCC_Cu_111", "FCC_Cu_211")
 

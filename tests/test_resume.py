@@ -6,23 +6,22 @@ import subprocess
 import sys
 import time
 
+import hyperspy.api as hs
 import numpy as np
 import pytest
-
-import hyperspy.api as hs
+from conftest import calibrated, lattice_image
 
 from hyperspy_symmetry.cli import main
 from hyperspy_symmetry.stores import PROGRESS_DIR, RUN_RECORD
-
-from conftest import calibrated, lattice_image
 
 N_FRAMES = 24
 
 
 @pytest.fixture(scope="module")
 def movie_file(tmp_path_factory):
-    data = np.stack([lattice_image((224, 224), period=(7 + i % 4, 8), seed=i)
-                     for i in range(N_FRAMES)]).astype(np.float32)
+    data = np.stack(
+        [lattice_image((224, 224), period=(7 + i % 4, 8), seed=i) for i in range(N_FRAMES)]
+    ).astype(np.float32)
     s = calibrated(data, lazy=True, chunks=(1, 224, 224))
     path = tmp_path_factory.mktemp("movie") / "movie.zspy"
     s.save(path)
@@ -31,9 +30,27 @@ def movie_file(tmp_path_factory):
 
 def _command(movie_file, out, model, *extra):
     # --lazy keeps the file's chunks, one frame each: one block per frame.
-    return ["classify", str(movie_file), "--out", str(out), "--model", str(model),
-            "--window", "100", "--stride", "8", "--samples", "20", "--seed", "3",
-            "--scheduler", "synchronous", "--lazy", "--quiet", *extra]
+    return [
+        "classify",
+        str(movie_file),
+        "--out",
+        str(out),
+        "--model",
+        str(model),
+        "--window",
+        "100",
+        "--stride",
+        "8",
+        "--samples",
+        "20",
+        "--seed",
+        "3",
+        "--scheduler",
+        "synchronous",
+        "--lazy",
+        "--quiet",
+        *extra,
+    ]
 
 
 def _stores(out):
@@ -49,9 +66,11 @@ def uninterrupted(movie_file, tiny_aistem, tmp_path_factory):
 
 def _kill_midway(movie_file, out, model, min_blocks=3):
     """Start the command in a process and kill it (SIGKILL) once some blocks are written."""
-    proc = subprocess.Popen([sys.executable, "-m", "hyperspy_symmetry.cli",
-                             *_command(movie_file, out, model)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hyperspy_symmetry.cli", *_command(movie_file, out, model)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     progress = out / PROGRESS_DIR
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and proc.poll() is None:
@@ -73,10 +92,9 @@ def test_killed_run_resumes_and_ends_equal(movie_file, tiny_aistem, uninterrupte
     done = _kill_midway(movie_file, out, tiny_aistem)
     assert main(_command(movie_file, out, tiny_aistem)) == 0  # the same command again
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["blocks"] == {"total": N_FRAMES,
-                                 "computed_in_this_run": N_FRAMES - len(done)}
+    assert summary["blocks"] == {"total": N_FRAMES, "computed_in_this_run": N_FRAMES - len(done)}
     assert not (out / PROGRESS_DIR).exists() and (out / RUN_RECORD).exists()
-    for a, b in zip(_stores(out), _stores(uninterrupted)):
+    for a, b in zip(_stores(out), _stores(uninterrupted), strict=False):
         np.testing.assert_array_equal(a.data, b.data)
         assert a.metadata.Symmetry.as_dictionary() == b.metadata.Symmetry.as_dictionary()
         assert type(a) is type(b)
@@ -84,8 +102,7 @@ def test_killed_run_resumes_and_ends_equal(movie_file, tiny_aistem, uninterrupte
 
 
 @pytest.mark.timeout(600)
-def test_partly_written_block_is_computed_again(movie_file, tiny_aistem, uninterrupted,
-                                                tmp_path):
+def test_partly_written_block_is_computed_again(movie_file, tiny_aistem, uninterrupted, tmp_path):
     """A block whose data reached the store but whose marker did not is not taken as done."""
     out = tmp_path / "res"
     done = _kill_midway(movie_file, out, tiny_aistem)
@@ -100,7 +117,7 @@ def test_partly_written_block_is_computed_again(movie_file, tiny_aistem, uninter
     assert main(_command(movie_file, out, tiny_aistem)) == 0
     summary = json.loads((out / "summary.json").read_text())
     assert summary["blocks"]["computed_in_this_run"] == N_FRAMES - len(done) + 1
-    for a, b in zip(_stores(out), _stores(uninterrupted)):
+    for a, b in zip(_stores(out), _stores(uninterrupted), strict=False):
         np.testing.assert_array_equal(a.data, b.data)
 
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import hyperspy.api as hs
 import numpy as np
 import pytest
 import scipy.signal
-
-import hyperspy.api as hs
 
 from hyperspy_symmetry.descriptors import fft_amplitude, window_descriptors
 from hyperspy_symmetry.fft_lattice import fft_lattice, frame_periods
@@ -18,8 +17,9 @@ from hyperspy_symmetry.simulate.bravais import BRAVAIS_CLASSES, bravais_array, s
 def _lattice(name, period, size, seed=0, noise=0.1, **params):
     """A lattice of class ``name`` whose shortest spacing is ``period`` px, plus noise."""
     nn_unit = sample_lattice(name, np.random.default_rng(seed), a=10.0, **params)["nn_distance"]
-    img, p = bravais_array(name, size, np.random.default_rng(seed), a=period * 10.0 / nn_unit,
-                           **params)
+    img, p = bravais_array(
+        name, size, np.random.default_rng(seed), a=period * 10.0 / nn_unit, **params
+    )
     return img + noise * np.random.default_rng(seed + 1).standard_normal(img.shape), p
 
 
@@ -51,8 +51,13 @@ def test_fft_lattice_measures_every_class_at_any_period(name, period):
 def test_no_lattice_gives_nan_not_an_error():
     rng = np.random.default_rng(0)
     noise_class, _ = bravais_array("noise", 512, rng, a=10.0)
-    frames = np.stack([rng.standard_normal((512, 512)), np.zeros((512, 512)),
-                       noise_class + 0.1 * rng.standard_normal((512, 512))])
+    frames = np.stack(
+        [
+            rng.standard_normal((512, 512)),
+            np.zeros((512, 512)),
+            noise_class + 0.1 * rng.standard_normal((512, 512)),
+        ]
+    )
     assert np.isnan(frame_periods(frames)).all()
     with pytest.raises(ValueError, match="No lattice"):
         fft_lattice(frames[0])
@@ -114,8 +119,9 @@ def test_per_frame_windows_are_centred_on_the_common_grid():
     assert out.shape == (2, 5, 5, 64, 64)
     np.testing.assert_array_equal(out[0], window_descriptors(images[0], "fft_amplitude", 101, 20))
     # Frame 1: window 61 centred where the 101 px window of the grid is: 20 px further in.
-    np.testing.assert_array_equal(out[1, 2, 3],
-                                  fft_amplitude(images[1, 40 + 20:40 + 81, 60 + 20:60 + 81][None])[0])
+    np.testing.assert_array_equal(
+        out[1, 2, 3], fft_amplitude(images[1, 40 + 20 : 40 + 81, 60 + 20 : 60 + 81][None])[0]
+    )
 
 
 # -- through the signal, with the shipped model ----------------------------------------------
@@ -152,8 +158,8 @@ def test_movie_with_changing_magnification_is_classified_frame_by_frame():
     # Frame 0 gets what it gets alone with its own window, centred on the same grid points.
     m = (179 - 89) // 2
     alone = _signal(frames[0][m:, m:]).classify_symmetry(
-        "bravais", window_size=89, stride=md.stride, n_samples=10, seed=0,
-        show_progressbar=False)
+        "bravais", window_size=89, stride=md.stride, n_samples=10, seed=0, show_progressbar=False
+    )
     gy, gx = p.data.shape[-2:]
     np.testing.assert_allclose(alone.data[:, :gy, :gx], p.data[0], atol=1e-5)
 
@@ -168,8 +174,9 @@ def test_image_without_lattice_keeps_defaults_and_says_so():
 
 def test_explicit_window_keeps_pixels_of_the_input():
     img, _ = _lattice("hexagonal", 10.0, 256, seed=0)
-    p = _signal(img).classify_symmetry("bravais", window_size=100, n_samples=5, seed=0,
-                                       show_progressbar=False)
+    p = _signal(img).classify_symmetry(
+        "bravais", window_size=100, n_samples=5, seed=0, show_progressbar=False
+    )
     assert p.metadata.Symmetry.window_size == 100 and p.metadata.Symmetry.stride == 16
     assert not p.metadata.Symmetry.has_item("scale_free")
 
@@ -234,7 +241,8 @@ def test_drifted_hexagonal_keeps_hexagonal_in_the_top_two():
     assert ((order[-1] == hexagonal) | (order[-2] == hexagonal)).mean() >= 0.9
     readout = p.metadata.Symmetry.lattice
     assert readout["units"] == "Å" and readout["distortion"]["hexagonal"] == pytest.approx(
-        0.05, abs=0.003)
+        0.05, abs=0.003
+    )
     assert readout["a"] == pytest.approx(readout["b"] / 1.0, rel=0.08)
 
 
@@ -242,8 +250,11 @@ def test_lattice_parameters_per_window():
     img, _ = _drifted(0.04, seed=2)
     s = _signal(img, 0.02, "nm")
     lp = s.lattice_parameters()
-    p_md_window = _signal(img, 0.02, "nm").classify_symmetry(
-        "bravais", n_samples=2, seed=0, show_progressbar=False).metadata.Symmetry.window_size
+    p_md_window = (
+        _signal(img, 0.02, "nm")
+        .classify_symmetry("bravais", n_samples=2, seed=0, show_progressbar=False)
+        .metadata.Symmetry.window_size
+    )
     assert lp.metadata.Symmetry.window_size == p_md_window
     assert lp.metadata.Symmetry.parameter_units == ["nm", "nm", "degrees"]
     a, b, gamma = lp.data

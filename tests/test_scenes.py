@@ -2,12 +2,11 @@
 
 import math
 
+import hyperspy.api as hs
 import numpy as np
 import pytest
-
-import hyperspy.api as hs
-
 from conftest import spectrum_peak_ratio
+
 from hyperspy_symmetry.lattice import measure_lattice, strongest_fringe
 from hyperspy_symmetry.simulate import (
     bicrystal,
@@ -27,7 +26,11 @@ def test_polycrystal_layout_and_labels(polycrystal):
     n = round(24.0 / 0.12)
     assert image.data.shape == labels.data.shape == (2 * n, 2 * n)
     assert labels.metadata.Symmetry.class_names == [
-        "BCC_Fe_100", "FCC_Cu_100", "HCP_Ti_0001", "amorphous"]
+        "BCC_Fe_100",
+        "FCC_Cu_100",
+        "HCP_Ti_0001",
+        "amorphous",
+    ]
     assert labels.data[0, 0] == 0 and labels.data[0, -1] == 1
     assert labels.data[-1, 0] == 2 and labels.data[-1, -1] == 3
     assert np.bincount(labels.data.ravel()).tolist() == [n * n] * 4
@@ -38,7 +41,7 @@ def test_polycrystal_layout_and_labels(polycrystal):
 def _quadrant(image, i, margin=12):
     n = image.shape[0] // 2
     r, c = divmod(i, 2)
-    return image[r * n + margin:(r + 1) * n - margin, c * n + margin:(c + 1) * n - margin]
+    return image[r * n + margin : (r + 1) * n - margin, c * n + margin : (c + 1) * n - margin]
 
 
 def test_polycrystal_grains_have_their_lattices(polycrystal):

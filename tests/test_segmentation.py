@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hyperspy.api as hs
 import numpy as np
 import pytest
+from conftest import calibrated
 
-import hyperspy.api as hs
 from hyperspy_symmetry.analysis import (
     band_spans,
     boundary_bands,
@@ -14,7 +15,6 @@ from hyperspy_symmetry.analysis import (
     label_grains,
     segment_arrays,
 )
-from conftest import calibrated
 from hyperspy_symmetry.models import list_models
 
 SHIPPED = list_models()
@@ -43,9 +43,7 @@ def test_threshold_must_be_a_number(bad):
 
 
 def test_grains_are_four_connected():
-    bulk = np.array([[1, 0, 0],
-                     [0, 1, 0],
-                     [0, 0, 1]], dtype=bool)
+    bulk = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1]], dtype=bool)
     grains, classes = label_grains(bulk)
     # Diagonal neighbours do not touch: three grains.
     np.testing.assert_array_equal(grains, np.diag([1, 2, 3]))
@@ -59,9 +57,7 @@ def test_grains_split_where_the_class_changes_and_carry_it():
     classes[:, 4:] = 2
     classes[2, :3] = 1  # the left region has two classes
     grains, grain_classes = label_grains(bulk, classes)
-    expected = np.array([[1, 1, 1, 0, 2, 3],
-                         [1, 1, 1, 0, 2, 3],
-                         [4, 4, 4, 0, 2, 3]])
+    expected = np.array([[1, 1, 1, 0, 2, 3], [1, 1, 1, 0, 2, 3], [4, 4, 4, 0, 2, 3]])
     # Grain 2 is column 4 only if it has another class than column 5: it has not.
     expected[:, 4:] = np.where(expected[:, 4:] > 0, 2, 0)
     np.testing.assert_array_equal(grains, np.where(expected == 4, 3, expected))
@@ -125,8 +121,13 @@ def _maps(nav=(), lazy=False):
         {"name": "x", "size": gx, "scale": 2.4, "offset": 5.94, "units": "Å"},
     ]
     nav_axes = [{"name": f"n{i}", "size": n, "navigate": True} for i, n in enumerate(nav)]
-    md = {"Symmetry": {"class_names": ["a", "b", "c"], "measure": "mutual_information",
-                       "model": "test"}}
+    md = {
+        "Symmetry": {
+            "class_names": ["a", "b", "c"],
+            "measure": "mutual_information",
+            "model": "test",
+        }
+    }
     u = hs.signals.Signal2D(mi, axes=nav_axes + axes_grid, metadata=md)
     u.set_signal_type("symmetry_uncertainty")
     class_axis = [{"name": "class", "size": 3, "navigate": True}]
@@ -147,9 +148,15 @@ def test_segment_without_probabilities():
     assert seg.grains.metadata.get_item("Symmetry.grain_classes") is None
     assert seg.threshold == 0.1 and seg.measure == "mutual_information"
     for out in (seg.bulk, seg.grains):
-        for mine, theirs in zip(out.axes_manager.signal_axes, u.axes_manager.signal_axes):
+        for mine, theirs in zip(
+            out.axes_manager.signal_axes, u.axes_manager.signal_axes, strict=False
+        ):
             assert (mine.name, mine.scale, mine.offset, mine.units) == (
-                theirs.name, theirs.scale, theirs.offset, theirs.units)
+                theirs.name,
+                theirs.scale,
+                theirs.offset,
+                theirs.units,
+            )
 
 
 def test_segment_default_threshold_is_the_models():
@@ -177,10 +184,10 @@ def test_results_record_the_models_interface_threshold(tiny_aistem):
 def test_segment_with_probabilities_names_the_grains():
     u, p = _maps()
     seg = u.segment(0.1, probabilities=p)
-    np.testing.assert_array_equal(seg.grains.data, [[0, 1, 1, 0, 2, 2],
-                                                    [1, 1, 1, 0, 2, 2],
-                                                    [1, 1, 1, 0, 3, 3],
-                                                    [1, 1, 1, 0, 3, 3]])
+    np.testing.assert_array_equal(
+        seg.grains.data,
+        [[0, 1, 1, 0, 2, 2], [1, 1, 1, 0, 2, 2], [1, 1, 1, 0, 3, 3], [1, 1, 1, 0, 3, 3]],
+    )
     assert seg.grain_classes == ["a", "b", "c"]
     assert seg.grains.metadata.Symmetry.grain_classes == ["a", "b", "c"]
 
@@ -226,8 +233,14 @@ def test_bicrystal_has_one_interface_band_between_two_fcc_grains():
     from hyperspy_symmetry.simulate import bicrystal
     from hyperspy_symmetry.simulate.augment import AugmentationRecipe
 
-    image, labels = bicrystal("FCC_Cu_100", 22.0, size=300, rotation=15.0, seed=FRESH_SEED,
-                              augmentation=AugmentationRecipe.realistic())
+    image, labels = bicrystal(
+        "FCC_Cu_100",
+        22.0,
+        size=300,
+        rotation=15.0,
+        seed=FRESH_SEED,
+        augmentation=AugmentationRecipe.realistic(),
+    )
     args = dict(model="aistem", stride=20, n_samples=20, seed=0, show_progressbar=False)
     p = image.classify_symmetry(**args)
     u = image.mc_uncertainty(**args)

@@ -3,10 +3,11 @@
 import subprocess
 import sys
 
+import hyperspy.api as hs
 import numpy as np
 import pytest
+from conftest import calibrated, lattice_image
 
-import hyperspy.api as hs
 from hyperspy_symmetry.signals import (
     AtomicResolution2D,
     LazyAtomicResolution2D,
@@ -15,8 +16,6 @@ from hyperspy_symmetry.signals import (
     SymmetryProbabilities,
     SymmetryUncertainty,
 )
-
-from conftest import calibrated, lattice_image
 
 
 @pytest.mark.parametrize("signal_type", ["atomic_resolution", "STEM", "HAADF", "STM"])
@@ -55,9 +54,9 @@ import numpy as np
 import hyperspy.api as hs
 s = hs.signals.Signal2D(np.zeros((64, 64)))
 s.set_signal_type("atomic_resolution")
-s.save(r"{tmp_path / 'img.zspy'}")
-t = hs.load(r"{tmp_path / 'img.zspy'}", lazy=True)
-t2 = hs.load(r"{tmp_path / 'img.zspy'}", signal_type="STEM")
+s.save(r"{tmp_path / "img.zspy"}")
+t = hs.load(r"{tmp_path / "img.zspy"}", lazy=True)
+t2 = hs.load(r"{tmp_path / "img.zspy"}", signal_type="STEM")
 import hyperspy_symmetry
 hyperspy_symmetry.list_models()
 import hyperspy_symmetry.simulate, hyperspy_symmetry.lattice, hyperspy_symmetry.cli
@@ -113,8 +112,16 @@ def test_result_zspy_round_trip(tmp_path, tiny_aistem, lazy):
     assert isinstance(p2, LazySymmetryProbabilities if lazy else SymmetryProbabilities)
     assert isinstance(u2, LazySymmetryUncertainty if lazy else SymmetryUncertainty)
     assert p2.class_names == p.class_names
-    for key in ("model", "model_version", "model_sha256", "descriptor", "window_size", "stride",
-                "n_samples", "seed"):
+    for key in (
+        "model",
+        "model_version",
+        "model_sha256",
+        "descriptor",
+        "window_size",
+        "stride",
+        "n_samples",
+        "seed",
+    ):
         assert p2.metadata.Symmetry[key] == p.metadata.Symmetry[key]
     assert u2.metadata.Signal.quantity == "Predictive entropy (bits)"
     assert u2.measure == "predictive_entropy"

@@ -241,7 +241,11 @@ def test_fixed_parameters_and_independent_draws():
         assert fixed[key] == free[key]
     p = sample_lattice("square", 1, column="elliptical", a=7.5, displacement=0)
     assert p["column"]["shape"] == "elliptical" and set(p["column"]) == {
-        "shape", "width", "elongation", "angle"}
+        "shape",
+        "width",
+        "elongation",
+        "angle",
+    }
     assert p["a"] == 7.5 and p["displacement"] == 0.0
     p = sample_lattice("oblique", 3, gamma=80.0)
     assert p["gamma"] == 80.0 and class_margin(p["vectors"]) >= SAMPLING_MARGIN - 1e-9

@@ -4,8 +4,8 @@ import math
 
 import numpy as np
 import pytest
-
 from conftest import spectrum_peak_ratio
+
 from hyperspy_symmetry.lattice import measure_lattice, strongest_fringe
 from hyperspy_symmetry.simulate import AISTEM_CLASSES, bravais_image, crystal_array, crystal_image
 from hyperspy_symmetry.simulate.augment import rotate
@@ -43,7 +43,7 @@ def test_signal_is_calibrated_and_records_the_simulation():
     assert type(s).__name__ == "AtomicResolution2D"
     assert s.data.shape == (96, 96) and s.data.dtype == np.float32
     assert 0.0 <= s.data.min() and s.data.max() == pytest.approx(1.0)
-    for axis, name in zip(s.axes_manager.signal_axes, "xy"):
+    for axis, name in zip(s.axes_manager.signal_axes, "xy", strict=False):
         assert axis.scale == pytest.approx(0.1) and axis.units == "Å" and axis.name == name
     sim = s.metadata.Simulation
     assert sim.class_name == "HCP_Ti_0001" and list(sim.zone_axis) == [0, 0, 0, 1]

@@ -37,16 +37,26 @@ def _run(code, *args, env=None):
 
     full_env = dict(os.environ, **(env or {}))
     full_env.pop("TF_CPP_MIN_LOG_LEVEL", None)
-    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
-                          timeout=300, env=full_env)
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=full_env,
+    )
 
 
 def test_log_lines_are_recognised():
     assert all(is_tensorflow_log_line(line) for line in TF_LINES)
     assert not is_tensorflow_log_line(TF_LINES[3], keep_errors=True)  # E: kept with a GPU
     assert is_tensorflow_log_line(TF_LINES[1], keep_errors=True)
-    for other in ("before", "UserWarning: x", "Traceback (most recent call last):",
-                  "I0 is not a log line", "E: nothing"):
+    for other in (
+        "before",
+        "UserWarning: x",
+        "Traceback (most recent call last):",
+        "I0 is not a log line",
+        "E: nothing",
+    ):
         assert not is_tensorflow_log_line(other)
 
 

@@ -5,13 +5,11 @@ from __future__ import annotations
 import re
 
 import dask
-import dask.array as da
 import numpy as np
 import pytest
+from conftest import calibrated, lattice_image
 
 from hyperspy_symmetry import pipeline
-
-from conftest import calibrated, lattice_image
 
 KW = dict(window_size=64, stride=12, n_samples=20, seed=3, show_progressbar=False)
 
@@ -39,7 +37,9 @@ def _computed(s, model, tile_size, **kw):
 def test_tile_chunks_follow_the_budget():
     # 8192 px at stride 64 (float32): 32 KiB per window, 1024 windows per 32 MiB tile.
     assert pipeline.tile_chunks((127, 127), 1, 64, 4, budget=32 * 2**20) == (
-        (32, 32, 32, 31), (32, 32, 32, 31))
+        (32, 32, 32, 31),
+        (32, 32, 32, 31),
+    )
     # Twice the frames per block: half the windows per tile.
     ty, tx = pipeline.tile_chunks((127, 127), 2, 64, 4, budget=32 * 2**20)
     assert max(ty) * max(tx) <= 512 < (max(ty) + 1) * (max(tx) + 1)
@@ -50,7 +50,7 @@ def test_tile_chunks_follow_the_budget():
         assert len(set(tx[:-1])) <= 1 and tx[-1] <= tx[0]
         # Square tiles of MIN_TILE_WINDOWS = 64 windows have sides of 8; balanced ones
         # keep more than half of that.
-        assert all(c[0] == g or c[0] > 4 for c, g in zip((ty, tx), grid))
+        assert all(c[0] == g or c[0] > 4 for c, g in zip((ty, tx), grid, strict=False))
     with dask.config.set({"hyperspy_symmetry.tile-size": "1MiB"}):
         assert pipeline.tile_size() == 2**20
 
@@ -66,13 +66,15 @@ def test_tiled_results_are_bit_identical(image, tiny_aistem):
         p, u = _both(signal, tiny_aistem, tile_size="600KiB")
         assert p.data.numblocks[1] * p.data.numblocks[2] >= 6, p.data.chunks
         tiled = dask.compute(p.data, u.data)
-        for a, b in zip(whole, tiled):
+        for a, b in zip(whole, tiled, strict=False):
             np.testing.assert_array_equal(a, b)
     assert np.isfinite(whole[0]).all()
     # The adaptive mode stops each window on its own samples: tiling changes nothing.
-    exact = [_computed(s, tiny_aistem, size, adaptive=False, precision="float32")
-             for size in ("1GiB", "600KiB")]
-    for a, b in zip(*exact):
+    exact = [
+        _computed(s, tiny_aistem, size, adaptive=False, precision="float32")
+        for size in ("1GiB", "600KiB")
+    ]
+    for a, b in zip(*exact, strict=False):
         np.testing.assert_array_equal(a, b)
 
 
@@ -98,8 +100,9 @@ def test_a_tile_reads_only_the_input_chunks_it_needs(image, tiny_aistem):
 def test_a_big_eager_image_is_many_blocks(tiny_aistem):
     # Only the graph is built: 4096 x 4096 at stride 64 (100 px windows).
     s = calibrated(np.zeros((4096, 4096), dtype=np.float32))
-    p = s.classify_symmetry(model=tiny_aistem, window_size=100, stride=64, n_samples=2,
-                            seed=0, lazy_output=True)
+    p = s.classify_symmetry(
+        model=tiny_aistem, window_size=100, stride=64, n_samples=2, seed=0, lazy_output=True
+    )
     ty, tx = pipeline.tile_chunks((63, 63), 1, 64, 4)
     assert p.data.chunks[1:] == (ty, tx)
     assert p.data.numblocks == (1, len(ty), len(tx)) and len(ty) * len(tx) >= 4
@@ -125,13 +128,20 @@ def test_local_cluster_shares_one_image(image, tiny_aistem):
     s = calibrated(image, lazy=True, chunks=(200, 150))
     threaded = _computed(s, tiny_aistem, "600KiB")
     pipeline.clear_cache()
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster, Client(cluster) as client:
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         p, u = _both(s, tiny_aistem, tile_size="600KiB")
         distributed = client.compute([p.data, u.data], sync=True)
         # Both workers ran tiles: each loaded the model itself.
-        loaded = client.run(lambda: len(__import__("hyperspy_symmetry.models.registry",
-                                                    fromlist=["_CACHE"])._CACHE))
+        loaded = client.run(
+            lambda: len(
+                __import__("hyperspy_symmetry.models.registry", fromlist=["_CACHE"])._CACHE
+            )
+        )
         assert sorted(loaded.values()) == [1, 1], loaded
-    for a, b in zip(threaded, distributed):
+    for a, b in zip(threaded, distributed, strict=False):
         np.testing.assert_array_equal(a, b)

@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pytest
+from conftest import make_model_folder
 
 import hyperspy_symmetry as hss
 from hyperspy_symmetry.cli import main
@@ -18,8 +19,6 @@ from hyperspy_symmetry.training import (
     train_model,
 )
 from hyperspy_symmetry.training.scenes import polycrystal_metrics, window_labels
-
-from conftest import make_model_folder
 
 
 def test_metrics_on_known_predictions():
@@ -46,22 +45,45 @@ def test_stratified_split_keeps_class_proportions():
 @pytest.mark.timeout(600)
 def test_tiny_end_to_end_training_writes_a_usable_model(tmp_path):
     plan = get_plan("bravais").with_changes(
-        architecture={"name": "bravais_cnn",
-                      "kwargs": {"n_classes": 6, "filters": [8, 8, 4], "dense": 16}},
-        held_out_per_class=6, eval_samples=5,
+        architecture={
+            "name": "bravais_cnn",
+            "kwargs": {"n_classes": 6, "filters": [8, 8, 4], "dense": 16},
+        },
+        held_out_per_class=6,
+        eval_samples=5,
     )
-    card = train_model("bravais", tmp_path / "model", plan=plan, seed=1, epochs=2,
-                       n_per_class=40, data_dir=tmp_path / "data", verbose=0, log=lambda s: None)
+    card = train_model(
+        "bravais",
+        tmp_path / "model",
+        plan=plan,
+        seed=1,
+        epochs=2,
+        n_per_class=40,
+        data_dir=tmp_path / "data",
+        verbose=0,
+        log=lambda s: None,
+    )
     written = json.loads((tmp_path / "model" / "card.json").read_text())
     assert written["sha256"] == card.sha256 and written["weights"] == "bravais.weights.h5"
-    assert written["classes"] == ["square", "rectangular", "centered_rectangular",
-                                  "hexagonal", "oblique", "noise"]
+    assert written["classes"] == [
+        "square",
+        "rectangular",
+        "centered_rectangular",
+        "hexagonal",
+        "oblique",
+        "noise",
+    ]
     m = written["metrics"]
     assert m["n_windows"] == 36 and m["held_out_seed"] == 2
     assert np.array(m["confusion_matrix"]).shape == (6, 6)
     assert np.sum(m["confusion_matrix"]) == 36
-    for key in ("accuracy", "top2_accuracy", "expected_calibration_error",
-                "mi_in_distribution_median", "mi_out_of_distribution_median"):
+    for key in (
+        "accuracy",
+        "top2_accuracy",
+        "expected_calibration_error",
+        "mi_in_distribution_median",
+        "mi_out_of_distribution_median",
+    ):
         assert 0.0 <= m[key] <= np.log2(6)
     t = written["training"]
     assert t["seconds"]["total"] > 0 and t["epochs_run"] == 2
@@ -69,7 +91,9 @@ def test_tiny_end_to_end_training_writes_a_usable_model(tmp_path):
     assert "hyperspy-symmetry train bravais --seed 1" in t["command"]
     # The simulated sets were kept and are reused by a second run with the same recipe.
     assert sorted(p.name for p in (tmp_path / "data").iterdir()) == [
-        "bravais_test_seed2.zarr", "bravais_train_seed1.zarr"]
+        "bravais_test_seed2.zarr",
+        "bravais_train_seed1.zarr",
+    ]
     # The folder is a model: loadable and usable by path in classify_symmetry.
     model = hss.load_model(tmp_path / "model")
     assert model.class_names == written["classes"]
@@ -77,8 +101,9 @@ def test_tiny_end_to_end_training_writes_a_usable_model(tmp_path):
 
     s = bravais_image("hexagonal", 160, seed=0)
     # the card's window (a trained bravais model is scale-free by default: issue 15)
-    p = s.classify_symmetry(model=tmp_path / "model", window_size=128, n_samples=3, seed=0,
-                            show_progressbar=False)
+    p = s.classify_symmetry(
+        model=tmp_path / "model", window_size=128, n_samples=3, seed=0, show_progressbar=False
+    )
     assert p.data.shape == (6, 3, 3)
     np.testing.assert_allclose(p.data.sum(axis=0), 1.0, rtol=1e-5)
 
@@ -113,12 +138,23 @@ def tiny_haadf_model(tmp_path_factory):
     """A tiny aistem-architecture model trained by train_model (classes named as aistem)."""
     folder = tmp_path_factory.mktemp("tiny") / "tiny_aistem"
     plan = get_plan("aistem").with_changes(
-        architecture={"name": "aistem_cnn",
-                      "kwargs": {"n_classes": 10, "filters": [4, 4, 4, 4, 2, 2], "dense": 16}},
-        held_out_per_class=2, eval_samples=3,
+        architecture={
+            "name": "aistem_cnn",
+            "kwargs": {"n_classes": 10, "filters": [4, 4, 4, 4, 2, 2], "dense": 16},
+        },
+        held_out_per_class=2,
+        eval_samples=3,
     )
-    train_model("aistem", folder, plan=plan, epochs=1, n_per_class=6, scenes=False,
-                verbose=0, log=lambda s: None)
+    train_model(
+        "aistem",
+        folder,
+        plan=plan,
+        epochs=1,
+        n_per_class=6,
+        scenes=False,
+        verbose=0,
+        log=lambda s: None,
+    )
     return folder
 
 
@@ -131,9 +167,17 @@ def test_extend_model_adds_a_class_usable_by_name(tiny_haadf_model, tmp_path, mo
 
     monkeypatch.setenv("HYPERSPY_SYMMETRY_MODELS", str(tmp_path / "user_models"))
     gold = bulk("Au", "fcc", a=4.08, cubic=True)
-    card = extend_model(tiny_haadf_model, {"FCC_Au_110": (gold, (1, 1, 0))}, "tiny_plus_au",
-                        n_per_class=4, epochs=0, held_out_per_class=2, eval_samples=2,
-                        verbose=0, log=lambda s: None)
+    card = extend_model(
+        tiny_haadf_model,
+        {"FCC_Au_110": (gold, (1, 1, 0))},
+        "tiny_plus_au",
+        n_per_class=4,
+        epochs=0,
+        held_out_per_class=2,
+        eval_samples=2,
+        verbose=0,
+        log=lambda s: None,
+    )
     assert card.classes == list(AISTEM_CLASSES) + ["FCC_Au_110"]
     assert card.training["new_classes"]["FCC_Au_110"]["zone_axis"] == [1, 1, 0]
     assert "tiny_plus_au" in hss.list_models()
@@ -146,10 +190,17 @@ def test_extend_model_adds_a_class_usable_by_name(tiny_haadf_model, tmp_path, mo
     p = s.classify_symmetry(model="tiny_plus_au", n_samples=2, seed=0, show_progressbar=False)
     assert p.class_names[-1] == "FCC_Au_110" and p.data.shape[0] == 11
     # A second extension builds on the first: the card describes every class it knows.
-    card2 = extend_model("tiny_plus_au", {"BCC_W_100": (bulk("W", "bcc", a=3.16, cubic=True),
-                                                        (1, 0, 0))},
-                         "tiny_plus_au_w", n_per_class=2, epochs=0, held_out_per_class=1,
-                         eval_samples=2, verbose=0, log=lambda s: None)
+    card2 = extend_model(
+        "tiny_plus_au",
+        {"BCC_W_100": (bulk("W", "bcc", a=3.16, cubic=True), (1, 0, 0))},
+        "tiny_plus_au_w",
+        n_per_class=2,
+        epochs=0,
+        held_out_per_class=1,
+        eval_samples=2,
+        verbose=0,
+        log=lambda s: None,
+    )
     assert card2.classes[-2:] == ["FCC_Au_110", "BCC_W_100"]
 
 
@@ -170,8 +221,9 @@ def test_extend_model_bad_input(tiny_haadf_model, tiny_bravais):
 def test_pixel_size_metrics_use_window_scaling(tiny_haadf_model):
     from hyperspy_symmetry.training.transfer import pixel_size_metrics
 
-    m = pixel_size_metrics(tiny_haadf_model, pixel_sizes=(0.2, 0.08), field_of_view=15.0,
-                           n_samples=2, realistic=False)
+    m = pixel_size_metrics(
+        tiny_haadf_model, pixel_sizes=(0.2, 0.08), field_of_view=15.0, n_samples=2, realistic=False
+    )
     assert set(m) == {"0.2", "0.08"}
     # 12 Å windows every 3 Å in a 15 Å image: 2 x 2 windows per class, 10 classes
     assert m["0.2"]["n_windows"] == m["0.08"]["n_windows"] == 40

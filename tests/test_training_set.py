@@ -15,8 +15,8 @@ from hyperspy_symmetry.simulate import (
     make_samples,
 )
 from hyperspy_symmetry.simulate.augment import AugmentationRecipe
-from hyperspy_symmetry.simulate.imaging import ImagingRecipe
 from hyperspy_symmetry.simulate.bravais import lattice_class
+from hyperspy_symmetry.simulate.imaging import ImagingRecipe
 
 
 def test_default_recipes_have_the_papers_sizes():
@@ -49,7 +49,7 @@ def test_samples_do_not_depend_on_how_the_set_is_split(model):
 def test_bravais_parameters_respect_the_class_rules():
     recipe = TrainingSetRecipe.default("bravais", n_per_class=5, seed=1)
     _, labels, params = make_samples(recipe, 0, recipe.n_samples)
-    for label, (a, ratio, gamma, _, _, _) in zip(labels, params):
+    for label, (a, ratio, gamma, _, _, _) in zip(labels, params, strict=False):
         name = BRAVAIS_CLASSES[label]
         if name in ("noise", "centered_rectangular"):
             continue
@@ -88,9 +88,21 @@ def test_aistem_parameters_vary_as_the_recipe_says():
     _, labels, params = make_samples(recipe, 0, recipe.n_samples)
     classes = list(AISTEM_CLASSES.values())
     imaging = ImagingRecipe.haadf_stem()
-    for label, row in zip(labels, params):
-        (a, c_over_a, rotation, displacement, thickness, tilt, amorphous, exponent,
-         defocus, astigmatism, coma, trefoil) = row
+    for label, row in zip(labels, params, strict=False):
+        (
+            a,
+            c_over_a,
+            rotation,
+            displacement,
+            thickness,
+            tilt,
+            amorphous,
+            exponent,
+            defocus,
+            astigmatism,
+            coma,
+            trefoil,
+        ) = row
         crystal = classes[label]
         assert abs(a - crystal.a) <= 0.1 + 1e-6
         assert rotation % 5 == 0 and 0 <= rotation <= 90
@@ -106,7 +118,6 @@ def test_aistem_parameters_vary_as_the_recipe_says():
     assert 0 < np.count_nonzero(params[:, 5]) < len(params)
     assert 0 < np.count_nonzero(params[:, 6]) < len(params)
     assert 0 < np.count_nonzero(params[:, 9]) < len(params)
-
 
 
 def test_pristine_windows_carry_no_imperfection():
@@ -136,10 +147,21 @@ def _small_recipe(model, **kw):
 
 def test_build_writes_chunked_zarr_identical_for_any_chunking(tmp_path):
     recipe = _small_recipe("bravais", augmentation=AugmentationRecipe.papers().to_dict())
-    a = build_training_set(tmp_path / "a.zarr", recipe=recipe, chunk_size=5,
-                           scheduler="threads", num_workers=2, show_progressbar=False)
-    build_training_set(tmp_path / "b.zarr", recipe=recipe, chunk_size=7,
-                       scheduler="synchronous", show_progressbar=False)
+    a = build_training_set(
+        tmp_path / "a.zarr",
+        recipe=recipe,
+        chunk_size=5,
+        scheduler="threads",
+        num_workers=2,
+        show_progressbar=False,
+    )
+    build_training_set(
+        tmp_path / "b.zarr",
+        recipe=recipe,
+        chunk_size=7,
+        scheduler="synchronous",
+        show_progressbar=False,
+    )
     assert a["descriptors"].chunks == (5, 64, 64)
     first, second = load_training_set(tmp_path / "a.zarr"), load_training_set(tmp_path / "b.zarr")
     for key in ("descriptors", "labels", "parameters"):
@@ -159,10 +181,19 @@ def test_build_on_a_local_cluster_matches_threads(tmp_path):
     from distributed import Client, LocalCluster
 
     recipe = _small_recipe("aistem")
-    build_training_set(tmp_path / "t.zarr", recipe=recipe, chunk_size=8,
-                       scheduler="threads", show_progressbar=False)
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster, Client(cluster) as client:
+    build_training_set(
+        tmp_path / "t.zarr",
+        recipe=recipe,
+        chunk_size=8,
+        scheduler="threads",
+        show_progressbar=False,
+    )
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         build_training_set(tmp_path / "d.zarr", recipe=recipe, chunk_size=8, scheduler=client)
     a, b = load_training_set(tmp_path / "t.zarr"), load_training_set(tmp_path / "d.zarr")
     np.testing.assert_array_equal(a["descriptors"], b["descriptors"])

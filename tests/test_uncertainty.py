@@ -25,10 +25,7 @@ def test_mc_statistics_hand_computed():
     #   predictive entropy 1 bit; mean per-sample entropy 0.46899...; MI = 0.53100...
     #   votes: one each -> variation ratio 0.5
     # window 1: both samples (0.8, 0.2): MI = 0, entropy H(0.8, 0.2) = 0.7219280948873623
-    samples = np.array(
-        [[[0.9, 0.1], [0.8, 0.2]],
-         [[0.1, 0.9], [0.8, 0.2]]]
-    )
+    samples = np.array([[[0.9, 0.1], [0.8, 0.2]], [[0.1, 0.9], [0.8, 0.2]]])
     stats = mc_statistics(samples)
     assert stats.shape == (2, 2 + len(MEASURES))
     np.testing.assert_allclose(stats[0, :2], [0.5, 0.5])

@@ -120,13 +120,16 @@ def test_sliding_windows_matches_slicing():
     assert np.shares_memory(view, images)
 
 
-@pytest.mark.parametrize("shape, size, corner", [
-    ((100, 100), 64, (18, 18)),
-    ((101, 100), 64, (18, 18)),  # odd difference: the extra row is left after the square
-    ((67, 130), 64, (1, 33)),
-    ((64, 64), 64, (0, 0)),
-    ((7, 9), 3, (2, 3)),
-])
+@pytest.mark.parametrize(
+    "shape, size, corner",
+    [
+        ((100, 100), 64, (18, 18)),
+        ((101, 100), 64, (18, 18)),  # odd difference: the extra row is left after the square
+        ((67, 130), 64, (1, 33)),
+        ((64, 64), 64, (0, 0)),
+        ((7, 9), 3, (2, 3)),
+    ],
+)
 def test_central_crop_starts_at_half_the_difference(shape, size, corner):
     images = np.random.default_rng(0).random((2, *shape))
     crop = central_crop(images, size)

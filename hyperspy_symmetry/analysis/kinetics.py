@@ -9,7 +9,6 @@ any network, as a cross-check.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -171,10 +170,15 @@ def fit_growth(signal, baseline_until: float) -> dict[str, Any]:
     from hyperspy.signal import BaseSignal
     from hyperspy.signals import Signal1D
 
-    check_instance(signal, "signal", BaseSignal,
-                   "a HyperSpy Signal1D over time (e.g. PhaseFractions.fraction(name))")
-    baseline_until = check_number(baseline_until, "baseline_until",
-                                  hint="(time, in the units of the signal axis)")
+    check_instance(
+        signal,
+        "signal",
+        BaseSignal,
+        "a HyperSpy Signal1D over time (e.g. PhaseFractions.fraction(name))",
+    )
+    baseline_until = check_number(
+        baseline_until, "baseline_until", hint="(time, in the units of the signal axis)"
+    )
     if signal.axes_manager.navigation_dimension != 0:
         raise ValueError(
             "fit_growth takes one curve; this signal has navigation axes "
@@ -242,8 +246,8 @@ def lattice_period(image: np.ndarray, min_frequency: int = 3) -> float:
     r = np.hypot((y - n // 2) * min(n, m) / n, (x - m // 2) * min(n, m) / m)
     bins = np.rint(r).astype(int)
     radial = np.bincount(bins.ravel(), power.ravel()) / np.maximum(np.bincount(bins.ravel()), 1)
-    radial[: min_frequency] = 0.0
-    radial[min(n, m) // 2:] = 0.0
+    radial[:min_frequency] = 0.0
+    radial[min(n, m) // 2 :] = 0.0
     return float(min(n, m) / max(int(np.argmax(radial)), 1))
 
 

@@ -116,8 +116,13 @@ def _embed(x: np.ndarray, used: str, seed: int, kwargs: dict) -> np.ndarray:
     elif used == "tsne":
         from sklearn.manifold import TSNE
 
-        options = {"n_components": 2, "random_state": seed, "init": "pca",
-                   "perplexity": float(min(30.0, max(1.0, (n - 1) / 3.0))), **kwargs}
+        options = {
+            "n_components": 2,
+            "random_state": seed,
+            "init": "pca",
+            "perplexity": float(min(30.0, max(1.0, (n - 1) / 3.0))),
+            **kwargs,
+        }
         return TSNE(**options).fit_transform(x)
     from sklearn.decomposition import PCA
 
@@ -125,8 +130,12 @@ def _embed(x: np.ndarray, used: str, seed: int, kwargs: dict) -> np.ndarray:
 
 
 def latent_embedding(
-    latent, method: str = "auto", seed: int = 0, threads: int | None = 1,
-    show_progressbar: bool | None = None, **kwargs: Any
+    latent,
+    method: str = "auto",
+    seed: int = 0,
+    threads: int | None = 1,
+    show_progressbar: bool | None = None,
+    **kwargs: Any,
 ):
     """Embed the latent vectors of a ``latent_features`` signal in 2D, keeping the grid.
 
@@ -273,8 +282,9 @@ def plot_embedding(embedding, probabilities=None, uncertainty=None, axes=None, *
     if not panels:
         panels.append("plain")
     if axes is None:
-        fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 4.5),
-                                 squeeze=False, layout="constrained")
+        fig, axes = plt.subplots(
+            1, len(panels), figsize=(5.2 * len(panels), 4.5), squeeze=False, layout="constrained"
+        )
         axes = list(axes[0])
     else:
         axes = list(np.atleast_1d(axes))
@@ -283,7 +293,7 @@ def plot_embedding(embedding, probabilities=None, uncertainty=None, axes=None, *
         fig = axes[0].figure
     options = {"s": 10, **scatter_kwargs}
     name = method and {"umap": "UMAP", "tsne": "t-SNE", "pca": "PCA"}.get(method, method)
-    for ax, panel in zip(axes, panels):
+    for ax, panel in zip(axes, panels, strict=False):
         if panel == "class":
             if hasattr(probabilities, "predicted_class"):
                 labels = _values(probabilities.predicted_class(), n, "probabilities")
@@ -291,13 +301,23 @@ def plot_embedding(embedding, probabilities=None, uncertainty=None, axes=None, *
                 labels = _values(probabilities, n, "class labels")
             class_names = list(getattr(probabilities, "class_names", []))
             # The same colour per class index as in plotting.plot_class_map.
-            colors = class_colors(max(len(class_names), int(np.nanmax(labels[finite], initial=0)) + 1))
+            colors = class_colors(
+                max(len(class_names), int(np.nanmax(labels[finite], initial=0)) + 1)
+            )
             for k in np.unique(labels[finite]).astype(int):
                 keep = finite & (labels == k)
-                label = class_names[k] if 0 <= k < len(class_names) else (
-                    "no class" if k < 0 else f"class {k}")
-                ax.scatter(points[keep, 0], points[keep, 1], color=colors[k]
-                           if k >= 0 else "0.6", label=label, **options)
+                label = (
+                    class_names[k]
+                    if 0 <= k < len(class_names)
+                    else ("no class" if k < 0 else f"class {k}")
+                )
+                ax.scatter(
+                    points[keep, 0],
+                    points[keep, 1],
+                    color=colors[k] if k >= 0 else "0.6",
+                    label=label,
+                    **options,
+                )
             ax.legend(title="Predicted class", fontsize="small", markerscale=1.5)
             ax.set_title("Coloured by predicted class")
         elif panel == "uncertainty":
@@ -307,8 +327,9 @@ def plot_embedding(embedding, probabilities=None, uncertainty=None, axes=None, *
                 quantity = uncertainty.metadata.get_item("Signal.quantity")
             quantity = quantity or "Uncertainty"
             keep = finite & np.isfinite(values)
-            sc = ax.scatter(points[keep, 0], points[keep, 1], c=values[keep], cmap="viridis",
-                            **options)
+            sc = ax.scatter(
+                points[keep, 0], points[keep, 1], c=values[keep], cmap="viridis", **options
+            )
             fig.colorbar(sc, ax=ax, label=quantity)
             ax.set_title(f"Coloured by {quantity.split(' (')[0].lower()}")
         else:

@@ -135,7 +135,7 @@ def _power_spectra(tapered: np.ndarray, size: int) -> np.ndarray:
     return spectrum.real**2 + spectrum.imag**2
 
 
-def _half_set(reference: "ReferenceLattice") -> tuple[np.ndarray, np.ndarray]:
+def _half_set(reference: ReferenceLattice) -> tuple[np.ndarray, np.ndarray]:
     """One peak of each Friedel pair ``(k, -k)`` (equal power for real images), and weights."""
     angle = np.degrees(np.arctan2(reference.peaks[:, 1], reference.peaks[:, 0]))
     keep = (angle > -89.9) & (angle <= 90.1)
@@ -143,7 +143,7 @@ def _half_set(reference: "ReferenceLattice") -> tuple[np.ndarray, np.ndarray]:
 
 
 def _exact_scores(
-    tapered: np.ndarray, reference: "ReferenceLattice", pixel_size: float, angles: np.ndarray
+    tapered: np.ndarray, reference: ReferenceLattice, pixel_size: float, angles: np.ndarray
 ) -> np.ndarray:
     """Scores ``(b, a)`` of tapered windows ``(b, n, n)`` at per-window angles ``(b, a)``,
     from the discrete-time Fourier transform at the turned peaks (no interpolation).
@@ -267,7 +267,10 @@ def _refine(values: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarra
 
 
 def rotational_period(
-    peaks: np.ndarray, weights: np.ndarray | None = None, *, tolerance: float = 0.03,
+    peaks: np.ndarray,
+    weights: np.ndarray | None = None,
+    *,
+    tolerance: float = 0.03,
     weight_tolerance: float = 0.35,
 ) -> float:
     """The smallest of 60°, 90° and 180° that maps a set of Bragg peaks onto itself.
@@ -319,8 +322,12 @@ def _score_matrix(reference: ReferenceLattice, pixel_size: float, size: int, ste
     m = size // 2 + 1
     weights = reference.weights[:, None]
     col_index, row_index, data = [], [], []
-    for ou, ov, w in ((0, 0, (1 - du) * (1 - dv)), (1, 0, du * (1 - dv)),
-                      (0, 1, (1 - du) * dv), (1, 1, du * dv)):
+    for ou, ov, w in (
+        (0, 0, (1 - du) * (1 - dv)),
+        (1, 0, du * (1 - dv)),
+        (0, 1, (1 - du) * dv),
+        (1, 1, du * dv),
+    ):
         cols = np.clip(u0 + ou, 0, m - 1).astype(int)
         rows = np.mod(v0 + ov, size).astype(int)
         row_index.append((rows * m + cols).ravel())
@@ -455,9 +462,7 @@ def _simulated_reference(class_name: str, spec_json: str | None, pixel_size: flo
         spec = json.loads(spec_json)
         crystal, zone_axis = _spec_atoms(spec), spec["zone_axis"]
     rng = np.random.default_rng(0)
-    image, _ = crystal_array(
-        crystal, REFERENCE_SIZE, pixel_size, 0.0, rng, zone_axis=zone_axis
-    )
+    image, _ = crystal_array(crystal, REFERENCE_SIZE, pixel_size, 0.0, rng, zone_axis=zone_axis)
     return reference_peaks(image, pixel_size, name=class_name)
 
 
@@ -594,7 +599,6 @@ def rotation_map(
         if reference is None or not where.any():
             continue
         reference = _resolve_reference(reference, pixel_size)
-        angle, _ = window_rotations(windows[where], reference, pixel_size,
-                                    min_quality=min_quality)
+        angle, _ = window_rotations(windows[where], reference, pixel_size, min_quality=min_quality)
         out[where] = angle
     return out

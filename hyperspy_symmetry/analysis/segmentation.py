@@ -43,8 +43,9 @@ def check_threshold(threshold: Any) -> float:
     ...
     ValueError: `threshold` must be a number > 0, got -1. (bits for mutual information)
     """
-    return check_number(threshold, "threshold", low=0, low_open=True,
-                        hint="(bits for mutual information)")
+    return check_number(
+        threshold, "threshold", low=0, low_open=True, hint="(bits for mutual information)"
+    )
 
 
 def bulk_mask(uncertainty: np.ndarray, threshold: float) -> np.ndarray:
@@ -79,9 +80,7 @@ def _label_image(bulk: np.ndarray, classes: np.ndarray | None) -> tuple[np.ndarr
     return labels.astype(np.int32), [int(v) - 1 if classes is not None else -1 for v in lut[1:]]
 
 
-def label_grains(
-    bulk: np.ndarray, classes: np.ndarray | None = None
-) -> tuple[np.ndarray, list]:
+def label_grains(bulk: np.ndarray, classes: np.ndarray | None = None) -> tuple[np.ndarray, list]:
     """Connected bulk regions (4-connectivity) of every image, split where the class changes.
 
     Parameters
@@ -139,7 +138,7 @@ def _nest(flat: list, shape: tuple[int, ...]) -> list:
     if not shape:
         return flat[0]
     step = len(flat) // shape[0]
-    return [_nest(flat[i * step:(i + 1) * step], shape[1:]) for i in range(shape[0])]
+    return [_nest(flat[i * step : (i + 1) * step], shape[1:]) for i in range(shape[0])]
 
 
 def segment_arrays(
@@ -213,13 +212,15 @@ def band_spans(bands: np.ndarray) -> list[dict[str, Any]]:
         rows, cols = np.nonzero(bands == k)
         if rows.size == 0:
             continue
-        out.append({
-            "label": k,
-            "rows": (int(rows.min()), int(rows.max())),
-            "cols": (int(cols.min()), int(cols.max())),
-            "size": int(rows.size),
-            "spans_rows": bool(rows.min() == 0 and rows.max() == gy - 1),
-            "spans_cols": bool(cols.min() == 0 and cols.max() == gx - 1),
-            "mean_col": float(cols.mean()),
-        })
+        out.append(
+            {
+                "label": k,
+                "rows": (int(rows.min()), int(rows.max())),
+                "cols": (int(cols.min()), int(cols.max())),
+                "size": int(rows.size),
+                "spans_rows": bool(rows.min() == 0 and rows.max() == gy - 1),
+                "spans_cols": bool(cols.min() == 0 and cols.max() == gx - 1),
+                "mean_col": float(cols.mean()),
+            }
+        )
     return out

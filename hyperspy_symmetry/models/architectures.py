@@ -12,7 +12,8 @@ Importing this module imports Keras (and so TensorFlow).
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from .tf_runtime import import_tensorflow
 
@@ -45,8 +46,8 @@ def aistem_cnn(
 
     Layers before the first dropout are the same in every Monte-Carlo sample, so the engine
     runs them once per window: with ``dropout_from=5`` (conv1-5 once per window) a sample
-    costs about 0.4 M multiply-adds (conv6 and the dense layers) instead of 47 M. Dropout layers hold no weights, so ``dropout_from`` does
-    not change the parameter count.
+    costs about 0.4 M multiply-adds (conv6 and the dense layers) instead of 47 M. Dropout
+    layers hold no weights, so ``dropout_from`` does not change the parameter count.
 
     Examples
     --------

@@ -107,7 +107,11 @@ class ModelCard:
     @property
     def threshold(self) -> float:
         """The interface threshold in bits: :attr:`interface_threshold`, or the paper's 0.1."""
-        return PAPER_THRESHOLD if self.interface_threshold is None else float(self.interface_threshold)
+        return (
+            PAPER_THRESHOLD
+            if self.interface_threshold is None
+            else float(self.interface_threshold)
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -133,81 +137,138 @@ class ModelCard:
             ("descriptor", f"`{self.descriptor}`"),
             ("training pixel size / field of view", f"{self.pixel_size} / {self.field_of_view}"),
             ("default window / stride", f"{self.default_window} / {self.default_stride}"),
-            *([("trained period range", f"{self.period_range[0]:g}-{self.period_range[1]:g} px "
-                "of the model window (default windows scale to each image's period)")]
-              if self.period_range else []),
-            ("architecture", f"`{self.architecture.get('name')}` {self.architecture.get('kwargs', {})}"),
+            *(
+                [
+                    (
+                        "trained period range",
+                        f"{self.period_range[0]:g}-{self.period_range[1]:g} px "
+                        "of the model window (default windows scale to each image's period)",
+                    )
+                ]
+                if self.period_range
+                else []
+            ),
+            (
+                "architecture",
+                f"`{self.architecture.get('name')}` {self.architecture.get('kwargs', {})}",
+            ),
             ("weights", f"`{self.weights}`, sha256 `{self.sha256}`"),
-            ("interface threshold (default of `u.segment()`)", f"{self.threshold:g} bits"
-             + ("" if self.interface_threshold is not None else " (the paper's)")),
+            (
+                "interface threshold (default of `u.segment()`)",
+                f"{self.threshold:g} bits"
+                + ("" if self.interface_threshold is not None else " (the paper's)"),
+            ),
         ]
         if t:
             seconds = t.get("seconds", {})
             rows += [
                 ("rebuilt by", f"`{t.get('command', '')}`"),
-                ("training run", f"{t.get('epochs_run')} epochs (best {t.get('best_epoch')}), "
-                                 f"{seconds.get('total', 0) / 60:.0f} min in all "
-                                 f"({seconds.get('simulation', 0):.0f} s simulation, "
-                                 f"{seconds.get('training', 0):.0f} s training) on "
-                                 f"{t.get('machine', '?')}"),
+                (
+                    "training run",
+                    f"{t.get('epochs_run')} epochs (best {t.get('best_epoch')}), "
+                    f"{seconds.get('total', 0) / 60:.0f} min in all "
+                    f"({seconds.get('simulation', 0):.0f} s simulation, "
+                    f"{seconds.get('training', 0):.0f} s training) on "
+                    f"{t.get('machine', '?')}",
+                ),
             ]
         if m:
             rows += [
-                ("held-out accuracy / top-2", f"{m.get('accuracy')} / {m.get('top2_accuracy')} "
-                 f"({m.get('n_windows')} windows, seed {m.get('held_out_seed')}, "
-                 f"T = {m.get('mc_samples')})"),
+                (
+                    "held-out accuracy / top-2",
+                    f"{m.get('accuracy')} / {m.get('top2_accuracy')} "
+                    f"({m.get('n_windows')} windows, seed {m.get('held_out_seed')}, "
+                    f"T = {m.get('mc_samples')})",
+                ),
                 ("expected calibration error", f"{m.get('expected_calibration_error')}"),
-                ("median MI in / out of distribution",
-                 f"{m.get('mi_in_distribution_median', 0):.4f} / "
-                 f"{m.get('mi_out_of_distribution_median', 0):.4f} bits "
-                 f"({m.get('out_of_distribution', '')})"),
+                (
+                    "median MI in / out of distribution",
+                    f"{m.get('mi_in_distribution_median', 0):.4f} / "
+                    f"{m.get('mi_out_of_distribution_median', 0):.4f} bits "
+                    f"({m.get('out_of_distribution', '')})",
+                ),
             ]
             if "holes" in m:
                 h = m["holes"]
-                rows.append(("noise probability vs hole coverage",
-                             f"slope {h['slope']}, intercept {h['intercept']}, correlation "
-                             f"{h['correlation']}, mean absolute error {h['mae']} "
-                             f"({h['n_windows']} lattice windows with holes, seed {h['seed']})"))
+                rows.append(
+                    (
+                        "noise probability vs hole coverage",
+                        f"slope {h['slope']}, intercept {h['intercept']}, correlation "
+                        f"{h['correlation']}, mean absolute error {h['mae']} "
+                        f"({h['n_windows']} lattice windows with holes, seed {h['seed']})",
+                    )
+                )
         lines += ["| | |", "|---|---|"] + [f"| {k} | {v} |" for k, v in rows]
         if "confusion_matrix" in m:
-            lines += ["", "Confusion matrix (rows: true class, columns: predicted):", "",
-                      "| | " + " | ".join(str(i) for i in range(self.n_classes)) + " |",
-                      "|---" * (self.n_classes + 1) + "|"]
-            lines += [f"| {i} `{c}` | " + " | ".join(str(v) for v in row) + " |"
-                      for i, (c, row) in enumerate(zip(self.classes, m["confusion_matrix"]))]
+            lines += [
+                "",
+                "Confusion matrix (rows: true class, columns: predicted):",
+                "",
+                "| | " + " | ".join(str(i) for i in range(self.n_classes)) + " |",
+                "|---" * (self.n_classes + 1) + "|",
+            ]
+            lines += [
+                f"| {i} `{c}` | " + " | ".join(str(v) for v in row) + " |"
+                for i, (c, row) in enumerate(
+                    zip(self.classes, m["confusion_matrix"], strict=False)
+                )
+            ]
         robustness = m.get("robustness", {})
         if robustness:
-            lines += ["", "Robustness to the imperfections of real imaging (held-out windows of every "
-                      "class, one imperfection at a time; accuracy, and the first swept strength "
-                      "where it falls below 95 %):", "",
-                      "| imperfection | realistic up to | accuracy over the sweep | below 95 % from |",
-                      "|---|---|---|---|"]
+            lines += [
+                "",
+                "Robustness to the imperfections of real imaging (held-out windows of every "
+                "class, one imperfection at a time; accuracy, and the first swept strength "
+                "where it falls below 95 %):",
+                "",
+                "| imperfection | realistic up to | accuracy over the sweep | below 95 % from |",
+                "|---|---|---|---|",
+            ]
             for name, r in robustness.items():
                 if name == "combined" or not isinstance(r, dict) or "strengths" not in r:
                     continue
-                sweep = ", ".join(f"{s:g}: {100 * a:.1f} %"
-                                  for s, a in zip(r["strengths"], r["accuracy"]))
+                sweep = ", ".join(
+                    f"{s:g}: {100 * a:.1f} %"
+                    for s, a in zip(r["strengths"], r["accuracy"], strict=False)
+                )
                 below = r.get("accuracy_below_95_at")
-                lines.append(f"| {r.get('what', name)} ({r.get('unit', '')}) | {r['realistic']:g} "
-                             f"| {sweep} | {'-' if below is None else f'{below:g}'} |")
+                lines.append(
+                    f"| {r.get('what', name)} ({r.get('unit', '')}) | {r['realistic']:g} "
+                    f"| {sweep} | {'-' if below is None else f'{below:g}'} |"
+                )
             combined = robustness.get("combined")
             if combined:
-                lines += ["", f"All imperfections at once, as in training: accuracy "
-                          f"{100 * combined['accuracy']:.1f} %, confidently wrong "
-                          f"{100 * combined['confidently_wrong']:.1f} % "
-                          f"({combined['n_windows']} windows, seed {combined['seed']})."]
+                lines += [
+                    "",
+                    f"All imperfections at once, as in training: accuracy "
+                    f"{100 * combined['accuracy']:.1f} %, confidently wrong "
+                    f"{100 * combined['confidently_wrong']:.1f} % "
+                    f"({combined['n_windows']} windows, seed {combined['seed']}).",
+                ]
         for name, scene in m.get("scenes", {}).items():
             if isinstance(scene, dict):
-                lines.append(f"- {name}: " + ", ".join(f"{k} {v:.4g}" if isinstance(v, float)
-                                                       else f"{k} {v}" for k, v in scene.items()))
+                lines.append(
+                    f"- {name}: "
+                    + ", ".join(
+                        f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}"
+                        for k, v in scene.items()
+                    )
+                )
         return "\n".join(lines) + "\n"
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "ModelCard":
+    def from_dict(cls, data: dict[str, Any]) -> ModelCard:
         known = set(cls.__dataclass_fields__)
         required = [
-            "name", "version", "classes", "descriptor", "architecture", "weights", "sha256",
-            "default_window", "default_stride",
+            "name",
+            "version",
+            "classes",
+            "descriptor",
+            "architecture",
+            "weights",
+            "sha256",
+            "default_window",
+            "default_stride",
         ]
         missing = [k for k in required if k not in data]
         if missing:
@@ -215,7 +276,7 @@ class ModelCard:
         return cls(**{k: v for k, v in data.items() if k in known})
 
     @classmethod
-    def load(cls, path: str | Path) -> "ModelCard":
+    def load(cls, path: str | Path) -> ModelCard:
         """Read a card from its JSON file."""
         try:
             data = json.loads(Path(path).read_text(encoding="utf-8"))

@@ -199,8 +199,9 @@ def window_features(
     return features.reshape(lead + grid + (extractor.n_features,))
 
 
-def features_array(images, ref: ModelRef, descriptor: str, window: int, stride: int,
-                   layer: str | None = None):
+def features_array(
+    images, ref: ModelRef, descriptor: str, window: int, stride: int, layer: str | None = None
+):
     """Lazy features ``(..., gy, gx, n_features)`` of whole-image blocks ``(..., H, W)``.
 
     Builds (once per process) the extractor to know ``n_features`` and check ``layer``;

@@ -49,8 +49,14 @@ import numpy as np
 from ..uncertainty import converged, mc_statistics
 from .tf_runtime import gpu_available, import_tensorflow
 
-__all__ = ["MCDropoutEngine", "PRECISIONS", "check_precision", "resolve_precision",
-           "bfloat16_supported", "configure_threads"]
+__all__ = [
+    "MCDropoutEngine",
+    "PRECISIONS",
+    "check_precision",
+    "resolve_precision",
+    "bfloat16_supported",
+    "configure_threads",
+]
 
 #: Samples per group in adaptive mode: windows are checked for convergence after each.
 ADAPTIVE_STEP = 10
@@ -209,9 +215,11 @@ class MCDropoutEngine:
 
         budget = GPU_BATCH_BYTES if gpu_available() else CPU_BATCH_BYTES
         # Activations of one pass through the head (x2: a layer's input and output coexist).
-        per_pass = 2 * 4 * sum(_numel(layer.output.shape) for layer in self._layers[self._first:])
+        per_pass = 2 * 4 * sum(_numel(layer.output.shape) for layer in self._layers[self._first :])
         self.passes_per_batch = int(passes_per_batch or max(64, budget // per_pass))
-        per_window = 2 * 4 * sum(_numel(layer.output.shape) for layer in self._layers[: self._first])
+        per_window = (
+            2 * 4 * sum(_numel(layer.output.shape) for layer in self._layers[: self._first])
+        )
         self.windows_per_trunk_call = int(max(8, min(1024, budget // max(per_window, 1))))
         self._masks: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
@@ -232,7 +240,7 @@ class MCDropoutEngine:
                 self._masks.move_to_end(key)
                 return self._masks[key]
         masks = []
-        for layer, (rate, shape) in enumerate(zip(self._rates, self._mask_shapes)):
+        for layer, (rate, shape) in enumerate(zip(self._rates, self._mask_shapes, strict=False)):
             keep = np.empty((n_samples,) + shape, dtype=bool)
             for t in range(n_samples):
                 keep[t] = np.random.default_rng([int(seed), layer, t]).random(shape) >= rate
@@ -251,7 +259,9 @@ class MCDropoutEngine:
         layers = self._layers
         first = self._first
         dropout_index = set(self._dropout_index)
-        scale = {i: 1.0 / (1.0 - r) for i, r in zip(self._dropout_index, self._rates)}
+        scale = {
+            i: 1.0 / (1.0 - r) for i, r in zip(self._dropout_index, self._rates, strict=False)
+        }
 
         def trunk(x):
             h = x
@@ -278,8 +288,10 @@ class MCDropoutEngine:
                     h = layers[i](h, training=False)
             return tf.reshape(tf.cast(h, tf.float32), [tg, b, -1])
 
-        return (tf.function(trunk, reduce_retracing=True),
-                tf.function(head, reduce_retracing=True))
+        return (
+            tf.function(trunk, reduce_retracing=True),
+            tf.function(head, reduce_retracing=True),
+        )
 
     def trunk_features(self, x: np.ndarray) -> np.ndarray:
         """The deterministic layers' output of each window, ``(n, *trunk_shape)`` float32."""
@@ -301,8 +313,9 @@ class MCDropoutEngine:
         group = max(1, min(n_samples, group))
         return [(t0, min(t0 + group, n_samples)) for t0 in range(0, n_samples, group)]
 
-    def _samples(self, features: np.ndarray, n_samples: int, seed: int, adaptive: bool,
-                 tolerance: float) -> tuple[np.ndarray, np.ndarray]:
+    def _samples(
+        self, features: np.ndarray, n_samples: int, seed: int, adaptive: bool, tolerance: float
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Softmax outputs ``(T, n, c)`` and samples drawn per window ``(n,)``."""
         tf = import_tensorflow()
 
@@ -328,8 +341,15 @@ class MCDropoutEngine:
                     break
         return probs, drawn
 
-    def statistics(self, x: np.ndarray, n_samples: int, seed: int, adaptive: bool = False,
-                   tolerance: float = DEFAULT_TOLERANCE, return_counts: bool = False):
+    def statistics(
+        self,
+        x: np.ndarray,
+        n_samples: int,
+        seed: int,
+        adaptive: bool = False,
+        tolerance: float = DEFAULT_TOLERANCE,
+        return_counts: bool = False,
+    ):
         """Mean probabilities and uncertainty measures of each window.
 
         Parameters
@@ -403,4 +423,3 @@ def _pad(batch: np.ndarray, size: int) -> np.ndarray:
         return np.ascontiguousarray(batch)
     pad = np.zeros((size - len(batch),) + batch.shape[1:], dtype=batch.dtype)
     return np.concatenate([batch, pad])
-

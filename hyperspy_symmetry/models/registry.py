@@ -15,7 +15,6 @@ Importing this module does not import TensorFlow;
 from __future__ import annotations
 
 import os
-
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -199,8 +198,15 @@ class SymmetryModel:
                 self._engines[precision] = MCDropoutEngine(self.network, precision=precision)
             return self._engines[precision]
 
-    def statistics(self, descriptors, n_samples: int, seed: int, precision: str = "float32",
-                   adaptive: bool = False, tolerance: float = 0.01):
+    def statistics(
+        self,
+        descriptors,
+        n_samples: int,
+        seed: int,
+        precision: str = "float32",
+        adaptive: bool = False,
+        tolerance: float = 0.01,
+    ):
         """Mean class probabilities and uncertainty measures; see
         :meth:`~.mc_dropout.MCDropoutEngine.statistics`. The defaults are the exact mode."""
         return self.engine_for(precision).statistics(

@@ -100,8 +100,11 @@ def import_tensorflow() -> ModuleType:
                 os.close(saved)
                 captured.seek(0)
                 text = captured.read().decode(errors="replace")
-                kept = [line for line in text.splitlines(keepends=True)
-                        if not is_tensorflow_log_line(line, keep_errors=gpu)]
+                kept = [
+                    line
+                    for line in text.splitlines(keepends=True)
+                    if not is_tensorflow_log_line(line, keep_errors=gpu)
+                ]
                 if kept:
                     sys.stderr.write("".join(kept))
                     sys.stderr.flush()

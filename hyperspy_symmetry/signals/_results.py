@@ -56,8 +56,15 @@ class SymmetryResultMixin:
             f"A signal made by hand needs its class axis named `{CLASS_AXIS}`."
         )
 
-    def _derived(self, data, title: str, quantity: str, drop=None, extra: dict | None = None,
-                 lazy: bool | None = None):
+    def _derived(
+        self,
+        data,
+        title: str,
+        quantity: str,
+        drop=None,
+        extra: dict | None = None,
+        lazy: bool | None = None,
+    ):
         """A plain HyperSpy signal of ``data`` with this signal's axes (less ``drop``),
         metadata (new title and quantity, no signal type) and original metadata.
 

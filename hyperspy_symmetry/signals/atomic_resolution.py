@@ -15,7 +15,7 @@ from hyperspy.signals import LazySignal, Signal2D
 
 from .. import pipeline
 from ..checks import check_instance, check_number
-from ..descriptors import DESCRIPTOR_SIZE, DESCRIPTORS, MIN_WINDOW, reciprocal_axis
+from ..descriptors import DESCRIPTORS, MIN_WINDOW, reciprocal_axis
 from ..models.registry import resolve_model
 from ..signal_types import IMAGE
 from ..uncertainty import MEASURE_QUANTITIES, check_measure
@@ -102,7 +102,9 @@ class AtomicResolution2D(Signal2D):
         if not (
             np.issubdtype(self.data.dtype, np.number) or np.issubdtype(self.data.dtype, np.bool_)
         ):
-            raise TypeError(f"The image data have dtype {self.data.dtype}; a numeric dtype is needed.")
+            raise TypeError(
+                f"The image data have dtype {self.data.dtype}; a numeric dtype is needed."
+            )
 
     def _geometry(self, window_size, stride, card) -> tuple[int, int]:
         """Window and stride in pixels, checked against the image."""
@@ -145,10 +147,20 @@ class AtomicResolution2D(Signal2D):
 
         if not isinstance(adaptive, (bool, np.bool_)):
             raise TypeError(f"`adaptive` must be True or False, not {adaptive!r}.")
-        tolerance = check_number(tolerance, "tolerance", low=0, high=1, low_open=True,
-                                 high_open=True, hint="(standard error of the probabilities)")
-        return {"precision": check_precision(precision), "adaptive": bool(adaptive),
-                "tolerance": tolerance}
+        tolerance = check_number(
+            tolerance,
+            "tolerance",
+            low=0,
+            high=1,
+            low_open=True,
+            high_open=True,
+            hint="(standard error of the probabilities)",
+        )
+        return {
+            "precision": check_precision(precision),
+            "adaptive": bool(adaptive),
+            "tolerance": tolerance,
+        }
 
     def _scale_free_geometry(self, card, stride, images):
         """Windows scaled to the measured lattice period of each frame (scale-free models).
@@ -167,12 +179,27 @@ class AtomicResolution2D(Signal2D):
             _PERIODS.clear()  # one input at a time: enough for classify + uncertainty
             _PERIODS[key] = periods
         return scale_free_geometry(
-            periods, self.axes_manager.signal_shape[::-1], int(card.default_window),
-            int(card.default_stride), tuple(card.period_range), MIN_WINDOW, step,
+            periods,
+            self.axes_manager.signal_shape[::-1],
+            int(card.default_window),
+            int(card.default_stride),
+            tuple(card.period_range),
+            MIN_WINDOW,
+            step,
         )
 
-    def _plan(self, model, window_size, stride, n_samples, seed, precision="auto",
-              adaptive=True, tolerance=0.01, images=None):
+    def _plan(
+        self,
+        model,
+        window_size,
+        stride,
+        n_samples,
+        seed,
+        precision="auto",
+        adaptive=True,
+        tolerance=0.01,
+        images=None,
+    ):
         """``(card, plan, scale)``: ``scale`` is the :class:`~..scale_free.ScaleFreeGeometry`
         when a scale-free model (card ``period_range``) runs without ``window_size``, else
         ``None``; the periods are measured on ``images`` (default this signal's data)."""
@@ -255,7 +282,9 @@ class AtomicResolution2D(Signal2D):
         a, b, gamma = np.median(periods, axis=0)
         return lattice_readout(a, b, gamma, scales[1] if unit != "px" else 1.0, unit)
 
-    def _result(self, cls_name: str, data, axes, quantity: str, title: str, symmetry, lazy, progress):
+    def _result(
+        self, cls_name: str, data, axes, quantity: str, title: str, symmetry, lazy, progress
+    ):
         from . import probabilities, uncertainty
 
         classes = {
@@ -285,13 +314,13 @@ class AtomicResolution2D(Signal2D):
         metadata.setdefault("General", {})["title"] = title
         metadata["Signal"] = {"quantity": quantity}
         metadata["Symmetry"] = symmetry
-        return {"metadata": metadata,
-                "original_metadata": self.original_metadata.as_dictionary()}
+        return {"metadata": metadata, "original_metadata": self.original_metadata.as_dictionary()}
 
     def _statistics(self, model, window_size, stride, n_samples, seed, **sampling):
         images = pipeline.as_image_dask(self.data, self._lazy)  # whole frames: periods
-        card, plan, scale = self._plan(model, window_size, stride, n_samples, seed,
-                                       images=images, **sampling)
+        card, plan, scale = self._plan(
+            model, window_size, stride, n_samples, seed, images=images, **sampling
+        )
         windows = scale.windows if scale is not None and scale.per_frame else None
         if windows is None:  # tiles are cut from the input's own chunks
             images = pipeline.as_image_source(self.data, self._lazy)
@@ -352,17 +381,30 @@ class AtomicResolution2D(Signal2D):
         >>> p.predicted_class().plot()
         """
         lazy, progress = self._resolve_output(lazy_output, show_progressbar)
-        card, plan, scale, stats = self._statistics(model, window_size, stride, n_samples, seed,
-                                             precision=precision, adaptive=adaptive,
-                                             tolerance=tolerance)
+        card, plan, scale, stats = self._statistics(
+            model,
+            window_size,
+            stride,
+            n_samples,
+            seed,
+            precision=precision,
+            adaptive=adaptive,
+            tolerance=tolerance,
+        )
         axes = self._navigation_axes()
         axes.append({"name": "class", "units": "", "size": card.n_classes, "navigate": True})
         axes += self._grid_axes(plan.window, plan.stride)
         data = stats[..., : card.n_classes, :, :]
         title = f"{self.metadata.General.title or 'Image'} class probabilities ({card.name})"
         return self._result(
-            "probabilities", data, axes, "Probability", title,
-            self._symmetry_metadata(card, plan, scale), lazy, progress,
+            "probabilities",
+            data,
+            axes,
+            "Probability",
+            title,
+            self._symmetry_metadata(card, plan, scale),
+            lazy,
+            progress,
         )
 
     def mc_uncertainty(
@@ -410,16 +452,31 @@ class AtomicResolution2D(Signal2D):
         """
         column = check_measure(measure)
         lazy, progress = self._resolve_output(lazy_output, show_progressbar)
-        card, plan, scale, stats = self._statistics(model, window_size, stride, n_samples, seed,
-                                             precision=precision, adaptive=adaptive,
-                                             tolerance=tolerance)
+        card, plan, scale, stats = self._statistics(
+            model,
+            window_size,
+            stride,
+            n_samples,
+            seed,
+            precision=precision,
+            adaptive=adaptive,
+            tolerance=tolerance,
+        )
         axes = self._navigation_axes() + self._grid_axes(plan.window, plan.stride)
         data = stats[..., card.n_classes + column, :, :]
         symmetry = self._symmetry_metadata(card, plan, scale)
         symmetry["measure"] = measure
-        title = f"{self.metadata.General.title or 'Image'} {measure.replace('_', ' ')} ({card.name})"
+        title = (
+            f"{self.metadata.General.title or 'Image'} {measure.replace('_', ' ')} ({card.name})"
+        )
         return self._result(
-            "uncertainty", data, axes, MEASURE_QUANTITIES[measure], title, symmetry, lazy,
+            "uncertainty",
+            data,
+            axes,
+            MEASURE_QUANTITIES[measure],
+            title,
+            symmetry,
+            lazy,
             progress,
         )
 
@@ -499,22 +556,32 @@ class AtomicResolution2D(Signal2D):
 
         from ..analysis import rotation as _rotation
         from ..windows import _as_quantity
-
         from .probabilities import SymmetryProbabilities
 
         self._check_data()
         lazy, progress = self._resolve_output(lazy_output, show_progressbar)
         min_quality = check_number(
-            min_quality, "min_quality", low=0,
+            min_quality,
+            "min_quality",
+            low=0,
             hint="About 1 keeps clean crystal windows only; 0 keeps every window.",
         )
         if probabilities is None:
             probabilities = self.classify_symmetry(
-                model, window_size, stride, n_samples, seed, lazy_output=True,
+                model,
+                window_size,
+                stride,
+                n_samples,
+                seed,
+                lazy_output=True,
                 show_progressbar=False,
             )
-        check_instance(probabilities, "probabilities", SymmetryProbabilities,
-                       "the SymmetryProbabilities that classify_symmetry returned")
+        check_instance(
+            probabilities,
+            "probabilities",
+            SymmetryProbabilities,
+            "the SymmetryProbabilities that classify_symmetry returned",
+        )
         p_md = probabilities.metadata.get_item("Symmetry")
         if p_md is None:
             raise ValueError(
@@ -567,10 +634,19 @@ class AtomicResolution2D(Signal2D):
         labels = da.asarray(labels).rechunk(images.chunks[:-2] + (-1, -1))
         nav = "abcdefgh"[: images.ndim - 2]
         angles = da.blockwise(
-            _rotation.rotation_map, nav + "ij", images, nav + "yx", labels, nav + "ij",
-            concatenate=True, dtype=np.float32,
+            _rotation.rotation_map,
+            nav + "ij",
+            images,
+            nav + "yx",
+            labels,
+            nav + "ij",
+            concatenate=True,
+            dtype=np.float32,
             meta=np.empty((0,) * (len(nav) + 2), dtype=np.float32),
-            references=sources, window=window, stride=step, pixel_size=pixel_size,
+            references=sources,
+            window=window,
+            stride=step,
+            pixel_size=pixel_size,
             min_quality=min_quality,
         )
         if mask is not None:
@@ -584,19 +660,31 @@ class AtomicResolution2D(Signal2D):
 
         symmetry = {
             key: p_md.get_item(key)
-            for key in ("model", "model_version", "model_sha256", "class_names", "descriptor",
-                        "window_size", "stride", "n_samples", "seed", "window_size_length",
-                        "stride_length")
+            for key in (
+                "model",
+                "model_version",
+                "model_sha256",
+                "class_names",
+                "descriptor",
+                "window_size",
+                "stride",
+                "n_samples",
+                "seed",
+                "window_size_length",
+                "stride_length",
+            )
             if p_md.has_item(key)
         }
-        symmetry.update({
-            "angle_convention": "degrees, counter-clockwise as displayed, from the class's "
-                                "reference lattice, in [-period/2, period/2)",
-            "reference": "Bragg peaks of crystal_image(class, rotation=0) at "
-                         f"{pixel_size:g} Å/px, {_rotation.REFERENCE_SIZE} px",
-            "min_quality": float(min_quality),
-            "masked": mask is not None,
-        })
+        symmetry.update(
+            {
+                "angle_convention": "degrees, counter-clockwise as displayed, from the class's "
+                "reference lattice, in [-period/2, period/2)",
+                "reference": "Bragg peaks of crystal_image(class, rotation=0) at "
+                f"{pixel_size:g} Å/px, {_rotation.REFERENCE_SIZE} px",
+                "min_quality": float(min_quality),
+                "masked": mask is not None,
+            }
+        )
         meta = self._result_metadata(
             f"{self.metadata.General.title or 'Image'} lattice rotation "
             f"({symmetry.get('model', card.name)})",
@@ -608,13 +696,14 @@ class AtomicResolution2D(Signal2D):
             from hyperspy.signals import LazySignal2D
 
             return LazySignal2D(angles, axes=axes, **meta)
-        angles, labels = pipeline.compute(da.stack([angles, labels.astype(np.float32)]),
-                                          progress)
+        angles, labels = pipeline.compute(da.stack([angles, labels.astype(np.float32)]), progress)
         # The periods of the classes met (their references are cached by now).
         symmetry["periods"] = {
             probabilities.class_names[k]: _rotation.class_reference(
-                sources[k][0], pixel_size, sources[k][1]).period
-            for k in np.unique(labels[labels >= 0]).astype(int) if sources[k] is not None
+                sources[k][0], pixel_size, sources[k][1]
+            ).period
+            for k in np.unique(labels[labels >= 0]).astype(int)
+            if sources[k] is not None
         }
         return Signal2D(angles, axes=axes, **meta)
 
@@ -678,18 +767,23 @@ class AtomicResolution2D(Signal2D):
         for ax in grid:
             ax["navigate"] = True
         axes = self._navigation_axes() + grid
-        axes.append({"name": "feature", "units": "", "size": extractor.n_features,
-                     "navigate": False})
+        axes.append(
+            {"name": "feature", "units": "", "size": extractor.n_features, "navigate": False}
+        )
         symmetry = {
-            key: value for key, value in self._symmetry_metadata(
+            key: value
+            for key, value in self._symmetry_metadata(
                 card, pipeline.MCPlan(ref, card.descriptor, window, step, 1, 0, card.n_classes)
-            ).items() if key not in ("n_samples", "seed")
+            ).items()
+            if key not in ("n_samples", "seed")
         }
-        symmetry.update({
-            "layer": extractor.layer,
-            "n_features": extractor.n_features,
-            "dropout": "off (deterministic forward pass)",
-        })
+        symmetry.update(
+            {
+                "layer": extractor.layer,
+                "n_features": extractor.n_features,
+                "dropout": "off (deterministic forward pass)",
+            }
+        )
         meta = self._result_metadata(
             f"{self.metadata.General.title or 'Image'} latent features "
             f"({card.name}, {extractor.layer})",
@@ -742,14 +836,15 @@ class AtomicResolution2D(Signal2D):
         self._check_data()
         if model is None:
             if descriptor is None or window_size is None or stride is None:
-                raise ValueError(
-                    "With model=None, give `descriptor`, `window_size` and `stride`."
-                )
+                raise ValueError("With model=None, give `descriptor`, `window_size` and `stride`.")
             from types import SimpleNamespace
 
             card = SimpleNamespace(
-                name="none", descriptor=descriptor, default_window=window_size,
-                default_stride=stride, pixel_size=None,
+                name="none",
+                descriptor=descriptor,
+                default_window=window_size,
+                default_stride=stride,
+                pixel_size=None,
             )
         else:
             card, _ = resolve_model(model)
@@ -844,17 +939,24 @@ class AtomicResolution2D(Signal2D):
         metadata = {
             "General": {"title": f"{self.metadata.General.title or 'Image'} lattice parameters"},
             "Signal": {"quantity": "Lattice parameter"},
-            "Symmetry": {"parameters": ["a", "b", "gamma"],
-                         "parameter_units": [unit, unit, "degrees"],
-                         "window_size": window, "stride": step,
-                         "method": "Bragg peaks of each window's power spectrum"},
+            "Symmetry": {
+                "parameters": ["a", "b", "gamma"],
+                "parameter_units": [unit, unit, "degrees"],
+                "window_size": window,
+                "stride": step,
+                "method": "Bragg peaks of each window's power spectrum",
+            },
         }
         if lazy:
             return LazySignal2D(data, axes=axes, metadata=metadata)
         return Signal2D(pipeline.compute(data, progress), axes=axes, metadata=metadata)
 
-    def hole_fraction(self, sigma: float | None = None, threshold: float | None = None,
-                      show_progressbar: bool | None = None):
+    def hole_fraction(
+        self,
+        sigma: float | None = None,
+        threshold: float | None = None,
+        show_progressbar: bool | None = None,
+    ):
         """Fraction of each frame darker than a threshold after Gaussian smoothing.
 
         A network-free cross-check of the ``noise`` phase fraction in beam-damage movies:
@@ -913,7 +1015,9 @@ class AtomicResolution2D(Signal2D):
         )
         return Signal1D(np.atleast_1d(fraction), axes=axes, **meta)
 
-    classify_symmetry.__doc__ = classify_symmetry.__doc__.replace("{common}", _COMMON_PARAMETERS.strip())
+    classify_symmetry.__doc__ = classify_symmetry.__doc__.replace(
+        "{common}", _COMMON_PARAMETERS.strip()
+    )
     mc_uncertainty.__doc__ = mc_uncertainty.__doc__.replace("{common}", _COMMON_PARAMETERS.strip())
 
 

@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 from hyperspy.signals import LazySignal, Signal1D
 
-from ..signal_types import PHASE_FRACTIONS
 from ..pipeline import compute
+from ..signal_types import PHASE_FRACTIONS
 from ._results import SymmetryResultMixin
 
 __all__ = ["PhaseFractions", "LazyPhaseFractions"]
@@ -58,21 +58,26 @@ class PhaseFractions(SymmetryResultMixin, Signal1D):
         """``(n_classes, n_frames)`` float array, computed, and the frame axis; the class
         axis found by name, so a transposed signal works too."""
         class_axis = self._class_axis(needed_by)
-        others = [ax for ax in (*self.axes_manager.navigation_axes,
-                                *self.axes_manager.signal_axes) if ax is not class_axis]
+        others = [
+            ax
+            for ax in (*self.axes_manager.navigation_axes, *self.axes_manager.signal_axes)
+            if ax is not class_axis
+        ]
         if len(others) != 1:
             raise ValueError(
                 f"{needed_by} needs phase fractions against one frame axis; this signal has "
                 f"{len(others)} axes besides `class`: {[ax.name for ax in others]}."
             )
-        data = np.asarray(compute(self.data, show_progressbar, desc="phase fractions"),
-                          dtype=float)
+        data = np.asarray(
+            compute(self.data, show_progressbar, desc="phase fractions"), dtype=float
+        )
         if class_axis.index_in_array == 1:
             data = data.T
         return data, others[0]
 
-    def fit_growth(self, class_name: str, baseline_until: float,
-                   show_progressbar: bool | None = None) -> dict[str, Any]:
+    def fit_growth(
+        self, class_name: str, baseline_until: float, show_progressbar: bool | None = None
+    ) -> dict[str, Any]:
         """Fit the growth of one class's fraction with ``A(t) = A0 exp(rho t) + C``.
 
         As in Vasudevan et al. (2018), ``C`` is fixed to the mean fraction of the frames
@@ -157,7 +162,7 @@ class PhaseFractions(SymmetryResultMixin, Signal1D):
             _, ax = plt.subplots()
         data, axis = self._rows("plot_fractions", show_progressbar)
         colors = class_colors(len(self.class_names))  # as in the class maps
-        for name, row, color in zip(self.class_names, data, colors):
+        for name, row, color in zip(self.class_names, data, colors, strict=False):
             ax.plot(axis.axis, row, label=name, color=color)
         units = "" if _undefined(axis.units) else str(axis.units)
         label = "frame" if _undefined(axis.name) else str(axis.name)

@@ -71,7 +71,9 @@ class SymmetryProbabilities(SymmetryResultMixin, Signal2D):
         class_axis = self._class_axis("class_map")
         data = self.data[(slice(None),) * class_axis.index_in_array + (index,)]
         out = self._derived(
-            data, f"{self.metadata.General.title}: {name}", f"Probability of {name}",
+            data,
+            f"{self.metadata.General.title}: {name}",
+            f"Probability of {name}",
             drop=class_axis,
         )
         out.metadata.set_item("Symmetry.class_name", name)
@@ -174,8 +176,12 @@ class SymmetryProbabilities(SymmetryResultMixin, Signal2D):
         metadata.setdefault("Signal", {})["quantity"] = "Phase fraction (mean probability)"
         metadata["Signal"].pop("signal_type", None)
         cls = LazyPhaseFractions if self._lazy else PhaseFractions
-        out = cls(data, axes=[class_dict, frame_axis], metadata=metadata,
-                  original_metadata=self.original_metadata.as_dictionary())
+        out = cls(
+            data,
+            axes=[class_dict, frame_axis],
+            metadata=metadata,
+            original_metadata=self.original_metadata.as_dictionary(),
+        )
         return out
 
 

@@ -1,4 +1,4 @@
-"""Uncertainty maps of Monte-Carlo dropout: mutual information, predictive entropy, variation ratio."""
+"""Uncertainty maps of MC dropout: mutual information, predictive entropy, variation ratio."""
 
 from __future__ import annotations
 
@@ -64,7 +64,7 @@ class SymmetryUncertainty(SymmetryResultMixin, Signal2D):
 
     @property
     def measure(self) -> str:
-        """The measure mapped: ``mutual_information``, ``predictive_entropy`` or ``variation_ratio``."""
+        """The measure: ``mutual_information``, ``predictive_entropy`` or ``variation_ratio``."""
         return str(self.metadata.get_item("Symmetry.measure"))
 
     # -- plotting (see hyperspy_symmetry.plotting) ----------------------------------------
@@ -104,8 +104,12 @@ class SymmetryUncertainty(SymmetryResultMixin, Signal2D):
         """``probabilities`` must be a class-probability map of the same windows."""
         from .probabilities import SymmetryProbabilities
 
-        check_instance(probabilities, "probabilities", SymmetryProbabilities,
-                       "the SymmetryProbabilities from classify_symmetry with the same arguments")
+        check_instance(
+            probabilities,
+            "probabilities",
+            SymmetryProbabilities,
+            "the SymmetryProbabilities from classify_symmetry with the same arguments",
+        )
         class_axis = probabilities._class_axis("segment(probabilities=...)")
         pshape = probabilities.data.shape
         expected = list(self.data.shape)
@@ -117,10 +121,14 @@ class SymmetryUncertainty(SymmetryResultMixin, Signal2D):
                 f"the classify_symmetry result of the same signal with the same window_size "
                 f"and stride."
             )
-        for mine, theirs in zip(self.axes_manager.signal_axes,
-                                probabilities.axes_manager.signal_axes):
-            if not (np.isclose(mine.scale, theirs.scale) and np.isclose(mine.offset, theirs.offset)
-                    and mine.units == theirs.units):
+        for mine, theirs in zip(
+            self.axes_manager.signal_axes, probabilities.axes_manager.signal_axes, strict=False
+        ):
+            if not (
+                np.isclose(mine.scale, theirs.scale)
+                and np.isclose(mine.offset, theirs.offset)
+                and mine.units == theirs.units
+            ):
                 raise ValueError(
                     f"probabilities are on another window grid: axis {mine.name!r} has scale "
                     f"{theirs.scale:g} and offset {theirs.offset:g} {theirs.units}, this map "
@@ -132,8 +140,12 @@ class SymmetryUncertainty(SymmetryResultMixin, Signal2D):
         """An eager plain Signal2D with this signal's axes, metadata and original metadata."""
         return self._derived(data, title, quantity, extra=extra or {}, lazy=False)
 
-    def segment(self, threshold: float | None = None, probabilities=None,
-                show_progressbar: bool | None = None) -> Segmentation:
+    def segment(
+        self,
+        threshold: float | None = None,
+        probabilities=None,
+        show_progressbar: bool | None = None,
+    ) -> Segmentation:
         """Split the window grid into bulk grains and interfaces.
 
         Windows whose uncertainty is below ``threshold`` are bulk; connected bulk windows
@@ -215,8 +227,13 @@ class SymmetryUncertainty(SymmetryResultMixin, Signal2D):
         if named is not None:
             record = dict(record, grain_classes=named)
         grain_signal = self._grid_signal(grains, f"{title} grains", "Grain label", record)
-        return Segmentation(bulk=bulk_signal, grains=grain_signal, threshold=threshold,
-                            measure=str(measure), grain_classes=named)
+        return Segmentation(
+            bulk=bulk_signal,
+            grains=grain_signal,
+            threshold=threshold,
+            measure=str(measure),
+            grain_classes=named,
+        )
 
     @property
     def interface_threshold(self) -> float:
@@ -242,8 +259,9 @@ class SymmetryUncertainty(SymmetryResultMixin, Signal2D):
         value = self.metadata.get_item("Symmetry.interface_threshold", None)
         return PAPER_THRESHOLD if value is None else float(value)
 
-    def _compute_with(self, probabilities, show_progressbar=None
-                      ) -> tuple[np.ndarray, np.ndarray | None]:
+    def _compute_with(
+        self, probabilities, show_progressbar=None
+    ) -> tuple[np.ndarray, np.ndarray | None]:
         """This map and the predicted class of ``probabilities`` as NumPy arrays, computed
         together when lazy."""
         from ..pipeline import compute_all

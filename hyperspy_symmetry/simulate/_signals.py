@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -11,7 +12,7 @@ __all__ = ["as_atomic_resolution", "as_labels"]
 
 def _calibrate(signal, pixel_size: float | None, units: str | None) -> None:
     names = ("x", "y")
-    for axis, name in zip(signal.axes_manager.signal_axes, names):
+    for axis, name in zip(signal.axes_manager.signal_axes, names, strict=False):
         axis.name = name
         if pixel_size is not None:
             axis.scale = float(pixel_size)

@@ -41,8 +41,9 @@ Examples
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from scipy import ndimage
@@ -191,8 +192,10 @@ def rotate(image: np.ndarray, angle: float, *, order: int = _ORDER) -> np.ndarra
     theta = np.deg2rad(float(angle))
     # Snap cos/sin of multiples of 90 degrees (6e-17 instead of 0) so that those rotations
     # sample exactly on the grid.
-    c, s = (float(np.round(v)) if abs(v - np.round(v)) < 1e-12 else float(v)
-            for v in (np.cos(theta), np.sin(theta)))
+    c, s = (
+        float(np.round(v)) if abs(v - np.round(v)) < 1e-12 else float(v)
+        for v in (np.cos(theta), np.sin(theta))
+    )
     # Output (row, col) relative to the centre -> input position; rows point down, so a
     # counter-clockwise display rotation has this sign pattern.
     matrix = np.array([[c, s], [-s, c]])
@@ -758,8 +761,9 @@ _NON_NEGATIVE = (
 )  # fmt: skip
 
 
-def check_recipe_fields(recipe: Any, probabilities: Sequence[str], ranges: Sequence[str],
-                        optional: Sequence[str] = ()) -> None:
+def check_recipe_fields(
+    recipe: Any, probabilities: Sequence[str], ranges: Sequence[str], optional: Sequence[str] = ()
+) -> None:
     """Check and normalise the fields of a frozen recipe dataclass in place: each of
     ``probabilities`` a float in [0, 1], each of ``ranges`` a finite ``(low, high)`` float
     pair with ``low <= high``; the ranges named in ``optional`` may also be ``None``."""
@@ -908,7 +912,8 @@ class AugmentationRecipe:
         At 0.12 Å/px (the ``aistem`` training pixel size): blur up to sigma 4.3 px, i.e. an
         effective resolution down to 1.2 Å FWHM (source size, vibration, drift and frame
         registration), while 35 % of the images stay sharp and 30 % noise-free, so that
-        clean, high-dose images are as familiar as degraded ones; a smear along one direction (mistilt, vibration, astigmatism); drift
+        clean, high-dose images are as familiar as degraded ones; a smear along one direction
+        (mistilt, vibration, astigmatism); drift
         of up to 5 % per axis (shear and stretch along the slow axis), line jitter and
         fly-back; slow intensity modulations over 18-60 Å; contamination; doses from 2 to
         5,000 counts per pixel and detector noise. ``docs/training.md`` gives each range and
@@ -1078,16 +1083,19 @@ def draw(recipe: AugmentationRecipe, rng: np.random.Generator) -> dict[str, dict
     # Drawn last, and only when possible, so that recipes without them draw as before.
     if r.directional_blur_p > 0 and chosen(r.directional_blur_p):
         params["directional_blur"] = {
-            "sigma": uniform(r.directional_blur_sigma), "angle": float(rng.uniform(0.0, 180.0)),
+            "sigma": uniform(r.directional_blur_sigma),
+            "angle": float(rng.uniform(0.0, 180.0)),
         }
     if r.flyback_p > 0 and chosen(r.flyback_p):
         params["flyback"] = {
-            "amplitude": uniform(r.flyback_amplitude), "decay": uniform(r.flyback_decay),
+            "amplitude": uniform(r.flyback_amplitude),
+            "decay": uniform(r.flyback_decay),
             "start": uniform(r.flyback_start),
         }
     if r.modulation_p > 0 and chosen(r.modulation_p):
         params["slow_modulation"] = {
-            "amplitude": uniform(r.modulation_amplitude), "length": uniform(r.modulation_length),
+            "amplitude": uniform(r.modulation_amplitude),
+            "length": uniform(r.modulation_length),
         }
     return params
 
@@ -1180,8 +1188,9 @@ def apply(
             reach = int(4.0 * _non_negative("sigma", params["gaussian_blur"]["sigma"]) + 0.5)
         if "directional_blur" in params:
             # the Fourier-space smear wraps around: keep 4 sigma more on each side
-            reach += int(math.ceil(4.0 * _non_negative(
-                "sigma", params["directional_blur"]["sigma"])))
+            reach += int(
+                math.ceil(4.0 * _non_negative("sigma", params["directional_blur"]["sigma"]))
+            )
         region = (min(shape[0], out_size + 2 * reach), min(shape[1], out_size + 2 * reach))
         r0, c0 = (shape[0] - region[0]) // 2, (shape[1] - region[1]) // 2
     else:
@@ -1201,8 +1210,9 @@ def apply(
             cols -= offsets[r0 : r0 + region[0], None]
         if "flyback" in params:
             p = params["flyback"]
-            rows, cols = _flyback_coords(rows, cols, float(p["amplitude"]), float(p["decay"]),
-                                         float(p["start"]))
+            rows, cols = _flyback_coords(
+                rows, cols, float(p["amplitude"]), float(p["decay"]), float(p["start"])
+            )
         if "linear_drift" in params:
             v = _check_velocity(params["linear_drift"]["velocity"])
             rows, cols = _drift_coords(rows, cols, v, centre, shape[1])

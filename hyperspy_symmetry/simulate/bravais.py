@@ -32,7 +32,8 @@ turn ``x`` towards ``-y``), the convention of the whole package.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Mapping, NamedTuple
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -537,12 +538,19 @@ def sample_lattice(lattice: str, rng=None, **fixed) -> dict[str, Any]:
     if found != geometry:
         raise ValueError(
             f"b_over_a={r:g} and gamma={gamma:g} describe a {found} lattice, not {geometry}"
-            + (" (the noise class is a disordered oblique lattice)." if lattice == "noise" else ".")
+            + (
+                " (the noise class is a disordered oblique lattice)."
+                if lattice == "noise"
+                else "."
+            )
         )
     if cell == "primitive":
         angle = math.degrees(math.acos(unit[0] @ unit[1] / (nn_unit * nn_unit * ratio)))
-        if not (math.isclose(nn_unit, 1.0, rel_tol=1e-9) and math.isclose(ratio, r, rel_tol=1e-9)
-                and math.isclose(angle, gamma, abs_tol=1e-6)):
+        if not (
+            math.isclose(nn_unit, 1.0, rel_tol=1e-9)
+            and math.isclose(ratio, r, rel_tol=1e-9)
+            and math.isclose(angle, gamma, abs_tol=1e-6)
+        ):
             raise ValueError(
                 f"b_over_a={r:g} and gamma={gamma:g} are not the reduced cell; give the same "
                 f"lattice as b_over_a={ratio:.6g}, gamma={angle:.6g} (and a times {nn_unit:.6g})."

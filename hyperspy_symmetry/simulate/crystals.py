@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import math
 import threading
-from dataclasses import asdict, dataclass
+from collections.abc import Sequence
 from contextlib import contextmanager
+from dataclasses import asdict, dataclass
 from functools import lru_cache
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -240,13 +241,15 @@ def zone_axis_atoms(
     n_repeats = int(round(depth / repeat))
     depth_one = repeat
     # Box corners in fractional coordinates of the bulk cell -> range of cell translations.
-    corners = np.array([[i * lx, j * ly, k * depth_one]
-                        for i in (0, 1) for j in (0, 1) for k in (0, 1)])
+    corners = np.array(
+        [[i * lx, j * ly, k * depth_one] for i in (0, 1) for j in (0, 1) for k in (0, 1)]
+    )
     frac = (corners - shift) @ rot @ np.linalg.inv(cell)
     lo = np.floor(frac.min(axis=0)).astype(int) - 1
     hi = np.ceil(frac.max(axis=0)).astype(int) + 1
     grid = np.stack(
-        np.meshgrid(*[np.arange(l, h + 1) for l, h in zip(lo, hi)], indexing="ij"), -1
+        np.meshgrid(*[np.arange(a, b + 1) for a, b in zip(lo, hi, strict=False)], indexing="ij"),
+        -1,
     ).reshape(-1, 3)
     basis = bulk.get_scaled_positions(wrap=False)
     frac_all = (grid[:, None, :] + basis[None, :, :]).reshape(-1, 3)
@@ -256,9 +259,12 @@ def zone_axis_atoms(
     # Half-open box with a tiny tolerance, so atoms on a face are counted exactly once.
     eps = 1e-6
     keep = (
-        (positions[:, 0] >= -eps) & (positions[:, 0] < lx - eps)
-        & (positions[:, 1] >= -eps) & (positions[:, 1] < ly - eps)
-        & (positions[:, 2] >= -eps) & (positions[:, 2] < depth_one - eps)
+        (positions[:, 0] >= -eps)
+        & (positions[:, 0] < lx - eps)
+        & (positions[:, 1] >= -eps)
+        & (positions[:, 1] < ly - eps)
+        & (positions[:, 2] >= -eps)
+        & (positions[:, 2] < depth_one - eps)
     )
     positions, numbers = positions[keep], numbers[keep]
     if n_repeats > 1:
@@ -319,7 +325,9 @@ def amorphous_atoms(
     positions += rng.normal(0.0, 0.4 * spacing, positions.shape)
     keep = np.all((positions >= 0) & (positions < [lx, ly, lz]), axis=1)
     positions = positions[keep]
-    return Atoms(symbols=[element] * len(positions), positions=positions, cell=[lx, ly, lz], pbc=True)
+    return Atoms(
+        symbols=[element] * len(positions), positions=positions, cell=[lx, ly, lz], pbc=True
+    )
 
 
 def _with_amorphous_layers(atoms, layers: dict[str, Any], rng: np.random.Generator):
@@ -369,13 +377,23 @@ def _numpy_fft():
 
 
 @lru_cache(maxsize=8)
-def _probe_kernel(energy: float, semiangle: float, gpts: tuple[int, int], pixel_size: float,
-                  aberrations: tuple[tuple[str, float], ...] = ()):
+def _probe_kernel(
+    energy: float,
+    semiangle: float,
+    gpts: tuple[int, int],
+    pixel_size: float,
+    aberrations: tuple[tuple[str, float], ...] = (),
+):
     """rFFT of the probe intensity, centred on pixel (0, 0) and normalised to unit sum."""
     import abtem
 
-    probe = abtem.Probe(energy=energy, semiangle_cutoff=semiangle, gpts=gpts, sampling=pixel_size,
-                        aberrations=dict(aberrations))
+    probe = abtem.Probe(
+        energy=energy,
+        semiangle_cutoff=semiangle,
+        gpts=gpts,
+        sampling=pixel_size,
+        aberrations=dict(aberrations),
+    )
     with _numpy_fft():
         intensity = probe.build(lazy=False).intensity().array
     kernel = np.fft.rfft2(np.fft.ifftshift(intensity / intensity.sum()))
@@ -383,14 +401,22 @@ def _probe_kernel(energy: float, semiangle: float, gpts: tuple[int, int], pixel_
     return kernel
 
 
-def _convolution_haadf(atoms, pixel_size: float, energy: float, semiangle: float,
-                       aberrations: dict[str, float] | None = None,
-                       exponent: float = 1.0) -> np.ndarray:
+def _convolution_haadf(
+    atoms,
+    pixel_size: float,
+    energy: float,
+    semiangle: float,
+    aberrations: dict[str, float] | None = None,
+    exponent: float = 1.0,
+) -> np.ndarray:
     import abtem
 
     gpts = tuple(int(round(length / pixel_size)) for length in atoms.cell.lengths()[:2])
     potential = abtem.Potential(
-        atoms, gpts=gpts, parametrization="kirkland", projection="infinite",
+        atoms,
+        gpts=gpts,
+        parametrization="kirkland",
+        projection="infinite",
         slice_thickness=float(atoms.cell[2, 2]),
     )
     with _numpy_fft():
@@ -404,13 +430,22 @@ def _convolution_haadf(atoms, pixel_size: float, energy: float, semiangle: float
 
 
 def _multislice_haadf(
-    atoms, pixel_size: float, energy: float, semiangle: float, detector: tuple[float, float],
-    sampling: float, scan_sampling: float | None, margin: int,
+    atoms,
+    pixel_size: float,
+    energy: float,
+    semiangle: float,
+    detector: tuple[float, float],
+    sampling: float,
+    scan_sampling: float | None,
+    margin: int,
 ) -> np.ndarray:
     import abtem
 
     potential = abtem.Potential(
-        atoms, sampling=sampling, parametrization="kirkland", projection="finite",
+        atoms,
+        sampling=sampling,
+        parametrization="kirkland",
+        projection="finite",
         slice_thickness=2.0,
     )
     probe = abtem.Probe(energy=energy, semiangle_cutoff=semiangle)
@@ -420,7 +455,8 @@ def _multislice_haadf(
     start = margin * pixel_size
     nx, ny = (int(round(length / pixel_size)) - 2 * margin for length in (lx, ly))
     scan = abtem.GridScan(
-        start=(start, start), end=(start + nx * pixel_size, start + ny * pixel_size),
+        start=(start, start),
+        end=(start + nx * pixel_size, start + ny * pixel_size),
         sampling=step,
     )
     detector_ = abtem.AnnularDetector(inner=detector[0], outer=detector[1])
@@ -487,7 +523,13 @@ def haadf_array(
             image = image[margin:-margin, margin:-margin]
     elif method == "multislice":
         image = _multislice_haadf(
-            atoms, pixel_size, energy, semiangle, detector, multislice_sampling, scan_sampling,
+            atoms,
+            pixel_size,
+            energy,
+            semiangle,
+            detector,
+            multislice_sampling,
+            scan_sampling,
             margin,
         )
     else:
@@ -537,15 +579,25 @@ def crystal_array(
         cls = _crystal_class(crystal)
         if zone_axis is not None and tuple(zone_axis) != cls.zone_axis:
             # Another orientation of the same crystal is no longer the named class.
-            cls = CrystalClass(f"{cls.structure.upper()}_{cls.element}", cls.element,
-                               cls.structure, cls.a, tuple(zone_axis), cls.c_over_a)
+            cls = CrystalClass(
+                f"{cls.structure.upper()}_{cls.element}",
+                cls.element,
+                cls.structure,
+                cls.a,
+                tuple(zone_axis),
+                cls.c_over_a,
+            )
         bulk = bulk_atoms(cls, lattice_parameter, c_over_a)
         zone = cls.zone_axis
         name = cls.name
     else:
         if zone_axis is None:
             raise ValueError("zone_axis is needed when simulating an ase.Atoms object.")
-        bulk, zone, name = crystal, tuple(int(i) for i in zone_axis), crystal.get_chemical_formula()
+        bulk, zone, name = (
+            crystal,
+            tuple(int(i) for i in zone_axis),
+            crystal.get_chemical_formula(),
+        )
 
     margin_px = margin_pixels(size, pixel_size)
     n = size + 2 * margin_px
@@ -652,9 +704,19 @@ def crystal_image(
 
     rng = np.random.default_rng(seed)
     image, params = crystal_array(
-        crystal, size, pixel_size, rotation, rng, zone_axis=zone_axis,
-        lattice_parameter=lattice_parameter, c_over_a=c_over_a, thickness=thickness,
-        translation=translation, displacement=displacement, method=method, **haadf_kwargs,
+        crystal,
+        size,
+        pixel_size,
+        rotation,
+        rng,
+        zone_axis=zone_axis,
+        lattice_parameter=lattice_parameter,
+        c_over_a=c_over_a,
+        thickness=thickness,
+        translation=translation,
+        displacement=displacement,
+        method=method,
+        **haadf_kwargs,
     )
     params["seed"] = seed
     if augmentation is not None:
@@ -664,6 +726,9 @@ def crystal_image(
         image = apply(image, drawn, rng)
         params["augmentation"] = drawn
     return as_atomic_resolution(
-        image, pixel_size, "Å", title=f"Simulated HAADF {params['class_name']}",
+        image,
+        pixel_size,
+        "Å",
+        title=f"Simulated HAADF {params['class_name']}",
         simulation=params,
     )

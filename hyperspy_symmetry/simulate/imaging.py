@@ -29,8 +29,9 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -128,10 +129,19 @@ class ImagingRecipe:
         (0.0, 6.0)
         """
         return cls(
-            thickness=(20.0, 250.0), tilt_p=0.5, tilt_mrad=(0.0, 6.0), amorphous_p=0.35,
-            amorphous_thickness=(5.0, 80.0), amorphous_own_element_p=0.5, probe_p=0.6,
-            defocus=(0.0, 60.0), astigmatism=(0.0, 40.0), coma=(0.0, 400.0),
-            trefoil=(0.0, 400.0), exponent_p=0.5, exponent=(0.6, 1.5),
+            thickness=(20.0, 250.0),
+            tilt_p=0.5,
+            tilt_mrad=(0.0, 6.0),
+            amorphous_p=0.35,
+            amorphous_thickness=(5.0, 80.0),
+            amorphous_own_element_p=0.5,
+            probe_p=0.6,
+            defocus=(0.0, 60.0),
+            astigmatism=(0.0, 40.0),
+            coma=(0.0, 400.0),
+            trefoil=(0.0, 400.0),
+            exponent_p=0.5,
+            exponent=(0.6, 1.5),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -186,8 +196,7 @@ def draw_imaging(recipe: ImagingRecipe, rng: np.random.Generator, element: str) 
         total = uniform(r.amorphous_thickness)
         top = float(rng.uniform(0.0, 1.0)) * total
         own = chosen(r.amorphous_own_element_p)
-        out["amorphous"] = {"element": element if own else "C", "top": top,
-                            "bottom": total - top}
+        out["amorphous"] = {"element": element if own else "C", "top": top, "bottom": total - top}
     if chosen(r.probe_p):
         aberrations = {"C10": uniform(r.defocus) * float(rng.choice([-1.0, 1.0]))}
         for name, bounds in (("C12", r.astigmatism), ("C21", r.coma), ("C23", r.trefoil)):

@@ -16,7 +16,8 @@ Each returns the image signal (calibrated ``atomic_resolution``) and per-pixel l
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -38,8 +39,9 @@ def _grain_atoms(name: str, extent, thickness, rotation, translation, rng, eleme
     if name == "amorphous":
         return amorphous_atoms(element, extent, thickness, rng=rng)
     crystal = _crystal_class(name)
-    return zone_axis_atoms(bulk_atoms(crystal), crystal.zone_axis, extent, thickness, rotation,
-                           translation)
+    return zone_axis_atoms(
+        bulk_atoms(crystal), crystal.zone_axis, extent, thickness, rotation, translation
+    )
 
 
 #: Columns of a later grain closer than this (Å, in projection) to a column already placed
@@ -67,8 +69,12 @@ def _assemble(grains: Sequence[tuple[Any, Callable]], extent: tuple[float, float
         positions.append(atoms.positions[keep])
         numbers.append(atoms.numbers[keep])
         depth = max(depth, float(atoms.cell[2, 2]))
-    return Atoms(numbers=np.concatenate(numbers), positions=np.concatenate(positions),
-                 cell=[extent[0], extent[1], depth], pbc=True)
+    return Atoms(
+        numbers=np.concatenate(numbers),
+        positions=np.concatenate(positions),
+        cell=[extent[0], extent[1], depth],
+        pbc=True,
+    )
 
 
 def _simulate(atoms, pixel_size, margin_px, method, augmentation, rng):
@@ -164,27 +170,43 @@ def polycrystal_scene(
         lambda x, y: (x >= centre) & (y >= centre),
     ]
     grains = []
-    for name, rotation, inside in zip(POLYCRYSTAL_GRAINS, rotations + [0.0], quadrants):
+    for name, rotation, inside in zip(
+        POLYCRYSTAL_GRAINS, rotations + [0.0], quadrants, strict=False
+    ):
         shift = (*rng.uniform(0.0, 10.0, 2), 0.0)
         atoms = _grain_atoms(name, extent, thickness, rotation, shift, rng, amorphous_element)
         grains.append((atoms, inside))
-    image, drawn = _simulate(_assemble(grains, extent), pixel_size, margin, method,
-                             augmentation, rng)
+    image, drawn = _simulate(
+        _assemble(grains, extent), pixel_size, margin, method, augmentation, rng
+    )
 
     labels = np.zeros((2 * n, 2 * n), dtype=np.int16)
     labels[:n, n:] = 1
     labels[n:, :n] = 2
     labels[n:, n:] = 3
     params = {
-        "scene": "polycrystal", "seed": seed, "grain_size": grain_size,
-        "pixel_size": pixel_size, "grains": list(POLYCRYSTAL_GRAINS),
-        "rotations": rotations, "amorphous_element": amorphous_element,
-        "thickness": thickness, "method": method, "augmentation": drawn,
+        "scene": "polycrystal",
+        "seed": seed,
+        "grain_size": grain_size,
+        "pixel_size": pixel_size,
+        "grains": list(POLYCRYSTAL_GRAINS),
+        "rotations": rotations,
+        "amorphous_element": amorphous_element,
+        "thickness": thickness,
+        "method": method,
+        "augmentation": drawn,
     }
-    signal = as_atomic_resolution(image, pixel_size, "Å", title="Simulated polycrystal",
-                                  simulation=params)
-    truth = as_labels(labels, POLYCRYSTAL_GRAINS, pixel_size, "Å",
-                      title="Polycrystal grains", extra={"rotations": rotations})
+    signal = as_atomic_resolution(
+        image, pixel_size, "Å", title="Simulated polycrystal", simulation=params
+    )
+    truth = as_labels(
+        labels,
+        POLYCRYSTAL_GRAINS,
+        pixel_size,
+        "Å",
+        title="Polycrystal grains",
+        extra={"rotations": rotations},
+    )
     return signal, truth
 
 
@@ -264,8 +286,15 @@ def bicrystal(
     rotation = check_number(rotation, "rotation", hint="(degrees)")
     size = check_number(size, "size", low=16, integer=True, hint="(pixels)")
     pixel_size = check_number(pixel_size, "pixel_size", low=0, low_open=True, hint="(Å)")
-    boundary = check_number(boundary, "boundary", low=0, high=1, low_open=True, high_open=True,
-                            hint="(boundary position, a fraction of the width)")
+    boundary = check_number(
+        boundary,
+        "boundary",
+        low=0,
+        high=1,
+        low_open=True,
+        high_open=True,
+        hint="(boundary position, a fraction of the width)",
+    )
     core_disorder = check_number(core_disorder, "core_disorder", low=0, hint="(Å)")
     core_width = check_number(core_width, "core_width", low=0, low_open=True, hint="(Å)")
     rng = np.random.default_rng(seed)
@@ -278,27 +307,46 @@ def bicrystal(
     rotations = [float(rotation), float(rotation) + float(misorientation)]
     grains = []
     for name, angle, inside in zip(
-        (class_name, second), rotations, (lambda x, y: x < x_box, lambda x, y: x >= x_box)
+        (class_name, second),
+        rotations,
+        (lambda x, y: x < x_box, lambda x, y: x >= x_box),
+        strict=False,
     ):
         shift = (*rng.uniform(0.0, 10.0, 2), 0.0)
         grains.append((_grain_atoms(name, extent, thickness, angle, shift, rng), inside))
-    atoms = _disorder_core(_assemble(grains, extent), x_box, float(core_disorder),
-                           float(core_width), rng)
+    atoms = _disorder_core(
+        _assemble(grains, extent), x_box, float(core_disorder), float(core_width), rng
+    )
     image, drawn = _simulate(atoms, pixel_size, margin, method, augmentation, rng)
     labels = np.zeros((size, size), dtype=np.int16)
     labels[:, column:] = 1
     boundary_x = (column - 0.5) * pixel_size
     params = {
-        "scene": "bicrystal", "seed": seed, "classes": [class_name, second],
-        "rotations": rotations, "misorientation": float(misorientation),
-        "boundary_x": boundary_x, "core_disorder": float(core_disorder),
-        "core_width": float(core_width), "size": size, "pixel_size": pixel_size,
-        "thickness": thickness, "method": method, "augmentation": drawn,
+        "scene": "bicrystal",
+        "seed": seed,
+        "classes": [class_name, second],
+        "rotations": rotations,
+        "misorientation": float(misorientation),
+        "boundary_x": boundary_x,
+        "core_disorder": float(core_disorder),
+        "core_width": float(core_width),
+        "size": size,
+        "pixel_size": pixel_size,
+        "thickness": thickness,
+        "method": method,
+        "augmentation": drawn,
     }
-    signal = as_atomic_resolution(image, pixel_size, "Å", title="Simulated bicrystal",
-                                  simulation=params)
-    truth = as_labels(labels, [class_name, second], pixel_size, "Å", title="Bicrystal grains",
-                      extra={"rotations": rotations, "boundary_x": boundary_x})
+    signal = as_atomic_resolution(
+        image, pixel_size, "Å", title="Simulated bicrystal", simulation=params
+    )
+    truth = as_labels(
+        labels,
+        [class_name, second],
+        pixel_size,
+        "Å",
+        title="Bicrystal grains",
+        extra={"rotations": rotations, "boundary_x": boundary_x},
+    )
     return signal, truth
 
 
@@ -424,7 +472,9 @@ def damage_movie(
         return d.min(axis=1)
 
     yy, xx = np.mgrid[:size, :size]
-    field = scaled_distance(np.stack([xx.ravel(), yy.ravel()], -1).astype(float)).reshape(size, size)
+    field = scaled_distance(np.stack([xx.ravel(), yy.ravel()], -1).astype(float)).reshape(
+        size, size
+    )
     column_field = scaled_distance(sites)
 
     time = np.arange(n_frames) * float(frame_time)
@@ -443,17 +493,35 @@ def damage_movie(
     hole_fraction = masks.reshape(n_frames, -1).mean(axis=1)
 
     params = {
-        "scene": "damage_movie", "seed": seed, "rho": rho, "A0": A0, "C": C,
-        "n_holes": n_holes, "frame_time": frame_time, "dose": dose,
+        "scene": "damage_movie",
+        "seed": seed,
+        "rho": rho,
+        "A0": A0,
+        "C": C,
+        "n_holes": n_holes,
+        "frame_time": frame_time,
+        "dose": dose,
         "lattice": {k: v for k, v in p.items()},
     }
-    movie = as_atomic_resolution(frames, pixel_size, units, title="Simulated damage movie",
-                                 simulation=params, frame_time=frame_time)
-    labels = as_labels(masks, ["lattice", "hole"], pixel_size, units, title="Holes",
-                       frame_time=frame_time)
+    movie = as_atomic_resolution(
+        frames,
+        pixel_size,
+        units,
+        title="Simulated damage movie",
+        simulation=params,
+        frame_time=frame_time,
+    )
+    labels = as_labels(
+        masks, ["lattice", "hole"], pixel_size, units, title="Holes", frame_time=frame_time
+    )
     truth = {
-        "time": time, "hole_fraction": hole_fraction, "target": target,
-        "rho": float(rho), "A0": float(A0), "C": float(C), "labels": labels,
+        "time": time,
+        "hole_fraction": hole_fraction,
+        "target": target,
+        "rho": float(rho),
+        "A0": float(A0),
+        "C": float(C),
+        "labels": labels,
     }
     return movie, truth
 
@@ -511,8 +579,9 @@ def transforming_lattice(
     if not 0.0 <= float(hold) < 0.5:
         raise ValueError(f"hold must be in [0, 0.5), got {hold}.")
     rng = np.random.default_rng(seed)
-    base = sample_lattice("square", rng, a=a / math.sqrt(2), displacement=0.0,
-                          intensity_spread=0.05)
+    base = sample_lattice(
+        "square", rng, a=a / math.sqrt(2), displacement=0.0, intensity_spread=0.05
+    )
     turn = math.radians(-base["rotation"])
     rot = np.array([[math.cos(turn), -math.sin(turn)], [math.sin(turn), math.cos(turn)]])
     progress = _smoothstep((np.linspace(0.0, 1.0, n_frames) - hold) / (1.0 - 2.0 * hold))
@@ -540,12 +609,32 @@ def transforming_lattice(
         labels[k] = BRAVAIS_CLASSES.index(name)
 
     params = {
-        "scene": "transforming_lattice", "seed": seed, "a": a, "hold": hold,
-        "frame_time": frame_time, "dose": dose, "rotation": base["rotation"],
-        "column": base["column"], "b_over_a": ratios, "classes": classes,
+        "scene": "transforming_lattice",
+        "seed": seed,
+        "a": a,
+        "hold": hold,
+        "frame_time": frame_time,
+        "dose": dose,
+        "rotation": base["rotation"],
+        "column": base["column"],
+        "b_over_a": ratios,
+        "classes": classes,
     }
-    movie = as_atomic_resolution(frames, pixel_size, units, title="Simulated transforming lattice",
-                                 simulation=params, frame_time=frame_time)
-    truth = as_labels(labels, BRAVAIS_CLASSES, pixel_size, units, title="Lattice class",
-                      frame_time=frame_time, extra={"b_over_a": ratios, "classes": classes})
+    movie = as_atomic_resolution(
+        frames,
+        pixel_size,
+        units,
+        title="Simulated transforming lattice",
+        simulation=params,
+        frame_time=frame_time,
+    )
+    truth = as_labels(
+        labels,
+        BRAVAIS_CLASSES,
+        pixel_size,
+        units,
+        title="Lattice class",
+        frame_time=frame_time,
+        extra={"b_over_a": ratios, "classes": classes},
+    )
     return movie, truth

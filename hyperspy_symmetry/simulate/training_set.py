@@ -23,8 +23,9 @@ default, any ``dask.distributed`` client works too), with dask's progress bar.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -105,7 +106,8 @@ class TrainingSetRecipe:
         hole area, as the Bravais paper uses it). A ``noise`` window is, with
         ``noise_empty_probability``, an empty window (vacuum, coverage 1) instead of a
         disordered lattice: the paper's noise class stands for "no periodicity (or no atoms)".
-        ``None``: no holes (the default recipe of ``bravais`` sets :data:`~hyperspy_symmetry.simulate.training_set.BRAVAIS_HOLES`).
+        ``None``: no holes (the default recipe of ``bravais`` sets
+        :data:`~hyperspy_symmetry.simulate.training_set.BRAVAIS_HOLES`).
     pristine
         Fraction of windows simulated without any imperfection: no augmentation and, for
         ``aistem``, no imaging imperfection but the specimen thickness. Every other window
@@ -130,7 +132,7 @@ class TrainingSetRecipe:
     pristine: float = 0.0
 
     @classmethod
-    def default(cls, model: str = "aistem", **changes: Any) -> "TrainingSetRecipe":
+    def default(cls, model: str = "aistem", **changes: Any) -> TrainingSetRecipe:
         """The default recipe of a model, with ``changes`` applied.
 
         Examples
@@ -146,18 +148,28 @@ class TrainingSetRecipe:
             from .augment import AugmentationRecipe
             from .imaging import ImagingRecipe
 
-            base = cls(model=model, n_per_class=DEFAULT_PER_CLASS[model], window=100,
-                       augmentation=AugmentationRecipe.haadf_stem().to_dict(),
-                       imaging=ImagingRecipe.haadf_stem().to_dict(),
-                       pristine=AISTEM_PRISTINE)
+            base = cls(
+                model=model,
+                n_per_class=DEFAULT_PER_CLASS[model],
+                window=100,
+                augmentation=AugmentationRecipe.haadf_stem().to_dict(),
+                imaging=ImagingRecipe.haadf_stem().to_dict(),
+                pristine=AISTEM_PRISTINE,
+            )
         else:
-            base = cls(model=model, n_per_class=DEFAULT_PER_CLASS[model], window=128,
-                       holes=dict(BRAVAIS_HOLES))
+            base = cls(
+                model=model,
+                n_per_class=DEFAULT_PER_CLASS[model],
+                window=128,
+                holes=dict(BRAVAIS_HOLES),
+            )
         return replace(base, **changes)
 
     def __post_init__(self) -> None:
         if self.model not in DEFAULT_PER_CLASS:
-            raise ValueError(f"model must be one of {sorted(DEFAULT_PER_CLASS)}, got {self.model!r}.")
+            raise ValueError(
+                f"model must be one of {sorted(DEFAULT_PER_CLASS)}, got {self.model!r}."
+            )
         if int(self.n_per_class) < 1:
             raise ValueError(f"n_per_class must be at least 1, got {self.n_per_class}.")
         if int(self.window) < _descriptors.DESCRIPTOR_SIZE:
@@ -172,15 +184,22 @@ class TrainingSetRecipe:
             if self.model != "aistem":
                 raise ValueError("imaging is for HAADF crystals: only for model='aistem'.")
             self.imaging_recipe()  # raises on unknown keys or bad ranges
-        check_number(self.pristine, "pristine", low=0.0, high=1.0,
-                     hint="(fraction of windows without imperfections)")
+        check_number(
+            self.pristine,
+            "pristine",
+            low=0.0,
+            high=1.0,
+            hint="(fraction of windows without imperfections)",
+        )
         if self.holes is not None:
             if self.model != "bravais":
                 raise ValueError("holes are for model='bravais' only.")
             missing = set(BRAVAIS_HOLES) ^ set(self.holes)
             if missing or not all(0.0 <= float(self.holes[k]) <= 1.0 for k in BRAVAIS_HOLES):
-                raise ValueError(f"holes needs the fractions {sorted(BRAVAIS_HOLES)} in [0, 1], "
-                                 f"got {self.holes}.")
+                raise ValueError(
+                    f"holes needs the fractions {sorted(BRAVAIS_HOLES)} in [0, 1], "
+                    f"got {self.holes}."
+                )
 
     @property
     def class_names(self) -> list[str]:
@@ -223,7 +242,7 @@ class TrainingSetRecipe:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "TrainingSetRecipe":
+    def from_dict(cls, d: dict[str, Any]) -> TrainingSetRecipe:
         d = dict(d)
         d["rotation"] = tuple(d.get("rotation", (0.0, 180.0, 0.0)))
         return cls(**d)
@@ -231,9 +250,20 @@ class TrainingSetRecipe:
 
 #: Names of the columns of ``parameters`` for each model.
 PARAMETER_NAMES = {
-    "aistem": ("lattice_parameter", "c_over_a", "rotation", "displacement", "thickness",
-               "tilt_mrad", "amorphous_thickness", "exponent", "defocus", "astigmatism",
-               "coma", "trefoil"),
+    "aistem": (
+        "lattice_parameter",
+        "c_over_a",
+        "rotation",
+        "displacement",
+        "thickness",
+        "tilt_mrad",
+        "amorphous_thickness",
+        "exponent",
+        "defocus",
+        "astigmatism",
+        "coma",
+        "trefoil",
+    ),
     "bravais": ("a", "b_over_a", "gamma", "rotation", "displacement", "hole_coverage"),
 }
 
@@ -266,8 +296,12 @@ def crystal_spec(atoms, zone_axis) -> dict[str, Any]:
 def _spec_atoms(spec: dict[str, Any], scale: float = 1.0):
     from ase import Atoms
 
-    return Atoms(numbers=spec["numbers"], cell=np.asarray(spec["cell"]) * scale,
-                 scaled_positions=spec["scaled_positions"], pbc=True)
+    return Atoms(
+        numbers=spec["numbers"],
+        cell=np.asarray(spec["cell"]) * scale,
+        scaled_positions=spec["scaled_positions"],
+        pbc=True,
+    )
 
 
 def _imaging_values(kwargs: dict[str, Any]) -> tuple[float, ...]:
@@ -299,8 +333,14 @@ def _extra_window(spec, rng, recipe: TrainingSetRecipe, size: int):
     element = atoms[int(np.argmax(atoms.numbers))].symbol
     imaging = draw_imaging(recipe.imaging_recipe(), rng, element)
     image, _ = crystal_array(
-        atoms, size, recipe.pixel_size, rotation, rng,
-        zone_axis=spec["zone_axis"], displacement=displacement, **imaging,
+        atoms,
+        size,
+        recipe.pixel_size,
+        rotation,
+        rng,
+        zone_axis=spec["zone_axis"],
+        displacement=displacement,
+        **imaging,
     )
     return image, (a, np.nan, rotation, displacement, *_imaging_values(imaging))
 
@@ -324,11 +364,23 @@ def _aistem_window(
     displacement = rng.uniform(0.0, float(recipe.displacement))
     imaging = draw_imaging(recipe.imaging_recipe(), rng, crystal.element)
     image, _ = crystal_array(
-        crystal.name, size, recipe.pixel_size, rotation, rng,
-        lattice_parameter=a, c_over_a=c_over_a, displacement=displacement, **imaging,
+        crystal.name,
+        size,
+        recipe.pixel_size,
+        rotation,
+        rng,
+        lattice_parameter=a,
+        c_over_a=c_over_a,
+        displacement=displacement,
+        **imaging,
     )
-    values = (a, c_over_a if c_over_a is not None else np.nan, rotation, displacement,
-              *_imaging_values(imaging))
+    values = (
+        a,
+        c_over_a if c_over_a is not None else np.nan,
+        rotation,
+        displacement,
+        *_imaging_values(imaging),
+    )
     return image, values
 
 
@@ -354,14 +406,15 @@ def _bravais_window(
         image[mask] = rng.uniform(0.0, 0.05)  # vacuum: a faint, flat background
         lo = (size - window) // 2
         weight = _descriptors._sqrt_hann_2d(window)
-        coverage = float((mask[lo:lo + window, lo:lo + window] * weight).sum() / weight.sum())
+        coverage = float((mask[lo : lo + window, lo : lo + window] * weight).sum() / weight.sum())
     params["hole_coverage"] = coverage
     values = tuple(float(params[name]) for name in PARAMETER_NAMES["bravais"])
     return image, values
 
 
-def soft_targets(labels: np.ndarray, coverage: np.ndarray, n_classes: int,
-                 empty_class: int) -> np.ndarray:
+def soft_targets(
+    labels: np.ndarray, coverage: np.ndarray, n_classes: int, empty_class: int
+) -> np.ndarray:
     """Training targets of windows with holes: ``1 - coverage`` of their class, ``coverage``
     of ``empty_class``; windows of ``empty_class`` itself are one-hot.
 
@@ -378,8 +431,9 @@ def soft_targets(labels: np.ndarray, coverage: np.ndarray, n_classes: int,
     return targets
 
 
-def hole_mask(size: int, window: int, coverage: float, rng: np.random.Generator,
-              max_holes: int = 3) -> np.ndarray:
+def hole_mask(
+    size: int, window: int, coverage: float, rng: np.random.Generator, max_holes: int = 3
+) -> np.ndarray:
     """Holes in a ``size`` image covering ``coverage`` of its central ``window`` square.
 
     One to ``max_holes`` round holes of random centres (in the central square) and relative
@@ -396,12 +450,14 @@ def hole_mask(size: int, window: int, coverage: float, rng: np.random.Generator,
     centres = rng.uniform(lo, lo + window, (n, 2))
     weights = rng.uniform(0.5, 1.5, n)
     yy, xx = np.mgrid[:size, :size]
-    distance = np.min(np.hypot(yy[None] - centres[:, 0, None, None],
-                               xx[None] - centres[:, 1, None, None]) / weights[:, None, None],
-                      axis=0)
+    distance = np.min(
+        np.hypot(yy[None] - centres[:, 0, None, None], xx[None] - centres[:, 1, None, None])
+        / weights[:, None, None],
+        axis=0,
+    )
     if coverage >= 1.0:
         return np.ones((size, size), dtype=bool)
-    central = np.sort(distance[lo:lo + window, lo:lo + window].ravel())
+    central = np.sort(distance[lo : lo + window, lo : lo + window].ravel())
     k = int(round(coverage * central.size))
     if k == 0:
         return np.zeros((size, size), dtype=bool)
@@ -561,11 +617,11 @@ def build_training_set(
     >>> g["descriptors"].shape  # doctest: +SKIP
     (48, 64, 64)
     """
+    from contextlib import nullcontext
+
     import dask
     import dask.array as da
     import zarr
-    from contextlib import nullcontext
-
     from tqdm.auto import tqdm
     from tqdm.dask import TqdmCallback
 
@@ -581,31 +637,41 @@ def build_training_set(
     check_output_folder(path)
     store = zarr.DirectoryStore(str(path))
     if not overwrite and zarr.storage.contains_group(store):
-        raise FileExistsError(f"{path} already holds a zarr group; pass overwrite=True to replace it.")
+        raise FileExistsError(
+            f"{path} already holds a zarr group; pass overwrite=True to replace it."
+        )
 
     n = recipe.n_samples
     size = _descriptors.DESCRIPTOR_SIZE
     names = PARAMETER_NAMES[recipe.model]
     group = zarr.group(store=store, overwrite=True)
-    group.attrs.update({
-        "recipe": recipe.to_dict(),
-        "class_names": recipe.class_names,
-        "descriptor": recipe.descriptor,
-        "window": int(recipe.window),
-        "pixel_size": float(recipe.pixel_size) if recipe.model == "aistem" else None,
-        "parameter_names": list(names),
-        "hyperspy_symmetry_version": __version__,
-        "complete": False,
-    })
-    z_desc = group.create_dataset("descriptors", shape=(n, size, size), chunks=(chunk_size, size, size), dtype="f4")
+    group.attrs.update(
+        {
+            "recipe": recipe.to_dict(),
+            "class_names": recipe.class_names,
+            "descriptor": recipe.descriptor,
+            "window": int(recipe.window),
+            "pixel_size": float(recipe.pixel_size) if recipe.model == "aistem" else None,
+            "parameter_names": list(names),
+            "hyperspy_symmetry_version": __version__,
+            "complete": False,
+        }
+    )
+    z_desc = group.create_dataset(
+        "descriptors", shape=(n, size, size), chunks=(chunk_size, size, size), dtype="f4"
+    )
     z_lab = group.create_dataset("labels", shape=(n,), chunks=(chunk_size,), dtype="i2")
-    z_par = group.create_dataset("parameters", shape=(n, len(names)), chunks=(chunk_size, len(names)), dtype="f4")
+    z_par = group.create_dataset(
+        "parameters", shape=(n, len(names)), chunks=(chunk_size, len(names)), dtype="f4"
+    )
 
     recipe_dict = recipe.to_dict()
     starts = range(0, n, chunk_size)
-    blocks = [dask.delayed(_block, pure=True)(recipe_dict, s, min(s + chunk_size, n)) for s in starts]
+    blocks = [
+        dask.delayed(_block, pure=True)(recipe_dict, s, min(s + chunk_size, n)) for s in starts
+    ]
     parts = [[], [], []]
-    for start, block in zip(starts, blocks):
+    for start, block in zip(starts, blocks, strict=False):
         m = min(start + chunk_size, n) - start
         parts[0].append(da.from_delayed(block[0], (m, size, size), np.float32))
         parts[1].append(da.from_delayed(block[1], (m,), np.int16))
@@ -618,8 +684,9 @@ def build_training_set(
         kwargs["scheduler"] = scheduler
         if num_workers is not None:
             kwargs["num_workers"] = num_workers
-        bar = (TqdmCallback(desc="simulating", tqdm_class=tqdm) if show_progressbar
-               else nullcontext())
+        bar = (
+            TqdmCallback(desc="simulating", tqdm_class=tqdm) if show_progressbar else nullcontext()
+        )
         with bar:
             da.store(arrays, [z_desc, z_lab, z_par], lock=False, **kwargs)
     else:  # a dask.distributed Client

@@ -8,9 +8,10 @@ simulated set holding all classes, so the old classes are not forgotten.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -38,7 +39,7 @@ def _grow_output(base, n_new: int, seed: int):
     spec = {"name": spec["name"], "kwargs": kwargs}
     keras.utils.set_random_seed(seed)
     network = build_architecture(spec)
-    for old, new in zip(base.network.layers[:-1], network.layers[:-1]):
+    for old, new in zip(base.network.layers[:-1], network.layers[:-1], strict=False):
         new.set_weights(old.get_weights())
     kernel, bias = base.network.layers[-1].get_weights()
     new_kernel, new_bias = network.layers[-1].get_weights()
@@ -137,8 +138,9 @@ def extend_model(
     extra = dict(base_recipe.extra_classes or {})
     for class_name, (atoms, zone_axis) in new_classes.items():
         extra[class_name] = crystal_spec(atoms, zone_axis)
-    recipe = replace(base_recipe, extra_classes=extra, n_per_class=int(n_per_class),
-                     seed=int(seed))
+    recipe = replace(
+        base_recipe, extra_classes=extra, n_per_class=int(n_per_class), seed=int(seed)
+    )
     test_recipe = replace(recipe, seed=int(seed) + 1, n_per_class=int(held_out_per_class))
     out = Path(out) if out is not None else user_models_dir() / name
 
@@ -147,22 +149,37 @@ def extend_model(
     with tempfile.TemporaryDirectory(prefix=f"{name}_data_") as tmp:
         log(f"simulating {recipe.n_samples} windows of {len(recipe.class_names)} classes")
         for part, r in (("train", recipe), ("test", test_recipe)):
-            build_training_set(Path(tmp) / f"{part}.zarr", recipe=r, num_workers=num_workers,
-                               show_progressbar=verbose > 0)
+            build_training_set(
+                Path(tmp) / f"{part}.zarr",
+                recipe=r,
+                num_workers=num_workers,
+                show_progressbar=verbose > 0,
+            )
         x, y = load_arrays(Path(tmp) / "train.zarr")
         x_test, y_test = load_arrays(Path(tmp) / "test.zarr")
     simulated = time.perf_counter()
 
     network, spec = _grow_output(base_model, len(new_classes), int(seed))
-    network.compile(optimizer=keras.optimizers.Adam(learning_rate),
-                    loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    network.compile(
+        optimizer=keras.optimizers.Adam(learning_rate),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
     fit_idx, val_idx = stratified_split(y, 0.2, int(seed))
     log(f"fine-tuning on {len(fit_idx)} windows")
     history = network.fit(
-        x[fit_idx], y[fit_idx], validation_data=(x[val_idx], y[val_idx]), epochs=int(epochs),
-        batch_size=64, shuffle=True, verbose=verbose,
-        callbacks=[keras.callbacks.EarlyStopping(monitor="val_loss", patience=2,
-                                                 restore_best_weights=True)],
+        x[fit_idx],
+        y[fit_idx],
+        validation_data=(x[val_idx], y[val_idx]),
+        epochs=int(epochs),
+        batch_size=64,
+        shuffle=True,
+        verbose=verbose,
+        callbacks=[
+            keras.callbacks.EarlyStopping(
+                monitor="val_loss", patience=2, restore_best_weights=True
+            )
+        ],
     )
     trained = time.perf_counter()
     metrics = evaluate_network(network, x_test, y_test, eval_samples, int(seed))
@@ -175,15 +192,24 @@ def extend_model(
 
     base_card = base_model.card
     card = ModelCard(
-        name=name, version=__version__, classes=recipe.class_names, architecture=spec,
-        weights="", sha256="",
+        name=name,
+        version=__version__,
+        classes=recipe.class_names,
+        architecture=spec,
+        weights="",
+        sha256="",
         description=f"{base_card.name} extended with {', '.join(new_classes)} by fine-tuning.",
-        descriptor=base_card.descriptor, pixel_size=base_card.pixel_size,
-        field_of_view=base_card.field_of_view, default_window=base_card.default_window,
+        descriptor=base_card.descriptor,
+        pixel_size=base_card.pixel_size,
+        field_of_view=base_card.field_of_view,
+        default_window=base_card.default_window,
         default_stride=base_card.default_stride,
         training={
-            "base_model": {"name": base_card.name, "version": base_card.version,
-                           "sha256": base_card.sha256},
+            "base_model": {
+                "name": base_card.name,
+                "version": base_card.version,
+                "sha256": base_card.sha256,
+            },
             "new_classes": {k: extra[k] for k in new_classes},
             "seed": int(seed),
             "data_recipe": recipe.to_dict(),
@@ -194,6 +220,8 @@ def extend_model(
         metrics=metrics,
     )
     card = save_model(network, card, out)
-    log(f"wrote {out}: held-out accuracy {metrics['accuracy']:.4f} (new classes "
-        f"{metrics['accuracy_new_classes']:.4f}), {card.training['seconds']['total']:.0f} s")
+    log(
+        f"wrote {out}: held-out accuracy {metrics['accuracy']:.4f} (new classes "
+        f"{metrics['accuracy_new_classes']:.4f}), {card.training['seconds']['total']:.0f} s"
+    )
     return card

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["accuracy", "top_k_accuracy", "confusion_matrix", "expected_calibration_error",
-           "choose_threshold"]
+__all__ = [
+    "accuracy",
+    "top_k_accuracy",
+    "confusion_matrix",
+    "expected_calibration_error",
+    "choose_threshold",
+]
 
 
 def accuracy(probabilities: np.ndarray, labels: np.ndarray) -> float:
@@ -73,8 +78,11 @@ def expected_calibration_error(
 
 
 def choose_threshold(
-    crystal_mi: np.ndarray, unknown_mi: np.ndarray, paper: float = 0.1,
-    crystal_below: float = 0.98, unknown_above: float = 0.9,
+    crystal_mi: np.ndarray,
+    unknown_mi: np.ndarray,
+    paper: float = 0.1,
+    crystal_below: float = 0.98,
+    unknown_above: float = 0.9,
 ) -> tuple[float, str]:
     """The interface threshold (bits) that validation data support, and why.
 
@@ -104,15 +112,19 @@ def choose_threshold(
     below = float(np.mean(crystal_mi < paper))
     above = float(np.mean(unknown_mi > paper))
     if below >= crystal_below and above >= unknown_above:
-        return paper, (f"the paper's {paper:g} bits: {100 * below:.1f} % of crystal windows "
-                       f"below, {100 * above:.1f} % of unknown windows above")
+        return paper, (
+            f"the paper's {paper:g} bits: {100 * below:.1f} % of crystal windows "
+            f"below, {100 * above:.1f} % of unknown windows above"
+        )
     hi_crystal = float(np.quantile(crystal_mi, crystal_below))
     lo_unknown = float(np.quantile(unknown_mi, 1.0 - unknown_above))
     if not 0 < hi_crystal < lo_unknown:
-        return paper, (f"the paper's {paper:g} bits: no threshold puts {100 * crystal_below:g} % "
-                       f"of crystal windows below and {100 * unknown_above:g} % of unknown "
-                       f"windows above ({100 * below:.1f} % and {100 * above:.1f} % at "
-                       f"{paper:g} bits)")
+        return paper, (
+            f"the paper's {paper:g} bits: no threshold puts {100 * crystal_below:g} % "
+            f"of crystal windows below and {100 * unknown_above:g} % of unknown "
+            f"windows above ({100 * below:.1f} % and {100 * above:.1f} % at "
+            f"{paper:g} bits)"
+        )
     threshold = float(np.sqrt(hi_crystal * lo_unknown))
     return threshold, (
         f"{threshold:.3g} bits: at the paper's {paper:g} bits only {100 * below:.1f} % of "

@@ -9,8 +9,9 @@ import numpy as np
 __all__ = ["ood_descriptors"]
 
 
-def _amorphous_windows(n: int, window: int, pixel_size: float, rng,
-                       element: str = "Cu") -> np.ndarray:
+def _amorphous_windows(
+    n: int, window: int, pixel_size: float, rng, element: str = "Cu"
+) -> np.ndarray:
     """HAADF windows of amorphous slabs of ``element`` (no lattice at all)."""
     from ..simulate.crystals import amorphous_atoms, haadf_array, margin_pixels
 
@@ -28,8 +29,9 @@ def _featureless_windows(n: int, window: int, rng) -> np.ndarray:
     contrast) on a faint ramp, so that the augmentation's background and noise are all
     there is."""
     y, x = np.mgrid[:window, :window] / window
-    return np.stack([1.0 + 0.01 * (rng.uniform(-1, 1) * y + rng.uniform(-1, 1) * x)
-                     for _ in range(n)]).astype(np.float32)
+    return np.stack(
+        [1.0 + 0.01 * (rng.uniform(-1, 1) * y + rng.uniform(-1, 1) * x) for _ in range(n)]
+    ).astype(np.float32)
 
 
 def _quasicrystal_windows(n: int, window: int, rng) -> np.ndarray:
@@ -41,8 +43,16 @@ def _quasicrystal_windows(n: int, window: int, rng) -> np.ndarray:
         turn = rng.uniform(0.0, 2 * math.pi)
         phases = rng.uniform(0.0, 2 * math.pi, 5)
         field = sum(
-            np.cos(2 * math.pi / period * (x * math.cos(turn + 2 * math.pi * j / 5)
-                                           + y * math.sin(turn + 2 * math.pi * j / 5)) + phases[j])
+            np.cos(
+                2
+                * math.pi
+                / period
+                * (
+                    x * math.cos(turn + 2 * math.pi * j / 5)
+                    + y * math.sin(turn + 2 * math.pi * j / 5)
+                )
+                + phases[j]
+            )
             for j in range(5)
         )
         out[i] = np.maximum(field, 0.0) ** 2
@@ -72,15 +82,21 @@ def ood_descriptors(model: str, n: int = 200, seed: int = 0) -> tuple[np.ndarray
     if model == "aistem":
         window, descriptor = 100, "fft_haadf"
         elements = ("Cu", "Fe", "Ti", "C", None)
-        what = ("amorphous Cu, Fe, Ti and C, HAADF (convolution approximation), and "
-                "featureless windows (flat specimen: background and noise only), 12 Å "
-                "windows, HAADF-STEM imperfections")
+        what = (
+            "amorphous Cu, Fe, Ti and C, HAADF (convolution approximation), and "
+            "featureless windows (flat specimen: background and noise only), 12 Å "
+            "windows, HAADF-STEM imperfections"
+        )
         recipe = AugmentationRecipe.haadf_stem()
         size = window + 2 * required_margin(recipe, window)
-        raw = np.concatenate([
-            _amorphous_windows(len(range(i, n, len(elements))), size, 0.12, rng, element)
-            if element else _featureless_windows(len(range(i, n, len(elements))), size, rng)
-            for i, element in enumerate(elements)])
+        raw = np.concatenate(
+            [
+                _amorphous_windows(len(range(i, n, len(elements))), size, 0.12, rng, element)
+                if element
+                else _featureless_windows(len(range(i, n, len(elements))), size, rng)
+                for i, element in enumerate(elements)
+            ]
+        )
     elif model == "bravais":
         window, what = 128, "decagonal quasicrystal patterns, 128 px windows"
         raw = _quasicrystal_windows(n, window + 26, rng)

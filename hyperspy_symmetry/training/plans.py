@@ -22,7 +22,8 @@ class TrainingPlan:
     data
         :class:`~hyperspy_symmetry.simulate.TrainingSetRecipe` keyword arguments.
     architecture
-        ``{"name", "kwargs"}`` for :func:`~hyperspy_symmetry.models.architectures.build_architecture`.
+        ``{"name", "kwargs"}`` for
+        :func:`~hyperspy_symmetry.models.architectures.build_architecture`.
     epochs, batch_size, learning_rate, patience, validation_fraction
         Adam optimiser settings; training stops when the validation loss has not improved
         for ``patience`` epochs and keeps the best weights.
@@ -55,12 +56,23 @@ class TrainingPlan:
     def __post_init__(self) -> None:
         # Checked here, before anything is simulated: a bad value must not surface only
         # after an hour of simulation and training.
-        for name, low in (("epochs", 1), ("batch_size", 1), ("patience", 0),
-                          ("held_out_per_class", 1), ("eval_samples", 1)):
+        for name, low in (
+            ("epochs", 1),
+            ("batch_size", 1),
+            ("patience", 0),
+            ("held_out_per_class", 1),
+            ("eval_samples", 1),
+        ):
             check_number(getattr(self, name), name, low=low, integer=True)
         check_number(self.learning_rate, "learning_rate", low=0, low_open=True)
-        check_number(self.validation_fraction, "validation_fraction", low=0, high=1,
-                     low_open=True, high_open=True)
+        check_number(
+            self.validation_fraction,
+            "validation_fraction",
+            low=0,
+            high=1,
+            low_open=True,
+            high_open=True,
+        )
 
     @property
     def inference_architecture(self) -> dict[str, Any]:
@@ -68,7 +80,7 @@ class TrainingPlan:
         kwargs = {**self.architecture.get("kwargs", {}), **self.sampling}
         return {**self.architecture, "kwargs": kwargs}
 
-    def with_changes(self, **changes: Any) -> "TrainingPlan":
+    def with_changes(self, **changes: Any) -> TrainingPlan:
         """A copy with some fields changed (``data`` entries are merged)."""
         data = {**self.data, **changes.pop("data", {})}
         return replace(self, data=data, **changes)
@@ -96,12 +108,17 @@ PLANS: dict[str, TrainingPlan] = {
         # structures the model never saw (issue 14: a pilot on 2,000 windows compared
         # training with dropout everywhere at 0.07 and 0.15 with dropout after conv5+ at
         # 0.15 and 0.3 and after conv4+ at 0.2; the card's figures are those of this model).
-        architecture={"name": "aistem_cnn",
-                      "kwargs": {"n_classes": 10, "dropout": 0.25, "dropout_from": 5}},
+        architecture={
+            "name": "aistem_cnn",
+            "kwargs": {"n_classes": 10, "dropout": 0.25, "dropout_from": 5},
+        },
         epochs=16,
         card={
-            "descriptor": "fft_haadf", "pixel_size": "0.12 Å", "field_of_view": "12 Å",
-            "default_window": "12 Å", "default_stride": "1.2 Å",
+            "descriptor": "fft_haadf",
+            "pixel_size": "0.12 Å",
+            "field_of_view": "12 Å",
+            "default_window": "12 Å",
+            "default_stride": "1.2 Å",
         },
     ),
     "bravais": TrainingPlan(
@@ -115,8 +132,14 @@ PLANS: dict[str, TrainingPlan] = {
         data={"model": "bravais"},
         architecture={"name": "bravais_cnn", "kwargs": {"n_classes": 6, "dropout": 0.2}},
         # period_range: the lattice spacings of the training set (simulate.bravais.SPACING_RANGE).
-        card={"descriptor": "fft_amplitude", "pixel_size": None, "field_of_view": None,
-              "default_window": 128, "default_stride": 16, "period_range": [6.0, 20.0]},
+        card={
+            "descriptor": "fft_amplitude",
+            "pixel_size": None,
+            "field_of_view": None,
+            "default_window": 128,
+            "default_stride": 16,
+            "period_range": [6.0, 20.0],
+        },
     ),
 }
 
@@ -132,4 +155,6 @@ def get_plan(name: str) -> TrainingPlan:
     try:
         return PLANS[name]
     except KeyError:
-        raise ValueError(f"No training plan for {name!r}; choose one of {sorted(PLANS)}.") from None
+        raise ValueError(
+            f"No training plan for {name!r}; choose one of {sorted(PLANS)}."
+        ) from None

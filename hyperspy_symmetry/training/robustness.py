@@ -16,13 +16,20 @@ and plots them; docs/benchmarks.md shows the table).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
-__all__ = ["Imperfection", "IMPERFECTIONS", "robustness_windows", "robustness_sweep",
-           "combined_metrics", "window_metrics"]
+__all__ = [
+    "Imperfection",
+    "IMPERFECTIONS",
+    "robustness_windows",
+    "robustness_sweep",
+    "combined_metrics",
+    "window_metrics",
+]
 
 #: Specimen thickness (Å) of the sweeps' base images.
 BASE_THICKNESS = 60.0
@@ -85,16 +92,23 @@ class Imperfection:
                     top = float(rng.uniform(0.0, s))
                     imaging["amorphous"] = {
                         "element": "C" if self.name == "amorphous_carbon" else "own",
-                        "top": top, "bottom": s - top,
+                        "top": top,
+                        "bottom": s - top,
                     }
             case "slow_modulation":
                 if s:
                     augmentation["slow_modulation"] = {
-                        "amplitude": s, "length": float(rng.uniform(150.0, 500.0))}
+                        "amplitude": s,
+                        "length": float(rng.uniform(150.0, 500.0)),
+                    }
             case "drift":
                 if s:
-                    augmentation["linear_drift"] = {"velocity": [
-                        s * float(rng.choice([-1.0, 1.0])), s * float(rng.choice([-1.0, 1.0]))]}
+                    augmentation["linear_drift"] = {
+                        "velocity": [
+                            s * float(rng.choice([-1.0, 1.0])),
+                            s * float(rng.choice([-1.0, 1.0])),
+                        ]
+                    }
             case "shear":
                 if s:
                     augmentation["shear"] = {"shear": s * float(rng.choice([-1.0, 1.0]))}
@@ -107,7 +121,9 @@ class Imperfection:
             case "contamination":
                 if s:
                     augmentation["contamination"] = {
-                        "amplitude": s, "length": float(rng.uniform(15.0, 40.0))}
+                        "amplitude": s,
+                        "length": float(rng.uniform(15.0, 40.0)),
+                    }
             case "dose":
                 augmentation["poisson_noise"] = {"dose": s}
             case "detector_noise":
@@ -121,38 +137,85 @@ class Imperfection:
 #: The sweeps, at the ``aistem`` training pixel size (0.12 Å/px): px lengths are multiples of
 #: 0.12 Å. The realistic limits are those of the training recipe (docs/training.md).
 IMPERFECTIONS: tuple[Imperfection, ...] = (
-    Imperfection("blur", "Gaussian blur sigma (1.2 Å FWHM = 4.25 px)", "px",
-                 (0.0, 1.0, 2.0, 3.0, 4.3, 5.5), 4.3),
-    Imperfection("directional_blur", "smear along one direction, sigma", "px",
-                 (0.0, 1.0, 2.0, 3.0, 4.0), 3.0),
-    Imperfection("mistilt", "specimen mistilt, 150 Å thick", "mrad",
-                 (0.0, 2.0, 4.0, 6.0, 8.0), 6.0),
+    Imperfection(
+        "blur",
+        "Gaussian blur sigma (1.2 Å FWHM = 4.25 px)",
+        "px",
+        (0.0, 1.0, 2.0, 3.0, 4.3, 5.5),
+        4.3,
+    ),
+    Imperfection(
+        "directional_blur",
+        "smear along one direction, sigma",
+        "px",
+        (0.0, 1.0, 2.0, 3.0, 4.0),
+        3.0,
+    ),
+    Imperfection(
+        "mistilt", "specimen mistilt, 150 Å thick", "mrad", (0.0, 2.0, 4.0, 6.0, 8.0), 6.0
+    ),
     Imperfection("thickness", "specimen thickness", "Å", (20.0, 60.0, 120.0, 250.0, 400.0), 250.0),
-    Imperfection("column_exponent", "power on the projected potential (saturation)", "",
-                 (1.0, 0.8, 0.6, 0.45), 0.6),
+    Imperfection(
+        "column_exponent",
+        "power on the projected potential (saturation)",
+        "",
+        (1.0, 0.8, 0.6, 0.45),
+        0.6,
+    ),
     Imperfection("defocus", "probe defocus |C10|", "Å", (0.0, 20.0, 40.0, 60.0, 90.0), 60.0),
-    Imperfection("astigmatism", "two-fold astigmatism C12", "Å",
-                 (0.0, 10.0, 20.0, 40.0, 60.0), 40.0),
+    Imperfection(
+        "astigmatism", "two-fold astigmatism C12", "Å", (0.0, 10.0, 20.0, 40.0, 60.0), 40.0
+    ),
     Imperfection("coma", "axial coma C21", "Å", (0.0, 100.0, 200.0, 400.0, 600.0), 400.0),
-    Imperfection("trefoil", "three-fold astigmatism C23", "Å",
-                 (0.0, 100.0, 200.0, 400.0, 600.0), 400.0),
-    Imperfection("amorphous_carbon", "amorphous carbon layers, total", "Å",
-                 (0.0, 20.0, 40.0, 80.0, 120.0), 80.0),
-    Imperfection("amorphous_own_element", "amorphous layers of the crystal's element", "Å",
-                 (0.0, 20.0, 40.0, 80.0, 120.0), 80.0),
-    Imperfection("slow_modulation", "slow intensity modulation depth", "",
-                 (0.0, 0.1, 0.2, 0.3, 0.45), 0.3),
-    Imperfection("drift", "drift |vx| = |vy| (shear and stretch)", "px/line",
-                 (0.0, 0.02, 0.035, 0.05, 0.07), 0.05),
+    Imperfection(
+        "trefoil", "three-fold astigmatism C23", "Å", (0.0, 100.0, 200.0, 400.0, 600.0), 400.0
+    ),
+    Imperfection(
+        "amorphous_carbon",
+        "amorphous carbon layers, total",
+        "Å",
+        (0.0, 20.0, 40.0, 80.0, 120.0),
+        80.0,
+    ),
+    Imperfection(
+        "amorphous_own_element",
+        "amorphous layers of the crystal's element",
+        "Å",
+        (0.0, 20.0, 40.0, 80.0, 120.0),
+        80.0,
+    ),
+    Imperfection(
+        "slow_modulation", "slow intensity modulation depth", "", (0.0, 0.1, 0.2, 0.3, 0.45), 0.3
+    ),
+    Imperfection(
+        "drift",
+        "drift |vx| = |vy| (shear and stretch)",
+        "px/line",
+        (0.0, 0.02, 0.035, 0.05, 0.07),
+        0.05,
+    ),
     Imperfection("shear", "affine shear", "", (0.0, 0.02, 0.05, 0.08), 0.05),
     Imperfection("line_jitter", "scan-line jitter sigma", "px", (0.0, 0.3, 0.6, 0.8, 1.2), 0.8),
-    Imperfection("flyback", "fly-back lag at the line start", "px", (0.0, 0.5, 1.0, 2.0, 3.0), 2.0),
-    Imperfection("contamination", "contamination background height", "",
-                 (0.0, 0.1, 0.2, 0.4, 0.6), 0.4),
-    Imperfection("dose", "dose (Poisson), counts per pixel", "counts/px",
-                 (5000.0, 500.0, 50.0, 10.0, 5.0, 2.0, 1.0), 2.0),
-    Imperfection("detector_noise", "detector (Gaussian) noise sigma", "",
-                 (0.0, 0.02, 0.05, 0.08, 0.12), 0.08),
+    Imperfection(
+        "flyback", "fly-back lag at the line start", "px", (0.0, 0.5, 1.0, 2.0, 3.0), 2.0
+    ),
+    Imperfection(
+        "contamination", "contamination background height", "", (0.0, 0.1, 0.2, 0.4, 0.6), 0.4
+    ),
+    Imperfection(
+        "dose",
+        "dose (Poisson), counts per pixel",
+        "counts/px",
+        (5000.0, 500.0, 50.0, 10.0, 5.0, 2.0, 1.0),
+        2.0,
+    ),
+    Imperfection(
+        "detector_noise",
+        "detector (Gaussian) noise sigma",
+        "",
+        (0.0, 0.02, 0.05, 0.08, 0.12),
+        0.08,
+    ),
 )
 
 
@@ -163,8 +226,16 @@ def _imperfection(name: str) -> Imperfection:
     raise ValueError(f"Unknown imperfection {name!r}; known: {[i.name for i in IMPERFECTIONS]}.")
 
 
-def _window(class_index: int, rng: np.random.Generator, imaging: dict, augmentation: dict,
-            window: int, pixel_size: float, lattice_jitter: float, displacement: float):
+def _window(
+    class_index: int,
+    rng: np.random.Generator,
+    imaging: dict,
+    augmentation: dict,
+    window: int,
+    pixel_size: float,
+    lattice_jitter: float,
+    displacement: float,
+):
     from ..simulate.augment import apply
     from ..simulate.crystals import AISTEM_CLASSES, crystal_array
 
@@ -172,22 +243,35 @@ def _window(class_index: int, rng: np.random.Generator, imaging: dict, augmentat
     a = crystal.a + rng.uniform(-lattice_jitter, lattice_jitter)
     c_over_a = None
     if crystal.c_over_a is not None:
-        c_over_a = (crystal.a * crystal.c_over_a + rng.uniform(-lattice_jitter, lattice_jitter)) / a
+        c_over_a = (
+            crystal.a * crystal.c_over_a + rng.uniform(-lattice_jitter, lattice_jitter)
+        ) / a
     imaging = dict(imaging)
     if imaging.get("amorphous", {}).get("element") == "own":
         imaging["amorphous"] = {**imaging["amorphous"], "element": crystal.element}
     margin = 40  # covers every swept distortion and blur (see augment.required_margin)
     image, _ = crystal_array(
-        crystal.name, window + 2 * margin, pixel_size, float(rng.uniform(0.0, 180.0)), rng,
-        lattice_parameter=a, c_over_a=c_over_a, displacement=rng.uniform(0.0, displacement),
+        crystal.name,
+        window + 2 * margin,
+        pixel_size,
+        float(rng.uniform(0.0, 180.0)),
+        rng,
+        lattice_parameter=a,
+        c_over_a=c_over_a,
+        displacement=rng.uniform(0.0, displacement),
         **imaging,
     )
     return apply(image, augmentation, rng, out_size=window)
 
 
 def robustness_windows(
-    imperfection: str, strength: float, n_per_class: int = 20, seed: int = 1000,
-    window: int = 100, pixel_size: float = 0.12, lattice_jitter: float = 0.1,
+    imperfection: str,
+    strength: float,
+    n_per_class: int = 20,
+    seed: int = 1000,
+    window: int = 100,
+    pixel_size: float = 0.12,
+    lattice_jitter: float = 0.1,
     displacement: float = 0.05,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Windows of all ten ``aistem`` classes with one imperfection at one strength.
@@ -209,13 +293,15 @@ def robustness_windows(
         # the same crystals at every strength of a sweep: only the imperfection changes
         rng = np.random.default_rng([seed, int(c), k // n_classes])
         imaging, augmentation = spec.parameters(strength, np.random.default_rng([seed, k, 1]))
-        out[k] = _window(int(c), rng, imaging, augmentation, window, pixel_size,
-                         lattice_jitter, displacement)
+        out[k] = _window(
+            int(c), rng, imaging, augmentation, window, pixel_size, lattice_jitter, displacement
+        )
     return out, labels
 
 
-def window_metrics(probabilities: np.ndarray, mi: np.ndarray, labels: np.ndarray,
-                   threshold: float) -> dict[str, float]:
+def window_metrics(
+    probabilities: np.ndarray, mi: np.ndarray, labels: np.ndarray, threshold: float
+) -> dict[str, float]:
     """Accuracy, median MI and the confidently-wrong fraction of classified windows.
 
     Examples
@@ -243,8 +329,12 @@ def _classify(model, windows: np.ndarray, n_samples: int, seed: int):
 
 
 def robustness_sweep(
-    model: Any = "aistem", names: Sequence[str] | None = None, n_per_class: int = 20,
-    n_samples: int = 100, seed: int = 1000, log=None,
+    model: Any = "aistem",
+    names: Sequence[str] | None = None,
+    n_per_class: int = 20,
+    n_samples: int = 100,
+    seed: int = 1000,
+    log=None,
 ) -> dict[str, dict[str, Any]]:
     """Sweep each imperfection's strength and measure the model at each.
 
@@ -271,31 +361,42 @@ def robustness_sweep(
     """
     from ..models import load_model
 
-    model = load_model(model) if isinstance(model, (str, bytes)) or hasattr(model, "__fspath__") \
+    model = (
+        load_model(model)
+        if isinstance(model, (str, bytes)) or hasattr(model, "__fspath__")
         else model
+    )
     threshold = float(model.card.interface_threshold or 0.1)
     result = {}
-    for spec in (IMPERFECTIONS if names is None else [_imperfection(n) for n in names]):
+    for spec in IMPERFECTIONS if names is None else [_imperfection(n) for n in names]:
         rows = []
         for strength in spec.strengths:
             windows, labels = robustness_windows(spec.name, strength, n_per_class, seed)
             p, mi = _classify(model, windows, n_samples, seed)
             rows.append(window_metrics(p, mi, labels, threshold))
-        below = [s for s, r in zip(spec.strengths, rows) if r["accuracy"] < 0.95]
+        below = [s for s, r in zip(spec.strengths, rows, strict=False) if r["accuracy"] < 0.95]
         result[spec.name] = {
-            "what": spec.what, "unit": spec.unit, "realistic": spec.realistic,
+            "what": spec.what,
+            "unit": spec.unit,
+            "realistic": spec.realistic,
             "strengths": list(spec.strengths),
             **{key: [r[key] for r in rows] for key in rows[0]},
             "accuracy_below_95_at": below[0] if below else None,
         }
         if log is not None:
-            log(f"{spec.name}: " + ", ".join(f"{s:g}: {r['accuracy']:.3f}"
-                                            for s, r in zip(spec.strengths, rows)))
+            log(
+                f"{spec.name}: "
+                + ", ".join(
+                    f"{s:g}: {r['accuracy']:.3f}"
+                    for s, r in zip(spec.strengths, rows, strict=False)
+                )
+            )
     return result
 
 
-def combined_metrics(model: Any = "aistem", n_per_class: int = 50, n_samples: int = 100,
-                     seed: int = 2000) -> dict[str, float]:
+def combined_metrics(
+    model: Any = "aistem", n_per_class: int = 50, n_samples: int = 100, seed: int = 2000
+) -> dict[str, float]:
     """All imperfections at once, drawn as the ``aistem`` training recipe draws them, on
     held-out windows (seed ``seed``): accuracy, median MI, confidently-wrong fraction."""
     from dataclasses import replace
@@ -304,13 +405,20 @@ def combined_metrics(model: Any = "aistem", n_per_class: int = 50, n_samples: in
     from ..simulate import TrainingSetRecipe, make_samples
     from ..uncertainty import MEASURES
 
-    model = load_model(model) if isinstance(model, (str, bytes)) or hasattr(model, "__fspath__") \
+    model = (
+        load_model(model)
+        if isinstance(model, (str, bytes)) or hasattr(model, "__fspath__")
         else model
+    )
     recipe = replace(TrainingSetRecipe.default("aistem"), seed=seed, n_per_class=n_per_class)
     x, labels, _ = make_samples(recipe, 0, recipe.n_samples)
     stats = model.engine.statistics(x, n_samples=n_samples, seed=seed, adaptive=True)
     n = model.engine.n_classes
     threshold = float(model.card.interface_threshold or 0.1)
-    return {"n_windows": int(len(labels)), "seed": seed,
-            **window_metrics(stats[:, :n], stats[:, n + MEASURES.index("mutual_information")],
-                             labels, threshold)}
+    return {
+        "n_windows": int(len(labels)),
+        "seed": seed,
+        **window_metrics(
+            stats[:, :n], stats[:, n + MEASURES.index("mutual_information")], labels, threshold
+        ),
+    }

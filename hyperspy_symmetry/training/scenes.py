@@ -1,6 +1,7 @@
 """Measure a model on ground-truth scenes: grains right, uncertainty high where it should be.
 
-For ``aistem``-like models (classes named as in :data:`~hyperspy_symmetry.simulate.AISTEM_CLASSES`):
+For ``aistem``-like models (classes named as in
+:data:`~hyperspy_symmetry.simulate.AISTEM_CLASSES`):
 
 - :func:`polycrystal_metrics`: on :func:`~hyperspy_symmetry.simulate.polycrystal_scene`, the
   fraction of windows wholly inside a crystalline grain that get the grain's class, and the
@@ -38,8 +39,14 @@ def window_labels(labels: np.ndarray, window: int, stride: int) -> np.ndarray:
 
 
 def _maps(image, model, stride: int, n_samples: int, seed: int, window=None):
-    kw = dict(model=model, stride=stride, n_samples=n_samples, seed=seed,
-              show_progressbar=False, window_size=window)
+    kw = dict(
+        model=model,
+        stride=stride,
+        n_samples=n_samples,
+        seed=seed,
+        show_progressbar=False,
+        window_size=window,
+    )
     p = image.classify_symmetry(**kw)
     u = image.mc_uncertainty(**kw)
     window = int(p.metadata.Symmetry.window_size)
@@ -47,8 +54,13 @@ def _maps(image, model, stride: int, n_samples: int, seed: int, window=None):
 
 
 def polycrystal_metrics(
-    model: Any = "aistem", seed: int = 100, grain_size: float = 40.0, stride: int = 12,
-    n_samples: int = 30, augmentation=None, window: int | None = None,
+    model: Any = "aistem",
+    seed: int = 100,
+    grain_size: float = 40.0,
+    stride: int = 12,
+    n_samples: int = 30,
+    augmentation=None,
+    window: int | None = None,
 ) -> dict[str, float]:
     """Accuracy inside crystalline grains and MI contrast of the amorphous grain.
 
@@ -63,8 +75,7 @@ def polycrystal_metrics(
     """
     from ..simulate import polycrystal_scene
 
-    image, labels = polycrystal_scene(seed=seed, grain_size=grain_size,
-                                      augmentation=augmentation)
+    image, labels = polycrystal_scene(seed=seed, grain_size=grain_size, augmentation=augmentation)
     p, mi, window, threshold = _maps(image, model, stride, n_samples, seed, window)
     grains = labels.metadata.Symmetry.class_names
     inside = window_labels(labels.data, window, stride)
@@ -95,9 +106,16 @@ def polycrystal_metrics(
 
 
 def bicrystal_metrics(
-    model: Any = "aistem", class_name: str = "FCC_Cu_100", misorientation: float = 22.0,
-    rotation: float = 15.0, seed: int = 100, size: int = 400, stride: int = 10,
-    n_samples: int = 30, augmentation=None, core_disorder: float = 0.4,
+    model: Any = "aistem",
+    class_name: str = "FCC_Cu_100",
+    misorientation: float = 22.0,
+    rotation: float = 15.0,
+    seed: int = 100,
+    size: int = 400,
+    stride: int = 10,
+    n_samples: int = 30,
+    augmentation=None,
+    core_disorder: float = 0.4,
 ) -> dict[str, float]:
     """MI of windows straddling a grain boundary over MI of windows inside the grains.
 
@@ -115,9 +133,15 @@ def bicrystal_metrics(
     """
     from ..simulate import bicrystal
 
-    image, labels = bicrystal(class_name, misorientation, size=size, rotation=rotation,
-                              seed=seed, augmentation=augmentation,
-                              core_disorder=core_disorder)
+    image, labels = bicrystal(
+        class_name,
+        misorientation,
+        size=size,
+        rotation=rotation,
+        seed=seed,
+        augmentation=augmentation,
+        core_disorder=core_disorder,
+    )
     p, mi, window, threshold = _maps(image, model, stride, n_samples, seed)
     inside = window_labels(labels.data, window, stride)
     predicted = np.asarray(p.predicted_class().data)
@@ -129,8 +153,9 @@ def bicrystal_metrics(
     bulk, boundary = mi[inside >= 0], mi[:, near]
     bulk_median = float(np.median(bulk))
     return {
-        "bulk_accuracy": round(float(np.mean(predicted[inside >= 0]
-                                             == list(p.class_names).index(class_name))), 5),
+        "bulk_accuracy": round(
+            float(np.mean(predicted[inside >= 0] == list(p.class_names).index(class_name))), 5
+        ),
         "mi_bulk_median": bulk_median,
         "mi_boundary_median": float(np.median(boundary)),
         "mi_boundary_p90": float(np.percentile(boundary, 90)),

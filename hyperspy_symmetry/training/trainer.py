@@ -17,9 +17,10 @@ from __future__ import annotations
 import platform
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -69,8 +70,13 @@ def mc_predictions(network, descriptors: np.ndarray, n_samples: int, seed: int):
 
 
 def evaluate_network(
-    network, descriptors: np.ndarray, labels: np.ndarray, n_samples: int, seed: int,
-    ood: np.ndarray | None = None, mi_out: dict | None = None,
+    network,
+    descriptors: np.ndarray,
+    labels: np.ndarray,
+    n_samples: int,
+    seed: int,
+    ood: np.ndarray | None = None,
+    mi_out: dict | None = None,
 ) -> dict[str, Any]:
     """MC-dropout metrics of a network on labelled descriptors (and optional OOD inputs).
 
@@ -95,10 +101,12 @@ def evaluate_network(
         mi_out["in"] = mi
     if ood is not None:
         _, ood_mi = mc_predictions(network, ood, n_samples, seed)
-        result.update({
-            "mi_out_of_distribution_median": float(np.median(ood_mi)),
-            "mi_out_of_distribution_p90": float(np.percentile(ood_mi, 90)),
-        })
+        result.update(
+            {
+                "mi_out_of_distribution_median": float(np.median(ood_mi)),
+                "mi_out_of_distribution_p90": float(np.percentile(ood_mi, 90)),
+            }
+        )
         if mi_out is not None:
             mi_out["out"] = ood_mi
     return result
@@ -163,9 +171,11 @@ def hole_metrics(network, recipe, n_per_class: int, n_samples: int, seed: int):
     p_noise = stats[:, noise]
     slope, intercept = np.polyfit(coverage, p_noise, 1)
     return {
-        "n_windows": int(keep.sum()), "seed": int(seed),
+        "n_windows": int(keep.sum()),
+        "seed": int(seed),
         "mae": round(float(np.mean(np.abs(p_noise - coverage))), 4),
-        "slope": round(float(slope), 4), "intercept": round(float(intercept), 4),
+        "slope": round(float(slope), 4),
+        "intercept": round(float(intercept), 4),
         "correlation": round(float(np.corrcoef(coverage, p_noise)[0, 1]), 4),
     }
 
@@ -257,20 +267,20 @@ def train_model(
         check_output_folder(data_dir)
     train_recipe = TrainingSetRecipe.default(seed=int(seed), **plan.data)
 
-    from ..models.architectures import build_architecture  # imports TensorFlow quietly
-
     import keras
 
     from .. import __version__
     from ..models import ModelCard, save_model
+    from ..models.architectures import build_architecture  # imports TensorFlow quietly
     from ..models.tf_runtime import gpu_available
     from .ood import ood_descriptors
 
     began = time.perf_counter()
     # Held-out windows have no holes: the headline figures are the paper's lattice task;
     # hole_metrics measures the holes separately.
-    test_recipe = replace(train_recipe, seed=int(seed) + 1, n_per_class=plan.held_out_per_class,
-                          holes=None)
+    test_recipe = replace(
+        train_recipe, seed=int(seed) + 1, n_per_class=plan.held_out_per_class, holes=None
+    )
     tmp = None
     if data_dir is None:
         tmp = tempfile.TemporaryDirectory(prefix=f"{name}_data_")
@@ -283,8 +293,13 @@ def train_model(
             path = data_dir / f"{name}_{part}_seed{recipe.seed}.zarr"
             if not _reusable(path, recipe):
                 log(f"simulating {recipe.n_samples} {part} samples -> {path}")
-                build_training_set(path, recipe=recipe, num_workers=num_workers,
-                                   show_progressbar=verbose > 0, overwrite=True)
+                build_training_set(
+                    path,
+                    recipe=recipe,
+                    num_workers=num_workers,
+                    show_progressbar=verbose > 0,
+                    overwrite=True,
+                )
             paths[part] = path
         simulated = time.perf_counter()
         x, y = load_arrays(paths["train"])
@@ -299,18 +314,26 @@ def train_model(
     network = build_architecture(plan.architecture)
     network.compile(
         optimizer=keras.optimizers.Adam(plan.learning_rate),
-        loss="sparse_categorical_crossentropy" if targets.ndim == 1
+        loss="sparse_categorical_crossentropy"
+        if targets.ndim == 1
         else "categorical_crossentropy",
         metrics=["accuracy"],
     )
     stop = keras.callbacks.EarlyStopping(
         monitor="val_loss", patience=plan.patience, restore_best_weights=True
     )
-    log(f"training {plan.architecture['name']} on {len(train_idx)} windows, "
-        f"validating on {len(val_idx)}")
+    log(
+        f"training {plan.architecture['name']} on {len(train_idx)} windows, "
+        f"validating on {len(val_idx)}"
+    )
     history = network.fit(
-        x[train_idx], targets[train_idx], validation_data=(x[val_idx], targets[val_idx]),
-        epochs=plan.epochs, batch_size=plan.batch_size, shuffle=True, callbacks=[stop],
+        x[train_idx],
+        targets[train_idx],
+        validation_data=(x[val_idx], targets[val_idx]),
+        epochs=plan.epochs,
+        batch_size=plan.batch_size,
+        shuffle=True,
+        callbacks=[stop],
         verbose=verbose,
     )
     trained = time.perf_counter()
@@ -319,8 +342,9 @@ def train_model(
     log(f"measuring on {len(y_test)} held-out windows (seed {test_recipe.seed})")
     ood, ood_what = ood_descriptors(plan.data["model"], seed=int(seed) + 2)
     mi = {}
-    metrics = evaluate_network(network, x_test, y_test, plan.eval_samples, seed, ood=ood,
-                               mi_out=mi)
+    metrics = evaluate_network(
+        network, x_test, y_test, plan.eval_samples, seed, ood=ood, mi_out=mi
+    )
     metrics["held_out_seed"] = test_recipe.seed
     metrics["out_of_distribution"] = ood_what
     threshold = None
@@ -330,8 +354,13 @@ def train_model(
         threshold, why = choose_threshold(mi["in"], mi["out"])
         metrics["interface_threshold_reason"] = why
     if train_recipe.holes is not None:
-        metrics["holes"] = hole_metrics(network, train_recipe, max(plan.held_out_per_class // 3, 1),
-                                        plan.eval_samples, int(seed) + 3)
+        metrics["holes"] = hole_metrics(
+            network,
+            train_recipe,
+            max(plan.held_out_per_class // 3, 1),
+            plan.eval_samples,
+            int(seed) + 3,
+        )
     val = history.history
     best = int(np.argmin(val["val_loss"]))
     metrics["validation_accuracy"] = round(float(val["val_accuracy"][best]), 5)
@@ -348,8 +377,8 @@ def train_model(
         description=plan.description,
         training={
             "command": f"hyperspy-symmetry train {name} --seed {seed}"
-                       + (f" --epochs {epochs}" if epochs is not None else "")
-                       + (f" --per-class {n_per_class}" if n_per_class is not None else ""),
+            + (f" --epochs {epochs}" if epochs is not None else "")
+            + (f" --per-class {n_per_class}" if n_per_class is not None else ""),
             "seed": int(seed),
             "plan": plan.to_dict(),
             "data_recipe": train_recipe.to_dict(),
@@ -358,7 +387,7 @@ def train_model(
             "history": {k: [round(float(v), 5) for v in vals] for k, vals in val.items()},
             "seconds": run_seconds(began, simulated, trained, finished),
             "machine": f"{platform.machine()}, {_cores()} cores, "
-                       f"{'GPU' if gpu_available() else 'no GPU'}",
+            f"{'GPU' if gpu_available() else 'no GPU'}",
             "software": _versions(),
         },
         metrics=metrics,
@@ -371,8 +400,10 @@ def train_model(
         card = measure_scenes(out, seed=int(seed) + 100, n_samples=plan.eval_samples)
         log("measuring robustness to each imperfection of real imaging")
         card = measure_robustness(out, log=log)
-    log(f"wrote {Path(out) / 'card.json'}: held-out accuracy {metrics['accuracy']:.4f}, "
-        f"top-2 {metrics['top2_accuracy']:.4f}, {card.training['seconds']['total']:.0f} s")
+    log(
+        f"wrote {Path(out) / 'card.json'}: held-out accuracy {metrics['accuracy']:.4f}, "
+        f"top-2 {metrics['top2_accuracy']:.4f}, {card.training['seconds']['total']:.0f} s"
+    )
     return card
 
 
@@ -408,20 +439,35 @@ def measure_scenes(folder: str | Path, seed: int = 100, n_samples: int = 30):
     scenes = {
         "polycrystal": polycrystal_metrics(folder, seed=seed, n_samples=n_samples),
         "polycrystal_realistic_noise": polycrystal_metrics(
-            folder, seed=seed, n_samples=n_samples, augmentation=realistic),
+            folder, seed=seed, n_samples=n_samples, augmentation=realistic
+        ),
         "bicrystal_FCC_Cu_100_15_37": bicrystal_metrics(folder, seed=seed, n_samples=n_samples),
         "bicrystal_FCC_Cu_100_15_37_realistic_noise": bicrystal_metrics(
-            folder, seed=seed, n_samples=n_samples, augmentation=realistic),
+            folder, seed=seed, n_samples=n_samples, augmentation=realistic
+        ),
         # An idealised boundary: two perfect half-crystals, no disordered core.
         "bicrystal_FCC_Cu_100_15_37_sharp_realistic_noise": bicrystal_metrics(
-            folder, seed=seed, n_samples=n_samples, augmentation=realistic, core_disorder=0.0),
+            folder, seed=seed, n_samples=n_samples, augmentation=realistic, core_disorder=0.0
+        ),
         # The paper's experimental boundaries: Fe [001] Sigma5 38 deg, Ti [0001] 13 deg.
         "bicrystal_BCC_Fe_100_10_48_realistic_noise": bicrystal_metrics(
-            folder, "BCC_Fe_100", 38.0, rotation=10.0, seed=seed, n_samples=n_samples,
-            augmentation=realistic),
+            folder,
+            "BCC_Fe_100",
+            38.0,
+            rotation=10.0,
+            seed=seed,
+            n_samples=n_samples,
+            augmentation=realistic,
+        ),
         "bicrystal_HCP_Ti_0001_20_33_realistic_noise": bicrystal_metrics(
-            folder, "HCP_Ti_0001", 13.0, rotation=20.0, seed=seed, n_samples=n_samples,
-            augmentation=realistic),
+            folder,
+            "HCP_Ti_0001",
+            13.0,
+            rotation=20.0,
+            seed=seed,
+            n_samples=n_samples,
+            augmentation=realistic,
+        ),
         "seed": int(seed),
         "mc_samples": int(n_samples),
     }
@@ -431,8 +477,12 @@ def measure_scenes(folder: str | Path, seed: int = 100, n_samples: int = 30):
     return card
 
 
-def measure_robustness(folder: str | Path, n_per_class: int = 20, n_samples: int = 100,
-                       log: Callable[[str], None] | None = None):
+def measure_robustness(
+    folder: str | Path,
+    n_per_class: int = 20,
+    n_samples: int = 100,
+    log: Callable[[str], None] | None = None,
+):
     """Add the robustness sweeps (:mod:`~hyperspy_symmetry.training.robustness`) of a HAADF
     model to its card's ``metrics.robustness``; the weights are untouched."""
     from ..models import load_model

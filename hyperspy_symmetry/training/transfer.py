@@ -13,19 +13,27 @@ These functions measure a model on images that differ in those ways, through the
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 __all__ = ["pixel_size_metrics", "multislice_metrics"]
 
 
-def _classify_all(images: list, names: list[str], model, n_samples: int, seed: int,
-                  stride: str) -> dict[str, float]:
+def _classify_all(
+    images: list, names: list[str], model, n_samples: int, seed: int, stride: str
+) -> dict[str, float]:
     correct, total, mi = 0, 0, []
-    for image, name in zip(images, names):
-        kw = dict(model=model, window_size="12 Å", stride=stride, n_samples=n_samples,
-                  seed=seed, show_progressbar=False)
+    for image, name in zip(images, names, strict=False):
+        kw = dict(
+            model=model,
+            window_size="12 Å",
+            stride=stride,
+            n_samples=n_samples,
+            seed=seed,
+            show_progressbar=False,
+        )
         p = image.classify_symmetry(**kw)
         u = image.mc_uncertainty(**kw)
         predicted = np.asarray(p.predicted_class().data).ravel()
@@ -33,8 +41,12 @@ def _classify_all(images: list, names: list[str], model, n_samples: int, seed: i
         total += predicted.size
         mi.append(np.asarray(u.data).ravel())
     mi = np.concatenate(mi)
-    return {"accuracy": round(correct / total, 5), "n_windows": total,
-            "mi_median": float(np.median(mi)), "mi_p90": float(np.percentile(mi, 90))}
+    return {
+        "accuracy": round(correct / total, 5),
+        "n_windows": total,
+        "mi_median": float(np.median(mi)),
+        "mi_p90": float(np.percentile(mi, 90)),
+    }
 
 
 def pixel_size_metrics(
@@ -66,9 +78,14 @@ def pixel_size_metrics(
     out = {}
     for pixel in pixel_sizes:
         images = [
-            crystal_image(name, size=int(round(field_of_view / pixel)), pixel_size=pixel,
-                          rotation=float(rng.uniform(0, 180)), seed=int(rng.integers(2**31)),
-                          augmentation=augmentation)
+            crystal_image(
+                name,
+                size=int(round(field_of_view / pixel)),
+                pixel_size=pixel,
+                rotation=float(rng.uniform(0, 180)),
+                seed=int(rng.integers(2**31)),
+                augmentation=augmentation,
+            )
             for name in classes
         ]
         out[f"{pixel:g}"] = _classify_all(images, classes, model, n_samples, seed, "3 Å")
@@ -93,9 +110,14 @@ def multislice_metrics(
     rng = np.random.default_rng(seed)
     images = []
     for name in classes:
-        s = crystal_image(name, size=size, rotation=float(rng.uniform(0, 180)),
-                          seed=int(rng.integers(2**31)), method="multislice",
-                          scan_sampling=0.24)
+        s = crystal_image(
+            name,
+            size=size,
+            rotation=float(rng.uniform(0, 180)),
+            seed=int(rng.integers(2**31)),
+            method="multislice",
+            scan_sampling=0.24,
+        )
         s.data = poisson_noise(s.data, 500.0, rng).astype(np.float32)
         images.append(s)
     return _classify_all(images, list(classes), model, n_samples, seed, "2.4 Å")
