@@ -35,6 +35,7 @@ def growth_law(t: np.ndarray, A0: float, rho: float, C: float) -> np.ndarray:
 
     Examples
     --------
+    >>> import math
     >>> growth_law(np.array([0.0, 10.0]), 0.01, math.log(2) / 10, 0.1)
     array([0.11, 0.12])
     """
