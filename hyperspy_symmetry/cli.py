@@ -483,6 +483,7 @@ def _classify(args) -> None:
             scheduler=scheduler,
             precision="float32" if args.exact else args.precision,
             adaptive=not args.exact,
+            dropout="all" if args.exact else args.dropout,
         )
     except TypeError as err:  # e.g. complex data: a user error, reported in one line
         raise CommandError(str(err)) from err
@@ -564,8 +565,16 @@ def _classify_parser(sub) -> None:
     p.add_argument(
         "--exact",
         action="store_true",
-        help="exact mode: float32 and all samples for every window (default: "
-        "adaptive sampling, stopping converged windows early)",
+        help="exact mode: float32, all samples for every window, every dropout layer "
+        "sampled (default: adaptive sampling, stopping converged windows early, of the "
+        "dropout layers the model card names)",
+    )
+    p.add_argument(
+        "--dropout",
+        choices=["model", "all"],
+        default="model",
+        help="dropout layers sampled: those the model card names, or all of them "
+        "(default: %(default)s)",
     )
     p.add_argument(
         "--lazy",

@@ -98,7 +98,8 @@ class MCPlan:
     ``precision`` may be ``"auto"``: each process resolves it when it loads the model
     (:func:`~hyperspy_symmetry.models.mc_dropout.resolve_precision`), so building a graph
     imports no TensorFlow. Give ``"float32"`` or ``"bfloat16"`` for the same arithmetic on
-    workers of different hardware.
+    workers of different hardware. ``dropout``: ``"model"`` samples the dropout layers the
+    model card names, ``"all"`` every one. The defaults are the exact mode.
     """
 
     model: ModelRef
@@ -111,6 +112,7 @@ class MCPlan:
     precision: str = "float32"
     adaptive: bool = False
     tolerance: float = 0.01
+    dropout: str = "all"
 
     @property
     def n_statistics(self) -> int:
@@ -212,6 +214,7 @@ def image_statistics(
         precision=plan.precision,
         adaptive=plan.adaptive,
         tolerance=plan.tolerance,
+        dropout=plan.dropout,
     )
     stats = stats.reshape(lead + (gy, gx, plan.n_statistics))
     stats = np.ascontiguousarray(np.moveaxis(stats, -1, -3))

@@ -334,6 +334,7 @@ def classify_file(
     scheduler=None,
     precision: str = "auto",
     adaptive: bool = True,
+    dropout: str = "model",
 ) -> dict[str, Any]:
     """Classify the image(s) of a file and write results, plots and a summary to ``out``.
 
@@ -356,8 +357,9 @@ def classify_file(
     scheduler
         ``"threads"`` (default), ``"synchronous"``, ``"processes"`` or a
         ``dask.distributed.Client``.
-    precision, adaptive
-        As in ``classify_symmetry``; ``"float32"`` and ``False`` is the exact mode.
+    precision, adaptive, dropout
+        As in ``classify_symmetry``; ``"float32"``, ``False`` and ``"all"`` is the exact
+        mode.
 
     Returns
     -------
@@ -418,6 +420,7 @@ def classify_file(
         show_progressbar=False,
         precision=precision,
         adaptive=adaptive,
+        dropout=dropout,
     )
     p = s.classify_symmetry(**kw)
     u = s.mc_uncertainty(measure="mutual_information", **kw)
@@ -439,6 +442,7 @@ def classify_file(
         "precision": sym.precision,
         "adaptive": bool(sym.adaptive),
         "tolerance": float(sym.tolerance),
+        "dropout": str(sym.get_item("dropout", "all")),
         "chunks": [list(c) for c in p.data.chunks[:n_lead] + p.data.chunks[-2:]],
     }
     run = ResumableRun(paths["summary"].parent, {r: paths[r] for r in roles}, parameters)
@@ -493,6 +497,8 @@ def classify_file(
         # "auto" is resolved where the model ran; this process resolves it alike.
         "precision": resolve_precision(sym.precision),
         "adaptive": bool(sym.adaptive),
+        "dropout": sym.get_item("dropout", "all"),
+        "sampled_dropout": sym.get_item("sampled_dropout", "all"),
         "grid_shape": list(p.data.shape[-2:]),
         "plotted_frame": list(frame),
     }

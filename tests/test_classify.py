@@ -307,6 +307,7 @@ def image():
         (dict(window_size="twelve"), ValueError, "window_size"),
         (dict(seed=-1), ValueError, "`seed`"),
         (dict(model="no_such_model"), ValueError, "Unknown model 'no_such_model'"),
+        (dict(dropout="some"), ValueError, "`dropout` must be one of"),
     ],
 )
 def test_bad_arguments(image, tiny_aistem, kwargs, error, match):
@@ -373,3 +374,29 @@ def test_sampling_mode_is_recorded_and_checked(tiny_aistem):
         s.mc_uncertainty(adaptive="yes", **kw)
     with pytest.raises(ValueError, match="tolerance"):
         s.mc_uncertainty(tolerance=0, **kw)
+
+
+def test_dropout_layers_sampled_follow_the_card(tmp_path, tiny_bravais):
+    """``dropout="model"`` samples the layers the card names; ``"all"`` every one."""
+    import shutil
+
+    from hyperspy_symmetry.models import ModelCard
+
+    folder = tmp_path / "tiny_late"
+    shutil.copytree(tiny_bravais, folder)
+    card = ModelCard.load(folder / "card.json")
+    card.name, card.sampled_dropout = "tiny_late", ["dropout_dense"]
+    card.save(folder / "card.json")
+    s = calibrated(lattice_image((256, 256), period=(10, 10)))
+    kw = dict(window_size=128, stride=64, n_samples=8, seed=0, precision="float32", adaptive=False)
+    late = s.classify_symmetry(model=str(folder), **kw)
+    every = s.classify_symmetry(model=str(folder), dropout="all", **kw)
+    original = s.classify_symmetry(model=tiny_bravais, **kw)  # its card: every layer
+    np.testing.assert_array_equal(every.data, original.data)
+    assert not np.array_equal(late.data, every.data)
+    assert late.metadata.Symmetry.dropout == "model"
+    assert list(late.metadata.Symmetry.sampled_dropout) == ["dropout_dense"]
+    assert every.metadata.Symmetry.sampled_dropout == "all"
+    assert original.metadata.Symmetry.sampled_dropout == "all"
+    u = s.mc_uncertainty(model=str(folder), **kw)  # the same computation as `late`
+    assert np.all(np.asarray(u.data) >= 0)

@@ -258,6 +258,37 @@ def test_engine_matches_explicit_per_sample_networks(engine):
     np.testing.assert_allclose(engine.statistics(x, 6, 3), expected, atol=2e-5)
 
 
+def test_engine_samples_only_the_named_dropout_layers(engine):
+    """Unsampled dropout layers pass their input on, as in inference; each sampled layer keeps
+    the masks it has when every layer is sampled; the layers before it become the trunk."""
+    import keras
+
+    late = ["dropout_conv6", "dropout_dense"]
+    part = MCDropoutEngine(engine.model, passes_per_batch=64, sampled_layers=late)
+    assert part.dropout_layers == late
+    assert part.trunk_shape == tuple(engine.model.get_layer("dropout_conv6").output.shape[1:])
+    keep, names = engine._keep_masks(3, 6), engine.dropout_layers
+    x = _x(5)
+    samples = []
+    for t in range(6):
+        h = x[..., None]
+        for layer in engine.model.layers:
+            if not isinstance(layer, keras.layers.Dropout):
+                h = np.asarray(layer(h, training=False))
+            elif layer.name in late:
+                h = h * keep[names.index(layer.name)][t] / (1 - layer.rate)
+        samples.append(h)
+    np.testing.assert_allclose(
+        part.statistics(x, 6, 3), mc_statistics(np.array(samples)), atol=2e-5
+    )
+    # naming every layer is the default
+    every = MCDropoutEngine(engine.model, passes_per_batch=64, sampled_layers=names)
+    np.testing.assert_array_equal(every.statistics(x, 6, 3), engine.statistics(x, 6, 3))
+    for wrong in (["conv1"], []):
+        with pytest.raises(ValueError, match="sampled_layers"):
+            MCDropoutEngine(engine.model, sampled_layers=wrong)
+
+
 def test_engine_is_stochastic_and_seeded(engine):
     x = _x(4)
     a = engine.statistics(x, 20, seed=5)

@@ -71,6 +71,11 @@ class ModelCard:
         structure: the default of ``u.segment()``. Chosen on validation data (amorphous and
         boundary windows above, crystal interiors below); ``None``: the AI-STEM paper's
         0.1 bits (:attr:`threshold`).
+    sampled_dropout
+        Names of the dropout layers that Monte-Carlo sampling draws from by default
+        (``classify_symmetry(dropout="model")``); ``None``: all of them. The layers before
+        the first one run once per window, so late layers make samples cheap;
+        ``dropout="all"`` samples every dropout layer, as in training.
 
     Examples
     --------
@@ -99,6 +104,7 @@ class ModelCard:
     training: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
     interface_threshold: float | None = None
+    sampled_dropout: list[str] | None = None
 
     @property
     def n_classes(self) -> int:
@@ -153,6 +159,13 @@ class ModelCard:
                 f"`{self.architecture.get('name')}` {self.architecture.get('kwargs', {})}",
             ),
             ("weights", f"`{self.weights}`, sha256 `{self.sha256}`"),
+            (
+                "dropout layers sampled by default",
+                "all"
+                if self.sampled_dropout is None
+                else ", ".join(f"`{n}`" for n in self.sampled_dropout)
+                + ' (`dropout="all"`: every dropout layer)',
+            ),
             (
                 "interface threshold (default of `u.segment()`)",
                 f"{self.threshold:g} bits"

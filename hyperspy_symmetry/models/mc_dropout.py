@@ -43,6 +43,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -56,6 +57,8 @@ __all__ = [
     "resolve_precision",
     "bfloat16_supported",
     "configure_threads",
+    "DROPOUT_CHOICES",
+    "check_dropout",
 ]
 
 #: Samples per group in adaptive mode: windows are checked for convergence after each.
@@ -69,6 +72,9 @@ GPU_BATCH_BYTES = 1024 * 2**20
 WINDOWS_PER_BLOCK = 2048
 #: Precisions accepted by the engine (and ``classify_symmetry(precision=...)``).
 PRECISIONS = ("auto", "float32", "bfloat16")
+#: Which dropout layers are sampled (``classify_symmetry(dropout=...)``): those the model
+#: card names, or every one.
+DROPOUT_CHOICES = ("model", "all")
 
 #: One TensorFlow call at a time per process (each call uses all cores).
 _TF_LOCK = threading.Lock()
@@ -129,6 +135,19 @@ def check_precision(precision: str) -> str:
     return precision
 
 
+def check_dropout(dropout: str) -> str:
+    """``dropout`` if it is one of :data:`DROPOUT_CHOICES`, else a ValueError (no TensorFlow).
+
+    Examples
+    --------
+    >>> check_dropout("all")
+    'all'
+    """
+    if dropout not in DROPOUT_CHOICES:
+        raise ValueError(f"`dropout` must be one of {list(DROPOUT_CHOICES)}, got {dropout!r}.")
+    return dropout
+
+
 def resolve_precision(precision: str) -> str:
     """``"float32"`` or ``"bfloat16"`` for a user's ``precision`` (``"auto"`` decides here).
 
@@ -178,17 +197,32 @@ class MCDropoutEngine:
         TensorFlow sees a GPU).
     precision
         ``"float32"``, ``"bfloat16"`` or ``"auto"`` (see :func:`resolve_precision`).
+    sampled_layers
+        Names of the dropout layers to sample; the others pass their input on unchanged, as
+        in inference. Default: every dropout layer. Layers before the first sampled one
+        form the deterministic trunk, so sampling only late layers makes samples cheap. A
+        layer's masks depend on its place among all the network's dropout layers, so a layer
+        gets the same masks whichever others are sampled.
 
     Examples
     --------
     >>> from hyperspy_symmetry.models.architectures import aistem_cnn
-    >>> engine = MCDropoutEngine(aistem_cnn(filters=(4, 4, 4, 4, 2, 2), dense=8))
+    >>> net = aistem_cnn(filters=(4, 4, 4, 4, 2, 2), dense=8)
+    >>> engine = MCDropoutEngine(net)
     >>> x = np.random.default_rng(0).random((3, 64, 64), dtype=np.float32)
     >>> engine.statistics(x, n_samples=10, seed=1).shape
     (3, 13)
+    >>> MCDropoutEngine(net, sampled_layers=["dropout_dense"]).dropout_layers
+    ['dropout_dense']
     """
 
-    def __init__(self, model, passes_per_batch: int | None = None, precision: str = "float32"):
+    def __init__(
+        self,
+        model,
+        passes_per_batch: int | None = None,
+        precision: str = "float32",
+        sampled_layers: Sequence[str] | None = None,
+    ):
         import_tensorflow()
         import keras
 
@@ -196,14 +230,27 @@ class MCDropoutEngine:
         self.precision = resolve_precision(precision)
         network = _bfloat16_copy(model) if self.precision == "bfloat16" else model
         self._layers = list(network.layers)
-        self._dropout_index = [
+        every = [
             i for i, layer in enumerate(self._layers) if isinstance(layer, keras.layers.Dropout)
         ]
-        if not self._dropout_index:
+        if not every:
             raise ValueError(
                 f"Model {model.name!r} has no Dropout layer, so it cannot be sampled with "
                 "Monte-Carlo dropout."
             )
+        if sampled_layers is None:
+            self._dropout_index = every
+        else:
+            names = [self._layers[i].name for i in every]
+            unknown = sorted(set(sampled_layers) - set(names))
+            if unknown or not len(sampled_layers):
+                raise ValueError(
+                    f"`sampled_layers` must name some of the dropout layers {names}, "
+                    f"got {list(sampled_layers)!r}."
+                )
+            self._dropout_index = [i for i in every if self._layers[i].name in sampled_layers]
+        # the seed key of each sampled layer: its place among all dropout layers
+        self._mask_keys = [every.index(i) for i in self._dropout_index]
         self._first = self._dropout_index[0]
         self._rates = [float(self._layers[i].rate) for i in self._dropout_index]
         self._mask_shapes = [
@@ -240,7 +287,9 @@ class MCDropoutEngine:
                 self._masks.move_to_end(key)
                 return self._masks[key]
         masks = []
-        for layer, (rate, shape) in enumerate(zip(self._rates, self._mask_shapes, strict=False)):
+        for layer, rate, shape in zip(
+            self._mask_keys, self._rates, self._mask_shapes, strict=True
+        ):
             keep = np.empty((n_samples,) + shape, dtype=bool)
             for t in range(n_samples):
                 keep[t] = np.random.default_rng([int(seed), layer, t]).random(shape) >= rate

@@ -172,7 +172,7 @@ class SymmetryModel:
         self.network = network
         self.folder = folder
         self.engine = MCDropoutEngine(network)
-        self._engines = {self.engine.precision: self.engine}
+        self._engines = {(self.engine.precision, None): self.engine}
         self._engines_lock = threading.Lock()
         if self.engine.n_classes != card.n_classes:
             raise ValueError(
@@ -188,15 +188,23 @@ class SymmetryModel:
     def class_names(self) -> list[str]:
         return list(self.card.classes)
 
-    def engine_for(self, precision: str = "float32"):
-        """The MC-dropout engine computing in ``precision`` (built once, then reused)."""
-        from .mc_dropout import MCDropoutEngine, resolve_precision
+    def engine_for(self, precision: str = "float32", dropout: str = "all"):
+        """The MC-dropout engine computing in ``precision`` (built once, then reused).
+
+        ``dropout``: ``"model"`` samples the dropout layers the card names
+        (:attr:`~.cards.ModelCard.sampled_dropout`), ``"all"`` every dropout layer.
+        """
+        from .mc_dropout import MCDropoutEngine, check_dropout, resolve_precision
 
         precision = resolve_precision(precision)
+        sampled = self.card.sampled_dropout if check_dropout(dropout) == "model" else None
+        key = (precision, None if sampled is None else tuple(sampled))
         with self._engines_lock:
-            if precision not in self._engines:
-                self._engines[precision] = MCDropoutEngine(self.network, precision=precision)
-            return self._engines[precision]
+            if key not in self._engines:
+                self._engines[key] = MCDropoutEngine(
+                    self.network, precision=precision, sampled_layers=sampled
+                )
+            return self._engines[key]
 
     def statistics(
         self,
@@ -206,10 +214,11 @@ class SymmetryModel:
         precision: str = "float32",
         adaptive: bool = False,
         tolerance: float = 0.01,
+        dropout: str = "all",
     ):
         """Mean class probabilities and uncertainty measures; see
         :meth:`~.mc_dropout.MCDropoutEngine.statistics`. The defaults are the exact mode."""
-        return self.engine_for(precision).statistics(
+        return self.engine_for(precision, dropout).statistics(
             descriptors, n_samples, seed, adaptive=adaptive, tolerance=tolerance
         )
 

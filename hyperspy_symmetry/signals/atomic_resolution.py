@@ -54,7 +54,13 @@ _COMMON_PARAMETERS = """
             all ``n_samples``. ``precision="float32", adaptive=False`` is the exact mode.
         tolerance : float, default 0.01
             Standard error allowed on each mean class probability and on the mutual
-            information (bits) in adaptive mode."""
+            information (bits) in adaptive mode.
+        dropout : {"model", "all"}, default "model"
+            Which dropout layers the Monte-Carlo samples draw from: ``"model"``, those the
+            model card names (``sampled_dropout``: the last layers of ``bravais``, all of
+            ``aistem``'s), so the layers before them run once per window; ``"all"``, every
+            dropout layer, as in training. ``precision="float32", adaptive=False,
+            dropout="all"`` is the exact mode."""
 
 
 class AtomicResolution2D(Signal2D):
@@ -142,8 +148,8 @@ class AtomicResolution2D(Signal2D):
         return window, step
 
     @staticmethod
-    def _check_sampling(precision, adaptive, tolerance) -> dict[str, Any]:
-        from ..models.mc_dropout import check_precision
+    def _check_sampling(precision, adaptive, tolerance, dropout) -> dict[str, Any]:
+        from ..models.mc_dropout import check_dropout, check_precision
 
         if not isinstance(adaptive, (bool, np.bool_)):
             raise TypeError(f"`adaptive` must be True or False, not {adaptive!r}.")
@@ -160,6 +166,7 @@ class AtomicResolution2D(Signal2D):
             "precision": check_precision(precision),
             "adaptive": bool(adaptive),
             "tolerance": tolerance,
+            "dropout": check_dropout(dropout),
         }
 
     def _scale_free_geometry(self, card, stride, images):
@@ -198,6 +205,7 @@ class AtomicResolution2D(Signal2D):
         precision="auto",
         adaptive=True,
         tolerance=0.01,
+        dropout="model",
         images=None,
     ):
         """``(card, plan, scale)``: ``scale`` is the :class:`~..scale_free.ScaleFreeGeometry`
@@ -205,7 +213,7 @@ class AtomicResolution2D(Signal2D):
         ``None``; the periods are measured on ``images`` (default this signal's data)."""
         self._check_data()
         n_samples = check_number(n_samples, "n_samples", low=1, integer=True)
-        sampling = self._check_sampling(precision, adaptive, tolerance)
+        sampling = self._check_sampling(precision, adaptive, tolerance, dropout)
         card, ref = resolve_model(model)
         scale = None
         if window_size is None and card.period_range:
@@ -259,6 +267,12 @@ class AtomicResolution2D(Signal2D):
             "precision": plan.precision,
             "adaptive": plan.adaptive,
             "tolerance": plan.tolerance,
+            "dropout": plan.dropout,
+            "sampled_dropout": (
+                "all"
+                if plan.dropout == "all" or card.sampled_dropout is None
+                else list(card.sampled_dropout)
+            ),
             "interface_threshold": card.threshold,
         }
         if length_unit(units[1]) is not None:
@@ -347,6 +361,7 @@ class AtomicResolution2D(Signal2D):
         precision: str = "auto",
         adaptive: bool = True,
         tolerance: float = 0.01,
+        dropout: str = "model",
     ):
         """Map the mean class probabilities of a Bayesian CNN over a sliding window.
 
@@ -390,6 +405,7 @@ class AtomicResolution2D(Signal2D):
             precision=precision,
             adaptive=adaptive,
             tolerance=tolerance,
+            dropout=dropout,
         )
         axes = self._navigation_axes()
         axes.append({"name": "class", "units": "", "size": card.n_classes, "navigate": True})
@@ -421,6 +437,7 @@ class AtomicResolution2D(Signal2D):
         precision: str = "auto",
         adaptive: bool = True,
         tolerance: float = 0.01,
+        dropout: str = "model",
     ):
         """Map the Monte-Carlo dropout uncertainty of a Bayesian CNN over a sliding window.
 
@@ -461,6 +478,7 @@ class AtomicResolution2D(Signal2D):
             precision=precision,
             adaptive=adaptive,
             tolerance=tolerance,
+            dropout=dropout,
         )
         axes = self._navigation_axes() + self._grid_axes(plan.window, plan.stride)
         data = stats[..., card.n_classes + column, :, :]

@@ -58,12 +58,15 @@ def stratified_split(
     return np.sort(np.concatenate(first)), np.sort(np.concatenate(second))
 
 
-def mc_predictions(network, descriptors: np.ndarray, n_samples: int, seed: int):
-    """Mean class probabilities and mutual information (bits) of MC-dropout samples."""
+def mc_predictions(
+    network, descriptors: np.ndarray, n_samples: int, seed: int, sampled_layers=None
+):
+    """Mean class probabilities and mutual information (bits) of MC-dropout samples
+    (of the dropout layers ``sampled_layers``, default all)."""
     from ..models.mc_dropout import MCDropoutEngine
     from ..uncertainty import MEASURES
 
-    engine = MCDropoutEngine(network)
+    engine = MCDropoutEngine(network, sampled_layers=sampled_layers)
     stats = engine.statistics(descriptors, n_samples=n_samples, seed=seed)
     n_classes = engine.n_classes
     return stats[:, :n_classes], stats[:, n_classes + MEASURES.index("mutual_information")]
@@ -77,15 +80,18 @@ def evaluate_network(
     seed: int,
     ood: np.ndarray | None = None,
     mi_out: dict | None = None,
+    sampled_layers=None,
 ) -> dict[str, Any]:
     """MC-dropout metrics of a network on labelled descriptors (and optional OOD inputs).
 
     Returns accuracy, top-2 accuracy, the confusion matrix (rows: true class), the
     expected calibration error, and the median and 90th percentile of the mutual
     information (bits) in distribution and, with ``ood``, out of distribution. With
-    ``mi_out``, the per-window MI arrays are also stored there (``"in"``, ``"out"``).
+    ``mi_out``, the per-window MI arrays are also stored there (``"in"``, ``"out"``), and
+    the mean probabilities (``"p_in"``). ``sampled_layers``: the dropout layers sampled
+    (default all).
     """
-    p, mi = mc_predictions(network, descriptors, n_samples, seed)
+    p, mi = mc_predictions(network, descriptors, n_samples, seed, sampled_layers)
     n_classes = p.shape[1]
     result: dict[str, Any] = {
         "n_windows": int(len(labels)),
@@ -98,9 +104,9 @@ def evaluate_network(
         "mi_in_distribution_p90": float(np.percentile(mi, 90)),
     }
     if mi_out is not None:
-        mi_out["in"] = mi
+        mi_out["in"], mi_out["p_in"] = mi, p
     if ood is not None:
-        _, ood_mi = mc_predictions(network, ood, n_samples, seed)
+        _, ood_mi = mc_predictions(network, ood, n_samples, seed, sampled_layers)
         result.update(
             {
                 "mi_out_of_distribution_median": float(np.median(ood_mi)),
@@ -148,12 +154,15 @@ def training_targets(path: Path, labels: np.ndarray, recipe) -> np.ndarray:
     return soft_targets(labels, coverage, len(names), names.index("noise"))
 
 
-def hole_metrics(network, recipe, n_per_class: int, n_samples: int, seed: int):
+def hole_metrics(
+    network, recipe, n_per_class: int, n_samples: int, seed: int, sampled_layers=None
+):
     """How well the mean ``noise`` probability follows the hole coverage of lattice windows.
 
     Windows of every lattice class, each with holes of a uniform random coverage, from a
     seed never used in training. Returns the mean absolute error of ``p(noise)`` against
     the coverage, the least-squares slope and intercept, and the correlation.
+    ``sampled_layers``: the dropout layers sampled (default all).
     """
     from dataclasses import replace
 
@@ -167,7 +176,8 @@ def hole_metrics(network, recipe, n_per_class: int, n_samples: int, seed: int):
     noise = test.class_names.index("noise")
     keep = y != noise
     coverage = params[keep, PARAMETER_NAMES[test.model].index("hole_coverage")]
-    stats = MCDropoutEngine(network).statistics(x[keep][..., None], n_samples, seed)
+    engine = MCDropoutEngine(network, sampled_layers=sampled_layers)
+    stats = engine.statistics(x[keep][..., None], n_samples, seed)
     p_noise = stats[:, noise]
     slope, intercept = np.polyfit(coverage, p_noise, 1)
     return {

@@ -1,0 +1,170 @@
+"""``bravais``: which dropout layers to sample, judged by accuracy, uncertainty and speed.
+
+The shipped ``bravais`` network (Vasudevan et al. 2018) has dropout after each of its three
+convolutions and its dense layer, and was trained so. Sampling all four (``dropout="all"``)
+makes each of the T samples a full pass of about 60 M multiply-adds. Sampling only the last
+two (``dropout="model"``, the card's ``sampled_dropout``) runs the three convolutions once per
+window; a sample is then the pooling and the dense layers, about 2 M multiply-adds.
+
+Part 1, on the card's held-out data, both ways with the same weights and masks: the held-out
+windows (``bravais`` recipe, seed 1, no holes), the out-of-distribution windows (decagonal
+quasicrystals) and lattice windows with holes (seed 3). Reports accuracy, top-2, expected
+calibration error, median mutual information (MI) in and out of distribution, how well MI
+separates them (AUROC), the noise probability against the hole coverage, and the agreement
+of the two ways (same predicted class, MI correlation).
+
+Part 2, speed: one ``--size`` px frame of :func:`hyperspy_symmetry.simulate.damage_movie`
+(a hexagonal lattice with holes), 128 px windows every 16 px, T = 100, classified in the
+exact mode (float32, all samples, all layers), with the former defaults (adaptive, ``auto``
+precision, all layers) and with today's defaults (adaptive, ``auto``, the card's layers),
+each end to end (``classify_symmetry`` + ``mc_uncertainty``).
+
+The figures in ``docs/benchmarks.md`` and the card come from::
+
+    .venv/bin/python benchmarks/bench_bravais_sampling.py \\
+        --json benchmarks/results/bravais_sampling.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+
+import numpy as np
+from bench_pipeline import write_json
+
+
+def auroc(inside: np.ndarray, outside: np.ndarray) -> float:
+    """Probability that an out-of-distribution window has a higher MI than an inside one."""
+    from scipy.stats import mannwhitneyu
+
+    u = mannwhitneyu(outside, inside, alternative="greater").statistic
+    return float(u / (len(inside) * len(outside)))
+
+
+def held_out_figures(per_class: int, samples: int) -> dict:
+    """Part 1: the card's held-out figures with every dropout layer and with the card's."""
+    import hyperspy_symmetry as hss
+    from hyperspy_symmetry.simulate import TrainingSetRecipe, make_samples
+    from hyperspy_symmetry.training.ood import ood_descriptors
+    from hyperspy_symmetry.training.trainer import evaluate_network, hole_metrics
+
+    model = hss.load_model("bravais")
+    card = model.card
+    recipe = TrainingSetRecipe.default("bravais", n_per_class=per_class, seed=1, holes=None)
+    x, y, _ = make_samples(recipe, 0, recipe.n_samples)
+    ood, _ = ood_descriptors("bravais", n=max(200, per_class), seed=1)
+    hole_recipe = TrainingSetRecipe.from_dict(card.training["data_recipe"])
+    ways = {"all": None, "model": card.sampled_dropout}
+    out, arrays = {}, {}
+    for way, layers in ways.items():
+        mi: dict = {}
+        t0 = time.perf_counter()
+        m = evaluate_network(
+            model.network, x, y, samples, 0, ood=ood, mi_out=mi, sampled_layers=layers
+        )
+        m.pop("confusion_matrix")
+        m["auroc_in_vs_out"] = auroc(mi["in"], mi["out"])
+        m["holes"] = hole_metrics(model.network, hole_recipe, 100, samples, 3, layers)
+        m["seconds"] = round(time.perf_counter() - t0, 1)
+        m["sampled_layers"] = layers or "all"
+        out[way], arrays[way] = m, mi
+        print(way, {k: v for k, v in m.items() if k != "holes"}, m["holes"])
+    same = np.mean(arrays["model"]["p_in"].argmax(1) == arrays["all"]["p_in"].argmax(1))
+    out["agreement"] = {
+        "class_agreement": float(same),
+        "mi_correlation": float(np.corrcoef(arrays["model"]["in"], arrays["all"]["in"])[0, 1]),
+    }
+    print("agreement", out["agreement"])
+    return out
+
+
+def frame_speed(size: int, samples: int) -> dict:
+    """Part 2: seconds per frame in the exact mode, the former and today's defaults."""
+    import dask
+    import hyperspy.api as hs
+
+    from hyperspy_symmetry import pipeline
+    from hyperspy_symmetry.models import cached_model, resolve_model
+    from hyperspy_symmetry.simulate import damage_movie
+
+    movie, _ = damage_movie(n_frames=1, seed=3, size=size)
+    frame = np.asarray(movie.data[0], dtype=np.float32)
+    s = hs.signals.Signal2D(frame)
+    s.set_signal_type("atomic_resolution")
+    cached_model(resolve_model("bravais")[1])  # TensorFlow and the weights: not timed
+    modes = {
+        "exact": dict(precision="float32", adaptive=False, dropout="all"),
+        "former defaults (all layers)": dict(precision="auto", adaptive=True, dropout="all"),
+        "defaults": dict(precision="auto", adaptive=True, dropout="model"),
+    }
+    out, stats = {}, {}
+    for name, mode in modes.items():
+        kw = dict(
+            model="bravais",
+            window_size=128,
+            stride=16,
+            n_samples=samples,
+            seed=0,
+            lazy_output=True,
+            show_progressbar=False,
+            **mode,
+        )
+        s.classify_symmetry(**dict(kw, n_samples=2)).data[:, :1, :1].compute()  # trace once
+        pipeline.clear_cache()
+        cpu0, t0 = os.times(), time.perf_counter()
+        p = s.classify_symmetry(**kw)
+        u = s.mc_uncertainty(**kw)
+        p_data, u_data = dask.compute(p.data, u.data)
+        wall, cpu1 = time.perf_counter() - t0, os.times()
+        cpu = (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system)
+        n = int(np.prod(p_data.shape[-2:]))
+        stats[name] = (p_data.reshape(p_data.shape[0], -1).argmax(0), u_data.ravel())
+        out[name] = {
+            "seconds": round(wall, 2),
+            "frames_per_second": round(1 / wall, 4),
+            "windows_per_second": round(n / wall, 1),
+            "cpu_over_wall": round(cpu / wall, 2),
+            "windows": n,
+            **mode,
+        }
+        print(name, out[name])
+    labels, mi = stats["exact"]
+    for name in modes:
+        if name != "exact":
+            out[name]["vs_exact"] = {
+                "class_agreement": float(np.mean(stats[name][0] == labels)),
+                "mi_correlation": float(np.corrcoef(stats[name][1], mi)[0, 1]),
+            }
+            print(name, "vs exact:", out[name]["vs_exact"])
+    return out
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--per-class", type=int, default=300, help="held-out windows per class")
+    parser.add_argument("--eval-samples", type=int, default=30, help="T of part 1 (the card's)")
+    parser.add_argument("--size", type=int, default=1024, help="frame side of part 2, px")
+    parser.add_argument("--samples", type=int, default=100, help="T of part 2")
+    parser.add_argument("--skip-held-out", action="store_true")
+    parser.add_argument("--skip-speed", action="store_true")
+    parser.add_argument("--json", default=None)
+    args = parser.parse_args(argv)
+    results: dict = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
+        f"load average {os.getloadavg()[0]:.1f} at the start",
+    }
+    if not args.skip_held_out:
+        results["held_out"] = held_out_figures(args.per_class, args.eval_samples)
+    if not args.skip_speed:
+        results["frame"] = {"size": args.size, "n_samples": args.samples}
+        results["frame"].update(frame_speed(args.size, args.samples))
+    if args.json:
+        write_json(results, args.json)
+    return results
+
+
+if __name__ == "__main__":
+    main()
