@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-all test-hyperspy install clean model-cards docs lint
+.PHONY: demo test test-all test-hyperspy install clean model-cards reference-lattices docs lint
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,11 @@ test-hyperspy: $(STAMP)
 # Regenerate docs/models.md from the shipped model cards (a test checks it is up to date).
 model-cards: $(STAMP)
 	$(PY) -c "from hyperspy_symmetry.models.cards import cards_markdown; open('docs/models.md', 'w').write(cards_markdown())"
+
+# Regenerate the reference lattices of the aistem classes that lattice_rotation uses, shipped
+# with the aistem card so that it needs no abTEM (a test checks the file is up to date).
+reference-lattices: $(STAMP)
+	$(PY) -c "import json; from hyperspy_symmetry.analysis.rotation import REFERENCE_FILE, reference_table; REFERENCE_FILE.write_text(json.dumps(reference_table(), indent=1) + '\\n')"
 
 # The HTML documentation (Sphinx, MyST, numpydoc); warnings are errors.
 docs: $(STAMP)

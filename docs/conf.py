@@ -3,7 +3,8 @@
 Build with ``make docs`` or
 ``python -m sphinx -W --keep-going -b html docs docs/_build/html``.
 
-Nothing is downloaded (no intersphinx) and TensorFlow is never imported: the one module
+Nothing is downloaded (no intersphinx), the notebooks are rendered with their stored
+outputs (not executed), and TensorFlow is never imported: the one module
 that imports Keras at import time (``models.architectures``) is documented with Keras
 mocked. The CLI reference is generated from :func:`hyperspy_symmetry.cli.build_parser`.
 """
@@ -33,21 +34,27 @@ release = hyperspy_symmetry.__version__
 version = release
 
 extensions = [
-    "myst_parser",
+    "myst_nb",  # MyST Markdown (it includes myst_parser) and the notebooks with their outputs
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
     "numpydoc",
 ]
 
-source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
+source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".ipynb": "myst-nb"}
 root_doc = "index"
-exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
+exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "**.ipynb_checkpoints", "jupyter_execute"]
 templates_path: list[str] = []
 
 # -- Markdown (MyST) ----------------------------------------------------------------------
 myst_enable_extensions = ["colon_fence", "deflist", "dollarmath"]
 myst_heading_anchors = 3  # the pages link to "#section" anchors, as GitHub renders them
+
+# -- Notebooks (myst-nb) ------------------------------------------------------------------
+# The notebooks in docs/notebooks are committed with their outputs (run at full size) and
+# rendered as they are: building the docs runs no model. tests/test_notebooks.py runs them.
+nb_execution_mode = "off"
+nb_output_stderr = "remove"  # progress bars and library warnings
 
 # -- API reference ------------------------------------------------------------------------
 autosummary_generate = False  # summary tables only; the members are on the module pages

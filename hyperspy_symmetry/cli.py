@@ -739,7 +739,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     run: Callable[[Any], None] = args.run
     try:
         run(args)
-    except (CommandError, ValueError, FileExistsError, OSError) as err:
+    except (CommandError, ValueError, FileExistsError, OSError, ImportError) as err:
         print(f"{PROG}: error: {err}", file=sys.stderr)
         return 1
     return 0

@@ -37,6 +37,7 @@ import numpy as np
 import scipy.fft
 import scipy.ndimage
 
+from .lattice import _hann_weighted, _log_parabola_offsets
 from .simulate.bravais import class_distances, lattice_class, reduce_basis
 
 __all__ = [
@@ -100,9 +101,8 @@ class FFTLattice:
 def _power_spectrum(image: np.ndarray, pad: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Shifted power spectrum of the Hann-windowed image, and its frequencies ``fy, fx``."""
     h, w = image.shape
-    window = np.outer(np.hanning(h), np.hanning(w))
     # Single precision: peak positions need far less than its 1e-7 relative accuracy.
-    x = ((image - (image * window).sum() / window.sum()) * window).astype(np.float32)
+    x = _hann_weighted(image).astype(np.float32)
     nh, nw = scipy.fft.next_fast_len(pad * h), scipy.fft.next_fast_len(pad * w)
     f = scipy.fft.fft2(x, s=(nh, nw))
     power = scipy.fft.fftshift(f.real**2 + f.imag**2)
@@ -133,24 +133,6 @@ def _ring_background(power: np.ndarray, k: np.ndarray, step: float, every: int) 
     return medians[ring]
 
 
-def _subpixel(power: np.ndarray, i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Parabolic vertex offsets (rows, cols) through the log power of each peak's neighbours."""
-    i1, j1 = (i + 1) % power.shape[0], (j + 1) % power.shape[1]
-
-    def log(rows, cols):
-        return np.log(np.maximum(power[rows, cols].astype(float), 1e-300))
-
-    def vertex(m, c, p):
-        curvature = m - 2 * c + p
-        with np.errstate(divide="ignore", invalid="ignore"):
-            d = np.where(curvature < 0, 0.5 * (m - p) / curvature, 0.0)
-        return np.clip(d, -0.5, 0.5)
-
-    di = vertex(log(i - 1, j), log(i, j), log(i1, j))
-    dj = vertex(log(i, j - 1), log(i, j), log(i, j1))
-    return di, dj
-
-
 def _bragg_peaks(image: np.ndarray, pad: int, min_strength: float, min_relative: float):
     """``k`` (``(n, 2)`` cycles/px, ``(kx, ky)``), strength and power relative to the strongest
     of the Bragg peaks, strongest first."""
@@ -171,7 +153,7 @@ def _bragg_peaks(image: np.ndarray, pad: int, min_strength: float, min_relative:
         return np.empty((0, 2)), np.empty(0), np.empty(0)
     keep = power[i, j] >= min_relative * power[i, j].max()
     i, j = i[keep], j[keep]
-    di, dj = _subpixel(power, i, j)
+    di, dj = _log_parabola_offsets(power, i, j)
     dfy, dfx = fy[1] - fy[0], fx[1] - fx[0]
     vectors = np.stack([fx[j] + dj * dfx, fy[i] + di * dfy], axis=1).astype(float)
     strength = ratio[i, j].astype(float)

@@ -129,6 +129,37 @@ def _image(image) -> tuple[np.ndarray, float | None, str]:
     return data, scale, units
 
 
+def _hann_weighted(image: np.ndarray) -> np.ndarray:
+    """The image less its Hann-weighted mean, times the 2D Hann window (no DC component)."""
+    h, w = image.shape
+    window = np.outer(np.hanning(h), np.hanning(w))
+    return (image - (image * window).sum() / window.sum()) * window
+
+
+def _log_parabola_offsets(
+    power: np.ndarray, i: np.ndarray, j: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sub-bin offsets ``(rows, cols)``, within +-0.5, of maxima of a power spectrum at
+    ``(i, j)``: the vertex of a parabola through the log power of the bin and its two
+    neighbours along each axis (wrapping around the edges). No offset where the log power is
+    not concave."""
+    i, j = np.asarray(i), np.asarray(j)
+    i1, j1 = (i + 1) % power.shape[0], (j + 1) % power.shape[1]
+
+    def log(rows, cols):
+        return np.log(np.maximum(power[rows, cols].astype(float), 1e-300))
+
+    def vertex(m, c, p):
+        curvature = m - 2 * c + p
+        with np.errstate(divide="ignore", invalid="ignore"):
+            d = np.where(curvature < 0, 0.5 * (m - p) / curvature, 0.0)
+        return np.clip(d, -0.5, 0.5)
+
+    di = vertex(log(i - 1, j), log(i, j), log(i1, j))
+    dj = vertex(log(i, j - 1), log(i, j), log(i, j1))
+    return di, dj
+
+
 def _quadratic_peaks(values: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """Sub-pixel ``(x, y)`` of maxima at integer ``(rows, cols)`` from 3 x 3 quadratic fits."""
     patches = np.stack(
@@ -358,9 +389,7 @@ def strongest_fringe(image, pixel_size: float | None = None, *, pad: int = 4) ->
     if isinstance(pad, bool) or not isinstance(pad, (int, np.integer)) or pad < 1:
         raise ValueError(f"pad must be an integer >= 1, got {pad!r}.")
     h, w = data.shape
-    window = np.outer(np.hanning(h), np.hanning(w))
-    # Subtract the window-weighted mean: the windowed image then has no DC component.
-    x = (data - (data * window).sum() / window.sum()) * window
+    x = _hann_weighted(data)
     if not np.any(np.abs(x) > 1e-12 * max(np.abs(data).max(), 1e-300)):
         raise ValueError("No fringe found: the image is constant.")
     nh, nw = (scipy.fft.next_fast_len(max(n, min(pad * n, 4096))) for n in (h, w))
@@ -372,12 +401,6 @@ def strongest_fringe(image, pixel_size: float | None = None, *, pad: int = 4) ->
     if not masked[i, j] > 0:
         raise ValueError("No fringe found outside the central peak of the power spectrum.")
 
-    def vertex(minus: float, centre: float, plus: float) -> float:
-        lm, l0, lp = np.log(np.maximum([minus, centre, plus], 1e-300))
-        curvature = lm - 2 * l0 + lp
-        return 0.0 if curvature >= 0 else float(np.clip(0.5 * (lm - lp) / curvature, -0.5, 0.5))
-
-    di = vertex(power[(i - 1) % nh, j], power[i, j], power[(i + 1) % nh, j])
-    dj = vertex(power[i, (j - 1) % nw], power[i, j], power[i, (j + 1) % nw])
+    di, dj = (float(d) for d in _log_parabola_offsets(power, i, j))
     ky, kx = fy[i] + di / nh, fx[j] + dj / nw
     return float(pixel_size / math.hypot(kx, ky))

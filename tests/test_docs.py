@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 pytest.importorskip("sphinx")
 pytest.importorskip("myst_parser")
+pytest.importorskip("myst_nb")
 pytest.importorskip("numpydoc")
 pytest.importorskip("pydata_sphinx_theme")
 
@@ -156,3 +157,13 @@ def test_cli_page_has_every_command(html):
                 for kind in action.choices:
                     assert f'id="cli-{name}-{kind}"' in page, (name, kind)
     assert "--out" in page and "usage: hyperspy-symmetry" in page
+
+
+def test_notebooks_are_rendered_with_their_plots(html):
+    """The guide's notebooks are pages with their stored outputs: text and PNG plots."""
+    out, _ = html
+    assert "notebooks/index.html" in text(out, "user_guide.html")
+    for name in ("one_image", "movie", "big_data", "cluster", "real_image"):
+        page = text(out, f"notebooks/{name}.html")
+        assert "cell_output" in page, name
+        assert "<img" in page and "_images/" in page, f"{name} has no plot"

@@ -142,6 +142,49 @@ def test_reference_sources_know_the_crystal_classes():
     assert sources == [("FCC_Cu_100", None), None, None]
 
 
+def test_shipped_reference_lattices_are_the_simulated_ones():
+    """The table that ships with the aistem card is what abTEM simulates now (else run
+    `make reference-lattices`), and at its pixel size the references are exactly those."""
+    import json
+
+    from hyperspy_symmetry.analysis.rotation import (
+        REFERENCE_FILE,
+        REFERENCE_PIXEL_SIZE,
+        class_reference,
+        reference_table,
+        simulated_reference,
+    )
+
+    shipped = json.loads(REFERENCE_FILE.read_text(encoding="utf-8"))
+    assert shipped == json.loads(json.dumps(reference_table())), "run `make reference-lattices`"
+    for name in ("FCC_Cu_100", "HCP_Ti_0001", "BCC_Fe_110"):
+        ref, sim = class_reference(name, REFERENCE_PIXEL_SIZE), simulated_reference(name, 0.12)
+        np.testing.assert_array_equal(ref.peaks, sim.peaks)
+        np.testing.assert_array_equal(ref.weights, sim.weights)
+        assert ref.period == sim.period
+
+
+@pytest.mark.parametrize("pixel_size", [0.075, 0.2, 0.3])
+@pytest.mark.parametrize("name", ["BCC_Fe_100", "FCC_Cu_110", "HCP_Ti_0001", "HCP_Ti_10m10"])
+def test_shipped_references_at_other_pixel_sizes_match_simulated_ones(name, pixel_size):
+    """Band-limiting the shipped 0.12 Å table gives the rotations and the period of a
+    reference simulated at the image's own pixel size."""
+    from hyperspy_symmetry.analysis.rotation import class_reference, simulated_reference
+    from hyperspy_symmetry.simulate.crystals import crystal_array
+
+    shipped, simulated = class_reference(name, pixel_size), simulated_reference(name, pixel_size)
+    assert shipped.period == simulated.period
+    assert (np.hypot(*shipped.peaks.T) * pixel_size <= 0.4).all()
+    images = np.stack(
+        [crystal_array(name, 100, pixel_size, t, np.random.default_rng(1))[0] for t in (-31, 23)]
+    )
+    a_shipped, q_shipped = window_rotations(images, shipped, pixel_size)
+    a_simulated, q_simulated = window_rotations(images, simulated, pixel_size)
+    assert np.allclose(wrap_angle(a_shipped - a_simulated, shipped.period), 0.0, atol=0.05)
+    assert np.allclose(wrap_angle(a_shipped - [-31, 23], shipped.period), 0.0, atol=0.05)
+    assert np.allclose(q_shipped, q_simulated, atol=0.03)
+
+
 def test_model_without_crystal_classes_is_refused(tiny_bravais):
     s = calibrated(np.random.default_rng(0).random((160, 160)))
     with pytest.raises(ValueError, match="reference lattice"):

@@ -48,6 +48,8 @@ import scipy.fft
 import scipy.ndimage
 import scipy.sparse
 
+from ..models.cards import SHIPPED_DIR
+
 __all__ = [
     "ReferenceLattice",
     "reference_peaks",
@@ -55,6 +57,8 @@ __all__ = [
     "window_rotations",
     "wrap_angle",
     "class_reference",
+    "simulated_reference",
+    "reference_table",
     "reference_sources",
     "rotation_map",
 ]
@@ -67,6 +71,10 @@ MIN_QUALITY = 0.6
 PERIODS = (60.0, 90.0, 180.0)
 #: Side (px) of the simulated reference images of :func:`class_reference`.
 REFERENCE_SIZE = 256
+#: Pixel size (Å) at which the shipped reference lattices were simulated (``aistem``'s).
+REFERENCE_PIXEL_SIZE = 0.12
+#: The shipped reference lattices of the ``aistem`` classes (:func:`reference_table`).
+REFERENCE_FILE = SHIPPED_DIR / "aistem" / "reference_lattices.json"
 #: Half-widths (degrees) of the successive parabolic refinements on the exact spectrum.
 REFINE_STEPS = (2.0, 0.5, 0.1)
 
@@ -448,22 +456,106 @@ def _ideal_contrast(reference: ReferenceLattice, pixel_size: float, n: int, matr
     return float(_contrast(_power_spectra(_tapered(window[None]), size), matrix)[0])
 
 
-@lru_cache(maxsize=64)
-def _simulated_reference(class_name: str, spec_json: str | None, pixel_size: float):
+def simulated_reference(
+    class_name: str, pixel_size: float, spec: dict | None = None
+) -> ReferenceLattice:
+    """The Bragg peaks of a clean simulated image of a class (needs abTEM and ASE).
+
+    ``REFERENCE_SIZE`` px at ``pixel_size`` (Å), ``rotation=0``, no noise. This is how the
+    shipped table of :func:`class_reference` is made (at ``REFERENCE_PIXEL_SIZE``) and how
+    the references of classes added by :func:`~hyperspy_symmetry.training.extend_model` are
+    made.
+
+    Raises
+    ------
+    ImportError
+        Without abTEM and ASE (``pip install hyperspy-symmetry[simulate]``).
+    """
     import json
 
+    from ..simulate._optional import simulation_module
     from ..simulate.crystals import crystal_array
 
-    if spec_json is None:
+    simulation_module("abtem", f"Simulating the reference lattice of class {class_name!r}")
+    if spec is None:
         crystal, zone_axis = class_name, None
     else:
         from ..simulate.training_set import _spec_atoms
 
-        spec = json.loads(spec_json)
+        spec = json.loads(json.dumps(spec))
         crystal, zone_axis = _spec_atoms(spec), spec["zone_axis"]
     rng = np.random.default_rng(0)
     image, _ = crystal_array(crystal, REFERENCE_SIZE, pixel_size, 0.0, rng, zone_axis=zone_axis)
     return reference_peaks(image, pixel_size, name=class_name)
+
+
+def reference_table(pixel_size: float = REFERENCE_PIXEL_SIZE) -> dict:
+    """The JSON table of the reference lattices of the ``aistem`` classes (needs abTEM).
+
+    ``make reference-lattices`` writes it to ``REFERENCE_FILE``, which ships with the
+    ``aistem`` model card; a test checks that the shipped file is up to date.
+    """
+    from ..simulate.crystals import AISTEM_CLASSES
+
+    table = {}
+    for name in AISTEM_CLASSES:
+        ref = simulated_reference(name, pixel_size)
+        table[name] = {
+            "peaks": ref.peaks.tolist(),
+            "weights": ref.weights.tolist(),
+            "period": ref.period,
+        }
+    return {
+        "description": "Bragg peaks (kx, ky up, cycles per Å) and relative powers of clean "
+        f"simulated images of the aistem classes at rotation=0, {REFERENCE_SIZE} px",
+        "pixel_size": pixel_size,
+        "min_intensity": 0.1,
+        "max_frequency": 0.4,
+        "classes": table,
+    }
+
+
+@lru_cache(maxsize=1)
+def _shipped_table() -> dict:
+    import json
+
+    return json.loads(REFERENCE_FILE.read_text(encoding="utf-8"))
+
+
+def _band_limited(
+    peaks: np.ndarray,
+    weights: np.ndarray,
+    pixel_size: float,
+    min_intensity: float,
+    max_frequency: float,
+    name: str,
+) -> ReferenceLattice:
+    """The peaks an image at ``pixel_size`` holds: below ``max_frequency`` cycles per pixel,
+    powers relative to the strongest of those, at least ``min_intensity``."""
+    keep = np.hypot(peaks[:, 0], peaks[:, 1]) * pixel_size <= max_frequency
+    peaks, weights = peaks[keep], weights[keep] / weights[keep].max()
+    keep = weights >= min_intensity
+    order = np.argsort(-weights[keep], kind="stable")
+    peaks, weights = peaks[keep][order], weights[keep][order]
+    return ReferenceLattice(peaks, weights, rotational_period(peaks, weights), name)
+
+
+@lru_cache(maxsize=64)
+def _cached_reference(class_name: str, spec_json: str | None, pixel_size: float):
+    import json
+
+    if spec_json is not None:
+        return simulated_reference(class_name, pixel_size, json.loads(spec_json))
+    table = _shipped_table()
+    entry = table["classes"][class_name]
+    return _band_limited(
+        np.asarray(entry["peaks"], dtype=float),
+        np.asarray(entry["weights"], dtype=float),
+        pixel_size,
+        table["min_intensity"],
+        table["max_frequency"],
+        class_name,
+    )
 
 
 def class_reference(
@@ -473,18 +565,26 @@ def class_reference(
 
     Convention: the Bragg peaks of a clean :func:`~hyperspy_symmetry.simulate.crystal_image`
     of the class at ``rotation=0`` (the projection of its first cell vector not parallel
-    to the zone axis along +x), ``REFERENCE_SIZE`` px at ``pixel_size``, no noise or
-    displacements. Peaks are in cycles per Å.
+    to the zone axis along +x), ``REFERENCE_SIZE`` px, no noise or displacements. Peaks
+    are in cycles per Å.
+
+    The ``aistem`` classes' peaks ship with the model (``REFERENCE_FILE``, simulated at
+    ``REFERENCE_PIXEL_SIZE``), so no abTEM is needed: at another pixel size the image holds
+    the peaks below 0.4 cycles per pixel (all of them down to 0.3 Å/px: the 300 kV, 24 mrad
+    probe passes nothing above 2.4 cycles/Å), their powers relative to the strongest of
+    those. Against references simulated at each pixel size (0.075-0.3 Å) the rotations of
+    rotated crystals agree within 0.05° and the periods are the same.
 
     Parameters
     ----------
     class_name
         One of the ``aistem`` classes, or the name of ``spec``'s crystal.
     pixel_size
-        Å per pixel of the simulation (the image's, so the probe blur matches).
+        Å per pixel of the image.
     spec
         For classes added to a model by :func:`~hyperspy_symmetry.training.extend_model`:
-        their structure and zone axis as recorded in the model card.
+        their structure and zone axis as recorded in the model card. Their references are
+        simulated (:func:`simulated_reference`, which needs abTEM).
 
     Examples
     --------
@@ -495,7 +595,7 @@ def class_reference(
     import json
 
     spec_json = None if spec is None else json.dumps(spec, sort_keys=True)
-    return _simulated_reference(str(class_name), spec_json, round(float(pixel_size), 6))
+    return _cached_reference(str(class_name), spec_json, round(float(pixel_size), 6))
 
 
 def _extra_class_specs(card) -> dict:

@@ -523,12 +523,15 @@ class AtomicResolution2D(Signal2D):
 
         Reference convention: the Bragg peaks of a clean simulated image of the class at
         ``rotation=0`` (:func:`hyperspy_symmetry.simulate.crystal_image`: the projection of
-        the first cell vector not parallel to the zone axis along +x) at this image's pixel
-        size, cached per class and pixel size. So a crystal simulated with ``rotation=θ``
-        reads ``θ``. The rotation is reduced modulo the rotational period of the reference's
-        diffraction pattern (derived from its peaks: 90° for square ones such as fcc/bcc
-        [100], 60° for hexagonal ones such as fcc [111] and hcp [0001], else 180°) into
-        ``[-period/2, period/2)``.
+        the first cell vector not parallel to the zone axis along +x); those of the
+        ``aistem`` classes ship with the model (simulated at 0.12 Å/px, band-limited to this
+        image's pixel size: no abTEM needed, see
+        :func:`~hyperspy_symmetry.analysis.rotation.class_reference`), those of classes added
+        with ``extend_model`` are simulated (abTEM). So a crystal simulated with
+        ``rotation=θ`` reads ``θ``. The rotation is reduced modulo the rotational period of
+        the reference's diffraction pattern (derived from its peaks: 90° for square ones
+        such as fcc/bcc [100], 60° for hexagonal ones such as fcc [111] and hcp [0001], else
+        180°) into ``[-period/2, period/2)``.
 
         Parameters
         ----------
@@ -697,8 +700,8 @@ class AtomicResolution2D(Signal2D):
             {
                 "angle_convention": "degrees, counter-clockwise as displayed, from the class's "
                 "reference lattice, in [-period/2, period/2)",
-                "reference": "Bragg peaks of crystal_image(class, rotation=0) at "
-                f"{pixel_size:g} Å/px, {_rotation.REFERENCE_SIZE} px",
+                "reference": "Bragg peaks of crystal_image(class, rotation=0), "
+                f"{_rotation.REFERENCE_SIZE} px, below 0.4 cycles/px at {pixel_size:g} Å/px",
                 "min_quality": float(min_quality),
                 "masked": mask is not None,
             }

@@ -42,13 +42,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from scipy import ndimage
 
 from ..windows import central_crop
+from ._recipe import RecipeDict
 
 __all__ = [
     "AugmentationRecipe",
@@ -786,7 +787,7 @@ def check_recipe_fields(
 
 
 @dataclass(frozen=True)
-class AugmentationRecipe:
+class AugmentationRecipe(RecipeDict):
     """Probability and range of each augmentation; the defaults are :meth:`realistic`.
 
     Each augmentation is applied with its probability ``*_p``; its parameters are then drawn
@@ -975,31 +976,6 @@ class AugmentationRecipe:
             gaussian_sigma=(math.sqrt(0.005), math.sqrt(0.01)),
             noise_exclusive=True,
         )
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict (ranges as lists), e.g. for zarr attrs.
-
-        Examples
-        --------
-        >>> AugmentationRecipe().to_dict()["shear_range"]
-        [-0.05, 0.05]
-        """
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> AugmentationRecipe:
-        """Inverse of :meth:`to_dict`; missing keys take the default, unknown keys raise.
-
-        Examples
-        --------
-        >>> AugmentationRecipe.from_dict({"blur_p": 0.0}).blur_p
-        0.0
-        """
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise ValueError(f"Unknown AugmentationRecipe keys: {sorted(unknown)}.")
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
 
 
 # --------------------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from ..checks import check_number
+from ._optional import simulation_module
 
 __all__ = [
     "AISTEM_CLASSES",
@@ -118,7 +119,7 @@ def bulk_atoms(crystal: CrystalClass, a: float | None = None, c_over_a: float | 
     >>> bulk_atoms(AISTEM_CLASSES["FCC_Cu_100"]).cell.lengths()
     array([3.63, 3.63, 3.63])
     """
-    from ase.build import bulk
+    bulk = simulation_module("ase.build", "Building crystal cells").bulk
 
     a = float(crystal.a if a is None else a)
     if a <= 0:
@@ -225,7 +226,7 @@ def zone_axis_atoms(
     >>> slab.cell.lengths().round(2)
     array([20.  , 20.  , 10.89])
     """
-    from ase import Atoms
+    Atoms = simulation_module("ase", "Building crystal cells").Atoms
 
     cell = np.asarray(bulk.cell[:], dtype=float)
     direction = _zone_direction(cell, zone_axis)
@@ -307,8 +308,8 @@ def amorphous_atoms(
     rng
         Random generator.
     """
-    from ase import Atoms
-    from ase.build import bulk
+    Atoms = simulation_module("ase", "Building amorphous layers").Atoms
+    bulk = simulation_module("ase.build", "Building amorphous layers").bulk
     from scipy.spatial.transform import Rotation
 
     rng = np.random.default_rng() if rng is None else rng
@@ -370,7 +371,7 @@ def _numpy_fft():
     from process to process, and training sets must not. abTEM's config is global, so the
     block holds a lock: another thread leaving its block must not switch FFTW back on.
     """
-    import abtem
+    abtem = simulation_module("abtem", "Simulating HAADF images")
 
     with _ABTEM_CONFIG_LOCK, abtem.config.set({"fft": "numpy"}):
         yield
@@ -385,7 +386,7 @@ def _probe_kernel(
     aberrations: tuple[tuple[str, float], ...] = (),
 ):
     """rFFT of the probe intensity, centred on pixel (0, 0) and normalised to unit sum."""
-    import abtem
+    abtem = simulation_module("abtem", "Simulating HAADF images")
 
     probe = abtem.Probe(
         energy=energy,
@@ -409,7 +410,7 @@ def _convolution_haadf(
     aberrations: dict[str, float] | None = None,
     exponent: float = 1.0,
 ) -> np.ndarray:
-    import abtem
+    abtem = simulation_module("abtem", "Simulating HAADF images")
 
     gpts = tuple(int(round(length / pixel_size)) for length in atoms.cell.lengths()[:2])
     potential = abtem.Potential(
@@ -439,7 +440,7 @@ def _multislice_haadf(
     scan_sampling: float | None,
     margin: int,
 ) -> np.ndarray:
-    import abtem
+    abtem = simulation_module("abtem", "Simulating HAADF images")
 
     potential = abtem.Potential(
         atoms,

@@ -29,11 +29,12 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from ._recipe import RecipeDict
 
 __all__ = ["ImagingRecipe", "draw_imaging", "PROBE_ABERRATIONS"]
 
@@ -50,7 +51,7 @@ _PROBABILITY_FIELDS = (
 
 
 @dataclass(frozen=True)
-class ImagingRecipe:
+class ImagingRecipe(RecipeDict):
     """Probability and range of each specimen and probe imperfection (lengths in Å).
 
     Attributes
@@ -143,19 +144,6 @@ class ImagingRecipe:
             exponent_p=0.5,
             exponent=(0.6, 1.5),
         )
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict (ranges as lists)."""
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> ImagingRecipe:
-        """Inverse of :meth:`to_dict`; unknown keys raise."""
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise ValueError(f"Unknown ImagingRecipe keys: {sorted(unknown)}.")
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
 
 
 def draw_imaging(recipe: ImagingRecipe, rng: np.random.Generator, element: str) -> dict[str, Any]:

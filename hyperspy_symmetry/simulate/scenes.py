@@ -55,7 +55,9 @@ def _assemble(grains: Sequence[tuple[Any, Callable]], extent: tuple[float, float
     Grains are placed in order; atoms of a later grain within :data:`MIN_COLUMN_DISTANCE`
     (in projection) of an earlier grain's atom are left out.
     """
-    from ase import Atoms
+    from ._optional import simulation_module
+
+    Atoms = simulation_module("ase", "Simulating scenes of crystals").Atoms
     from scipy.spatial import cKDTree
 
     positions, numbers, depth = [], [], 0.0

@@ -294,7 +294,9 @@ def crystal_spec(atoms, zone_axis) -> dict[str, Any]:
 
 
 def _spec_atoms(spec: dict[str, Any], scale: float = 1.0):
-    from ase import Atoms
+    from ._optional import simulation_module
+
+    Atoms = simulation_module("ase", "Building the atoms of a crystal spec").Atoms
 
     return Atoms(
         numbers=spec["numbers"],
