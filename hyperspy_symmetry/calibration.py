@@ -16,8 +16,8 @@ Expected spacings (:func:`zone_spacings`)
     components of the projected structure, hence of an incoherent HAADF image. The two
     shortest non-parallel ones (its reduced basis) are the zone's lowest-order visible
     reflections; their d-spacings ``d1 >= d2`` (and the angle between them) are what the
-    Bragg peaks of an image of the class give. E.g. Cu [110]: 111 and 002, 2.096 and
-    1.815 Å; Ti [0001]: 10-10, 2.555 Å twice.
+    Bragg peaks of an image of the class give. E.g. Cu [110]: 111 and -1-11 (002 is their
+    sum), 2.096 Å twice at 70.5°; Ti [0001]: 10-10 and 01-10, 2.555 Å at 60°.
 
 Measured spacings (:func:`measure_spacings`)
     :func:`.fft_lattice.fft_lattice` on the central ``crop`` x ``crop`` px (512 by default)
@@ -122,7 +122,7 @@ def zone_spacings(crystal: CrystalClass, max_index: int = 4) -> tuple[float, flo
     --------
     >>> from hyperspy_symmetry.simulate.crystals import AISTEM_CLASSES
     >>> [round(x, 3) for x in zone_spacings(AISTEM_CLASSES["FCC_Cu_110"])]
-    [2.096, 1.815, 54.736]
+    [2.096, 2.096, 70.529]
     >>> [round(x, 3) for x in zone_spacings(AISTEM_CLASSES["HCP_Ti_0001"])]
     [2.555, 2.555, 60.0]
     """
@@ -227,8 +227,10 @@ def compare_spacings(
 
     Examples
     --------
-    >>> compare_spacings((2.0, 2.0), {"A": (2.1, 2.1, 90.0), "B": (3.0, 1.0, 90.0)})
-    ('A', 0.047619047619047616)
+    >>> classes = {"A": (2.1, 2.1, 90.0), "B": (3.0, 1.0, 90.0)}
+    >>> name, mismatch = compare_spacings((2.0, 2.0), classes)
+    >>> name, round(mismatch, 4)
+    ('A', 0.0476)
     """
     d1, d2 = measured
     best, key, mismatch = "", (math.inf, math.inf), math.inf
@@ -329,12 +331,19 @@ class CalibrationCheck:
         return head + tail
 
 
-def _regions(shape: tuple[int, int], crop: int) -> list[tuple[str, tuple[slice, slice]]]:
-    """The central ``crop`` square of an image and its four quadrants (if it has room)."""
+def _regions(
+    shape: tuple[int, int], crop: int, whole: bool = True
+) -> list[tuple[str, tuple[slice, slice]]]:
+    """The central ``crop`` square of an image (if ``whole``) and its four quadrants (if
+    they hold 128 px)."""
     h, w = shape
     size = min(crop, h, w)
     r0, c0 = (h - size) // 2, (w - size) // 2
-    regions = [(f"central {size} x {size} px", (slice(r0, r0 + size), slice(c0, c0 + size)))]
+    regions = []
+    if whole:
+        regions.append(
+            (f"central {size} x {size} px", (slice(r0, r0 + size), slice(c0, c0 + size)))
+        )
     half = size // 2
     if half >= 128:
         for name, dr, dc in (("top left", 0, 0), ("top right", 0, half)):
@@ -364,11 +373,13 @@ def check_calibration(
 ) -> CalibrationCheck:
     """Do the lattice spacings of an image match one of the model's classes?
 
-    The central ``crop`` px square and each of its four quadrants are measured
-    (:func:`measure_spacings`): a quadrant more likely holds one grain of a polycrystal,
-    whose peaks would otherwise mix into a lattice of no grain. The region nearest to a
-    class is reported; the check fails only if none is within ``tolerance``. If no region
-    holds a lattice, the central ``fallback_crop`` square is measured the same way.
+    The central ``crop`` px square and then each of its four quadrants are measured
+    (:func:`measure_spacings`) until one matches a class: a quadrant more likely holds one
+    grain of a polycrystal, whose peaks would otherwise mix into a lattice of no grain. The
+    check fails only if no region is within ``tolerance``; the region nearest to a class is
+    reported. If no region holds a lattice, the four quadrants of the central
+    ``fallback_crop`` square are measured the same way (a larger square would more likely
+    mix several particles or grains).
 
     Parameters
     ----------
@@ -408,14 +419,18 @@ def check_calibration(
     crops = [crop]
     if fallback_crop > crop and min(shape) > crop:
         crops.append(fallback_crop)
-    for size in crops:
+    for level, size in enumerate(crops):
         size = min(size, *shape)
         # Only this square is read (and computed, for a dask array).
         block = np.asarray(central_crop(image, size))
-        for region, index in _regions(block.shape, size):
+        for region, index in _regions(block.shape, size, whole=level == 0):
             spacings = measure_spacings(block[index], size)
-            if spacings is not None:
-                found.append((region, *spacings))
+            if spacings is None:
+                continue
+            found.append((region, *spacings))
+            d1, d2, angle = spacings
+            if compare_spacings((d1 * pixel_size, d2 * pixel_size), classes)[1] <= tolerance:
+                break  # a match: the other regions cannot change the outcome
         if found:
             break
     if not found:
