@@ -3,8 +3,9 @@
 For simulated images of the 10 ``aistem`` classes (256 and 1024 px, 0.12 Å/px) and the real
 images of the test tier (``tests/realdata.py``: Au on carbon, MoS2, a perovskite), the check
 runs ``--repeats`` times on the in-memory image; the median time, what it measured and whether
-it warns are written as JSON. The real images are fetched from their wheels once (cached).
-The figures in ``docs/benchmarks.md`` come from::
+it warns are written as JSON, and, for each factor of ``--factors``, which simulated classes
+warn when read at that factor times their pixel size. The real images are fetched from
+their wheels once (cached). The figures in ``docs/benchmarks.md`` come from::
 
     nice .venv/bin/python benchmarks/bench_calibration.py \\
         --json benchmarks/results/calibration.json
@@ -52,6 +53,9 @@ def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[256, 1024])
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument(
+        "--factors", type=float, nargs="+", default=[0.1, 0.5, 0.7, 0.8, 1.2, 1.3, 1.5, 2.0, 10.0]
+    )
     parser.add_argument("--json", default=None)
     args = parser.parse_args(argv)
 
@@ -82,7 +86,21 @@ def main(argv=None) -> dict:
                 f"({check.region})",
                 flush=True,
             )
+    # Scale errors: each simulated class read at `factor` times its true pixel size.
+    sweep = {}
+    images = {label: (image, pixel) for label, image, pixel in _simulated(args.sizes[:1])}
+    for factor in args.factors:
+        warned = [
+            label.split()[0]
+            for label, (image, pixel) in images.items()
+            if check_calibration(image, pixel * factor, classes).ok is False
+        ]
+        sweep[str(factor)] = warned
+        print(
+            f"pixel size x {factor:<5g}: {len(warned)} of {len(images)} classes warn", flush=True
+        )
     out = {
+        "scale_errors": sweep,
         "machine": f"{platform.processor() or platform.machine()}, {platform.system()}",
         "command": "benchmarks/bench_calibration.py " + " ".join(argv or sys.argv[1:]),
         "rows": rows,
