@@ -279,6 +279,26 @@ class CalibrationCheck:
     region: str
     seconds: float
 
+    @classmethod
+    def unchecked(
+        cls, pixel_size: float, why: str, tolerance: float = TOLERANCE, seconds: float = 0.0
+    ) -> CalibrationCheck:
+        """A check that could not be made (``ok=None``); ``why`` goes into ``region``."""
+        return cls(
+            ok=None,
+            pixel_size=pixel_size,
+            measured=None,
+            angle=None,
+            nearest_class=None,
+            class_spacings=None,
+            mismatch=None,
+            cause="",
+            scale_factor=None,
+            tolerance=tolerance,
+            region=why,
+            seconds=seconds,
+        )
+
     def metadata(self) -> dict:
         """``metadata.Symmetry.calibration``: plain numbers and strings."""
 
@@ -434,19 +454,11 @@ def check_calibration(
         if found:
             break
     if not found:
-        return CalibrationCheck(
-            ok=None,
-            pixel_size=pixel_size,
-            measured=None,
-            angle=None,
-            nearest_class=None,
-            class_spacings=None,
-            mismatch=None,
-            cause="",
-            scale_factor=None,
-            tolerance=tolerance,
-            region=f"central {min(crops[-1], *shape)} px: no lattice found, nothing checked",
-            seconds=time.perf_counter() - start,
+        return CalibrationCheck.unchecked(
+            pixel_size,
+            f"central {min(crops[-1], *shape)} px: no lattice found, nothing checked",
+            tolerance,
+            time.perf_counter() - start,
         )
 
     def match(scale: float, d1: float, d2: float, angle: float) -> tuple[float, str]:

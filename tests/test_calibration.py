@@ -245,3 +245,27 @@ def test_models_without_crystal_classes_skip_the_check(tiny_aistem):
         b = s.classify_symmetry(model="bravais", stride=64, n_samples=2, seed=0)
     assert "calibration" not in p.metadata.Symmetry
     assert "calibration" not in b.metadata.Symmetry
+
+
+def test_unreadable_centre_is_not_checked_and_fails_only_when_computed():
+    """The check is advisory: a damaged chunk fails where the data are computed, as before."""
+    import dask.array as da
+    import hyperspy.api as hs
+
+    def damaged(block):
+        raise RuntimeError("damaged chunk")
+
+    data = da.zeros((256, 256), chunks=(128, 128), dtype=np.float32).map_blocks(
+        damaged, dtype=np.float32
+    )
+    s = hs.signals.Signal2D(data).as_lazy()
+    for ax in s.axes_manager.signal_axes:
+        ax.scale, ax.units = 0.12, "Å"
+    s.set_signal_type("atomic_resolution")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CalibrationWarning)
+        p = s.classify_symmetry(model="aistem", **FAST)
+    cal = p.metadata.Symmetry.calibration
+    assert cal.ok is None and "could not be read (RuntimeError: damaged chunk)" in cal.region
+    with pytest.raises(RuntimeError, match="damaged chunk"):
+        p.data.compute()

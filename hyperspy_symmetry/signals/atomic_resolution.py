@@ -211,7 +211,12 @@ class AtomicResolution2D(Signal2D):
         1024 x 1024 px if that holds no lattice (only that is read and computed of a lazy
         signal), once per input and window.
         """
-        from ..calibration import CalibrationWarning, check_calibration, class_spacings
+        from ..calibration import (
+            CalibrationCheck,
+            CalibrationWarning,
+            check_calibration,
+            class_spacings,
+        )
         from ..windows import _as_quantity
 
         if not card.field_of_view or card.period_range:
@@ -226,7 +231,14 @@ class AtomicResolution2D(Signal2D):
         fov = _as_quantity(card.field_of_view, "field_of_view").to("angstrom").magnitude
         # From the input's own chunks: ``images`` holds whole frames per block.
         first = self.data[(0,) * (self.data.ndim - 2)]
-        check = check_calibration(first, fov / window, classes)
+        try:
+            check = check_calibration(first, fov / window, classes)
+        except Exception as err:  # advisory: a damaged chunk fails where the data are computed
+            check = CalibrationCheck.unchecked(
+                fov / window,
+                f"not checked: the centre of the first frame could not be read "
+                f"({type(err).__name__}: {err})",
+            )
         _CALIBRATION.clear()  # one input at a time: enough for classify + uncertainty
         _CALIBRATION[key] = check
         if check.ok is False:
@@ -423,6 +435,15 @@ class AtomicResolution2D(Signal2D):
             (window - 1) / 2 * pixel scale``, same names and units), navigation axes
             ``class`` followed by this signal's navigation axes.
 
+        Warns
+        -----
+        hyperspy_symmetry.calibration.CalibrationWarning
+            Once per input, for a model trained at a fixed pixel size whose classes are
+            crystals (``aistem``), when the lattice spacings at the centre of the first frame
+            match none of its classes within 15 % at the scale the model sees: likely nm read
+            as Å, a wrong scale, or a material outside the classes. The check is recorded in
+            ``metadata.Symmetry.calibration`` (user guide, "Calibration check").
+
         See Also
         --------
         mc_uncertainty : the uncertainty of the same computation.
@@ -498,6 +519,15 @@ class AtomicResolution2D(Signal2D):
             Data shape ``s.data.shape[:-2] + (gy, gx)``, the same window-grid signal axes
             as :meth:`classify_symmetry`; ``metadata.Signal.quantity`` names the measure
             and its unit.
+
+        Warns
+        -----
+        hyperspy_symmetry.calibration.CalibrationWarning
+            Once per input, for a model trained at a fixed pixel size whose classes are
+            crystals (``aistem``), when the lattice spacings at the centre of the first frame
+            match none of its classes within 15 % at the scale the model sees: likely nm read
+            as Å, a wrong scale, or a material outside the classes. The check is recorded in
+            ``metadata.Symmetry.calibration`` (user guide, "Calibration check").
 
         Examples
         --------
