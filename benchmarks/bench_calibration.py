@@ -9,6 +9,9 @@ their wheels once (cached). The figures in ``docs/benchmarks.md`` come from::
 
     nice .venv/bin/python benchmarks/bench_calibration.py \\
         --json benchmarks/results/calibration.json
+
+``--classify`` adds ``classify_symmetry`` with ``aistem`` at default arguments on the real
+MoS2 image, and the share of its time that the check took.
 """
 
 from __future__ import annotations
@@ -49,6 +52,30 @@ def _simulated(sizes):
             yield f"{name} {size} px", crystal_image(name, size, 0.12, 17.0, seed=0).data, 0.12
 
 
+def classify_mos2() -> dict:
+    """``classify_symmetry`` with ``aistem`` at default arguments on the real MoS2 image, and
+    the share of its time the calibration check took."""
+    sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
+    import hyperspy.api as hs
+    from realdata import MOS2, fetch_wheel_member
+
+    s = hs.load(fetch_wheel_member(*MOS2))
+    s.set_signal_type("atomic_resolution")
+    start = time.perf_counter()
+    p = s.classify_symmetry(model="aistem", seed=0, show_progressbar=False)
+    total = time.perf_counter() - start
+    check = float(p.metadata.Symmetry.calibration.seconds)
+    out = {
+        "image": "real MoS2 (temul)",
+        "n_windows": int(p.data.shape[-1] * p.data.shape[-2]),
+        "classify_seconds": round(total, 2),
+        "check_seconds": round(check, 4),
+        "check_share": round(check / total, 4),
+    }
+    print(out, flush=True)
+    return out
+
+
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[256, 1024])
@@ -57,6 +84,11 @@ def main(argv=None) -> dict:
         "--factors", type=float, nargs="+", default=[0.1, 0.5, 0.7, 0.8, 1.2, 1.3, 1.5, 2.0, 10.0]
     )
     parser.add_argument("--json", default=None)
+    parser.add_argument(
+        "--classify",
+        action="store_true",
+        help="also time classify_symmetry (aistem, defaults) on the real MoS2 image",
+    )
     args = parser.parse_args(argv)
 
     from hyperspy_symmetry.calibration import check_calibration, class_spacings
@@ -99,7 +131,10 @@ def main(argv=None) -> dict:
         print(
             f"pixel size x {factor:<5g}: {len(warned)} of {len(images)} classes warn", flush=True
         )
+    if args.classify:
+        mos2 = classify_mos2()
     out = {
+        "classify_mos2": mos2 if args.classify else None,
         "scale_errors": sweep,
         "machine": f"{platform.processor() or platform.machine()}, {platform.system()}",
         "command": "benchmarks/bench_calibration.py " + " ".join(argv or sys.argv[1:]),

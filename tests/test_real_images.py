@@ -57,8 +57,8 @@ def test_real_au_image_calibration_and_window(au_result):
 
 def test_real_au_image_calibration_check(au_result):
     """Au (a = 4.08 Å) is outside the classes but close to Cu (3.63 Å, 12 % smaller). The
-    check measures a particle in a quadrant of the central 1024 px (the central 512 px is
-    carbon): 111-type spacings of about 2.17 Å at 71° (Au [110]; bulk Au 2.355 Å, so this
+    check measures a particle in a quadrant of the central 1024 px (the central 512 px hold
+    no lattice): 111-type spacings of about 2.17 Å at 71° (Au [110]; bulk Au 2.355 Å, so this
     file's scale reads 8 % small), within 15 % of Cu [110]'s 2.096 Å: no warning."""
     _, p, u, _ = au_result
     for result in (p, u):
