@@ -133,9 +133,15 @@ def _ring_background(power: np.ndarray, k: np.ndarray, step: float, every: int) 
     return medians[ring]
 
 
-def _bragg_peaks(image: np.ndarray, pad: int, min_strength: float, min_relative: float):
+def _bragg_peaks(
+    image: np.ndarray,
+    pad: int,
+    min_strength: float,
+    min_relative: float,
+    max_frequency: float | None = None,
+):
     """``k`` (``(n, 2)`` cycles/px, ``(kx, ky)``), strength and power relative to the strongest
-    of the Bragg peaks, strongest first."""
+    of the Bragg peaks (none above ``max_frequency``, cycles/px), strongest first."""
     h, w = image.shape
     power, fy, fx = _power_spectrum(image, pad)
     kx, ky = np.meshgrid(fx, fy)
@@ -144,6 +150,8 @@ def _bragg_peaks(image: np.ndarray, pad: int, min_strength: float, min_relative:
     d = max(pad, 1)
     peaks = power == scipy.ndimage.maximum_filter(power, size=2 * d + 1, mode="wrap")
     peaks &= k > 2.5 / min(h, w)
+    if max_frequency is not None:
+        peaks &= k <= max_frequency
     peaks[:1], peaks[-1:], peaks[:, :1], peaks[:, -1:] = False, False, False, False
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(background > 0, power / background, 0.0)
@@ -168,6 +176,7 @@ def fft_lattice(
     pad: int = 2,
     min_strength: float = MIN_STRENGTH,
     min_relative: float = MIN_RELATIVE,
+    max_frequency: float | None = None,
 ) -> FFTLattice:
     """Measure the lattice of an image from the Bragg peaks of its power spectrum.
 
@@ -181,6 +190,9 @@ def fft_lattice(
         Smallest peak-to-ring-median power ratio of a Bragg peak.
     min_relative
         Smallest power of a Bragg peak relative to the strongest one.
+    max_frequency
+        Highest spatial frequency (cycles/px) of a Bragg peak; ``None``: up to Nyquist.
+        E.g. 0.25 leaves out periods below 4 px (scan noise near the Nyquist limit).
 
     Returns
     -------
@@ -205,7 +217,7 @@ def fft_lattice(
         raise ValueError(f"Expected a 2D image of at least 16 x 16 px, got shape {data.shape}.")
     if not np.all(np.isfinite(data)):
         raise ValueError("The image holds NaN or infinite values.")
-    peaks, strength, relative = _bragg_peaks(data, pad, min_strength, min_relative)
+    peaks, strength, relative = _bragg_peaks(data, pad, min_strength, min_relative, max_frequency)
     if len(peaks) < 2:
         raise ValueError("No lattice found: fewer than two Bragg peaks in the power spectrum.")
     lengths = np.hypot(peaks[:, 0], peaks[:, 1])

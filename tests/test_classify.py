@@ -196,7 +196,7 @@ def test_measures_are_the_statistics_columns(tiny_aistem, measure, column):
     s = calibrated(movie(1)[0])
     kw = dict(model=tiny_aistem, window_size=100, stride=40, n_samples=6, seed=2)
     u = s.mc_uncertainty(measure=measure, **kw)
-    card, plan, _ = s._plan(tiny_aistem, 100, 40, 6, 2)
+    card, plan, _, _ = s._plan(tiny_aistem, 100, 40, 6, 2)
     stats = pipeline.image_statistics(s.data, plan)
     np.testing.assert_array_equal(u.data, stats[10 + column])
     assert u.metadata.Signal.quantity.startswith(measure.split("_")[0].capitalize())

@@ -6,12 +6,16 @@ fetched once and cached; the package itself never downloads.
 
 from __future__ import annotations
 
+import warnings
+
 import hyperspy.api as hs
 import numpy as np
 import pytest
 from realdata import ATOMAP_ADF, AU_NANOPARTICLE, MOS2, fetch_wheel_member
 from scipy import ndimage
 from skimage.filters import threshold_otsu
+
+from hyperspy_symmetry.calibration import CalibrationWarning
 
 FCC = ("FCC_Cu_100", "FCC_Cu_110", "FCC_Cu_111", "FCC_Cu_211")
 
@@ -28,7 +32,10 @@ def au_result():
     (stride 4.8 Å instead of 1.2 Å to keep the test short)."""
     s = _load(AU_NANOPARTICLE)
     kw = dict(model="aistem", stride="4.8 Å", seed=0, show_progressbar=False)
-    p, u = s.classify_symmetry(**kw), s.mc_uncertainty(**kw)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        p, u = s.classify_symmetry(**kw), s.mc_uncertainty(**kw)
+    assert not [w for w in record if issubclass(w.category, CalibrationWarning)]
     # Particle / carbon mask from the HAADF intensity itself: Au (Z = 79) is far brighter
     # than carbon (Z = 6); Otsu's threshold on the smoothed image splits the two.
     smooth = ndimage.gaussian_filter(s.data.astype(float), 8)
@@ -46,6 +53,20 @@ def test_real_au_image_calibration_and_window(au_result):
     # 12 Å at 0.075 Å/px: the window follows the calibration, whatever the unit
     assert p.metadata.Symmetry.window_size == 160
     assert u.data.shape == p.data.shape[1:]
+
+
+def test_real_au_image_calibration_check(au_result):
+    """Au (a = 4.08 Å) is outside the classes but close to Cu (3.63 Å, 12 % smaller). The
+    check measures a particle in a quadrant of the central 1024 px (the central 512 px hold
+    no lattice): 111-type spacings of about 2.17 Å at 71° (Au [110]; bulk Au 2.355 Å, so this
+    file's scale reads 8 % small), within 15 % of Cu [110]'s 2.096 Å: no warning."""
+    _, p, u, _ = au_result
+    for result in (p, u):
+        cal = result.metadata.Symmetry.calibration.as_dictionary()
+        assert cal["ok"] is True, cal
+        assert cal["nearest_class"] in FCC
+        assert "1024 px" in cal["region"]
+        assert cal["relative_mismatch"] < 0.15
 
 
 def test_real_au_image_amorphous_carbon_is_flagged(au_result):
@@ -76,13 +97,30 @@ def test_real_au_image_particles_not_confidently_wrong(au_result):
 
 def test_real_mos2_and_perovskite_images_classify(tmp_path):
     """The aistem model on two more real images outside its classes (MoS2, a perovskite):
-    calibrated results, finite uncertainty everywhere."""
+    calibrated results, finite uncertainty everywhere.
+
+    The calibration check: MoS2 (hexagonal, a = 3.16 Å, 100 spacing 2.74 Å) measures
+    2.66 Å, 4 % from Ti [0001]'s 2.555 Å: no warning. The SrTiO3-type perovskite (a = 3.905
+    Å) measures 3.9 and 2.75 Å (100 and 110), matching no class (53 % off): a warning naming
+    a wrong scale or a material outside the classes."""
     for which, kwargs in ((MOS2, {}), (ATOMAP_ADF, {"file_format": "HSPY"})):
         s = _load(which, **kwargs)
         units = s.axes_manager.signal_axes[0].units
         if not isinstance(units, str) or units in ("", "<undefined>"):
             for ax in s.axes_manager.signal_axes:  # atomap's crops are in nm, unlabelled
                 ax.units = "nm"
-        u = s.mc_uncertainty(model="aistem", stride="6 Å", seed=0, show_progressbar=False)
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always")
+            u = s.mc_uncertainty(model="aistem", stride="6 Å", seed=0, show_progressbar=False)
         assert np.all(np.isfinite(u.data))
         assert u.axes_manager.signal_axes[0].units == s.axes_manager.signal_axes[0].units
+        cal = u.metadata.Symmetry.calibration.as_dictionary()
+        warned = [str(w.message) for w in record if issubclass(w.category, CalibrationWarning)]
+        if which is MOS2:
+            assert cal["ok"] is True and cal["nearest_class"] == "HCP_Ti_0001", cal
+            np.testing.assert_allclose(cal["measured_spacings"], [2.66, 2.61], rtol=0.02)
+            assert not warned
+        else:
+            assert cal["ok"] is False and cal["likely_cause"] == "scale or material", cal
+            np.testing.assert_allclose(cal["measured_spacings"], [3.905, 2.761], rtol=0.02)
+            assert len(warned) == 1 and "material outside the model's classes" in warned[0]

@@ -126,6 +126,37 @@ class ModelCard:
         """Write the card as UTF-8 JSON."""
         Path(path).write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n")
 
+    def _scale_free_markdown(self) -> list[str]:
+        """Lines for ``metrics.scale_free`` (periods trained, accepted, accuracy per period)
+        and ``metrics.real_data`` (figures on real images), where the card has them."""
+        lines: list[str] = []
+        sf = self.metrics.get("scale_free")
+        if sf:
+            periods = sf["periods"]
+            lines += [
+                "",
+                f"Periods: trained on {sf['trained']}; accepted {sf['accepted']}. Accuracy at "
+                f"default window and stride (windows of the true class) per lattice period, "
+                f"px of the image ({sf['what']}; T = {sf['mc_samples']}, measured by "
+                f"`{sf['command']}`):",
+                "",
+                "| class | " + " | ".join(f"{p:g} px" for p in periods) + " |",
+                "|---" * (len(periods) + 1) + "|",
+            ]
+            for name, row in sf["accuracy"].items():
+                lines.append(f"| `{name}` | " + " | ".join(f"{100 * a:.0f} %" for a in row) + " |")
+        for r in self.metrics.get("real_data", []):
+            fractions = ", ".join(
+                f"{name} {100 * f:.1f} %" for name, f in r["class_fractions"].items() if f > 0
+            )
+            lines += [
+                "",
+                f"Real image: {r['image']}, {r['arguments']}: {fractions} of "
+                f"{r['n_windows']} windows; median mutual information {r['median_mi_bits']} "
+                f"bits (measured by `{r['command']}`).",
+            ]
+        return lines
+
     def to_markdown(self) -> str:
         """The card as a Markdown section for the documentation.
 
@@ -226,6 +257,7 @@ class ModelCard:
                     zip(self.classes, m["confusion_matrix"], strict=False)
                 )
             ]
+        lines += self._scale_free_markdown()
         robustness = m.get("robustness", {})
         if robustness:
             lines += [

@@ -7,6 +7,7 @@ this module does not import TensorFlow.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -25,6 +26,9 @@ __all__ = ["AtomicResolution2D", "LazyAtomicResolution2D"]
 
 #: Lattice periods measured for scale-free windows, by input dask name (the latest input).
 _PERIODS: dict[str, np.ndarray] = {}
+#: Calibration checks, by input dask name, window and model classes (the latest input).
+_CALIBRATION: dict[tuple, Any] = {}
+
 
 _COMMON_PARAMETERS = """
         window_size : int, str or pint.Quantity, optional
@@ -114,6 +118,12 @@ class AtomicResolution2D(Signal2D):
 
     def _geometry(self, window_size, stride, card) -> tuple[int, int]:
         """Window and stride in pixels, checked against the image."""
+        window, step = self._window_pixels(window_size, stride, card)
+        self._check_window(window, window_size)
+        return window, step
+
+    def _window_pixels(self, window_size, stride, card) -> tuple[int, int]:
+        """Window and stride in pixels (defaults from the card), not yet checked."""
         scales, _, units, _ = self._pixel_axes()
         calibrated = all(length_unit(u) is not None for u in units)
         if window_size is None:
@@ -134,6 +144,10 @@ class AtomicResolution2D(Signal2D):
                 )
         window = to_pixels(window_size, scales, units, "window_size")
         step = to_pixels(stride, scales, units, "stride")
+        return window, step
+
+    def _check_window(self, window: int, window_size) -> None:
+        """A clear error for a window larger than the image or too small for a descriptor."""
         h, w = self.axes_manager.signal_shape[::-1]
         if window > min(h, w):
             raise ValueError(
@@ -145,7 +159,6 @@ class AtomicResolution2D(Signal2D):
                 f"window_size={window_size!r} ({window} px) is too small: a descriptor needs "
                 f"at least {MIN_WINDOW} px (upsample the image or use a larger window)."
             )
-        return window, step
 
     @staticmethod
     def _check_sampling(precision, adaptive, tolerance, dropout) -> dict[str, Any]:
@@ -195,6 +208,50 @@ class AtomicResolution2D(Signal2D):
             step,
         )
 
+    def _calibration_check(self, card, window: int, images):
+        """Check the image's lattice spacings against the model's classes
+        (:mod:`hyperspy_symmetry.calibration`); warn once per input if none matches.
+
+        Runs for models trained at a fixed field of view whose classes are known crystals
+        (``aistem``); ``None`` for others. The model sees ``field_of_view / window`` Å per
+        px. Measured on the central 512 x 512 px of the first frame, or its central
+        1024 x 1024 px if that holds no lattice (only that is read and computed of a lazy
+        signal), once per input and window.
+        """
+        from ..calibration import (
+            CalibrationCheck,
+            CalibrationWarning,
+            check_calibration,
+            class_spacings,
+        )
+        from ..windows import _as_quantity
+
+        if not card.field_of_view or card.period_range:
+            return None
+        classes = class_spacings(card.classes)
+        if classes is None:
+            return None
+        key = (images.name, int(window), str(card.field_of_view), tuple(card.classes))
+        check = _CALIBRATION.get(key)
+        if check is not None:
+            return check
+        fov = _as_quantity(card.field_of_view, "field_of_view").to("angstrom").magnitude
+        # From the input's own chunks: ``images`` holds whole frames per block.
+        first = self.data[(0,) * (self.data.ndim - 2)]
+        try:
+            check = check_calibration(first, fov / window, classes)
+        except Exception as err:  # advisory: a damaged chunk fails where the data are computed
+            check = CalibrationCheck.unchecked(
+                fov / window,
+                f"not checked: the centre of the first frame could not be read "
+                f"({type(err).__name__}: {err})",
+            )
+        _CALIBRATION.clear()  # one input at a time: enough for classify + uncertainty
+        _CALIBRATION[key] = check
+        if check.ok is False:
+            warnings.warn(check.message(card.name), CalibrationWarning, stacklevel=5)
+        return check
+
     def _plan(
         self,
         model,
@@ -208,21 +265,28 @@ class AtomicResolution2D(Signal2D):
         dropout="model",
         images=None,
     ):
-        """``(card, plan, scale)``: ``scale`` is the :class:`~..scale_free.ScaleFreeGeometry`
-        when a scale-free model (card ``period_range``) runs without ``window_size``, else
-        ``None``; the periods are measured on ``images`` (default this signal's data)."""
+        """``(card, plan, scale, calibration)``: ``scale`` is the
+        :class:`~..scale_free.ScaleFreeGeometry` when a scale-free model (card
+        ``period_range``) runs without ``window_size``, else ``None``; the periods are
+        measured on ``images`` (default this signal's data). ``calibration`` is the
+        :class:`~..calibration.CalibrationCheck` of models trained at a fixed scale whose
+        classes are known crystals, else ``None``."""
         self._check_data()
         n_samples = check_number(n_samples, "n_samples", low=1, integer=True)
         sampling = self._check_sampling(precision, adaptive, tolerance, dropout)
         card, ref = resolve_model(model)
-        scale = None
+        scale = calibration = None
+        if images is None:
+            images = pipeline.as_image_dask(self.data, self._lazy)
         if window_size is None and card.period_range:
-            if images is None:
-                images = pipeline.as_image_dask(self.data, self._lazy)
             scale = self._scale_free_geometry(card, stride, images)
             window, step = scale.window, scale.stride
         else:
-            window, step = self._geometry(window_size, stride, card)
+            window, step = self._window_pixels(window_size, stride, card)
+            # Before the window's own checks: a 10x scale error often gives a window
+            # larger than the image, and the warning says why.
+            calibration = self._calibration_check(card, window, images)
+            self._check_window(window, window_size)
         plan = pipeline.MCPlan(
             model=ref,
             descriptor=card.descriptor,
@@ -233,7 +297,7 @@ class AtomicResolution2D(Signal2D):
             n_classes=card.n_classes,
             **sampling,
         )
-        return card, plan, scale
+        return card, plan, scale, calibration
 
     # -- building results -------------------------------------------------------------
 
@@ -252,7 +316,7 @@ class AtomicResolution2D(Signal2D):
             ax["navigate"] = True
         return axes
 
-    def _symmetry_metadata(self, card, plan, scale=None) -> dict[str, Any]:
+    def _symmetry_metadata(self, card, plan, scale=None, calibration=None) -> dict[str, Any]:
         scales, _, units, _ = self._pixel_axes()
         md = {
             "model": card.name,
@@ -281,6 +345,8 @@ class AtomicResolution2D(Signal2D):
         if scale is not None:
             md.update(scale.metadata())
             md["lattice"] = self._lattice_readout(scale.periods)
+        if calibration is not None:
+            md["calibration"] = calibration.metadata()
         return md
 
     def _lattice_readout(self, periods: np.ndarray) -> dict | None:
@@ -332,13 +398,14 @@ class AtomicResolution2D(Signal2D):
 
     def _statistics(self, model, window_size, stride, n_samples, seed, **sampling):
         images = pipeline.as_image_dask(self.data, self._lazy)  # whole frames: periods
-        card, plan, scale = self._plan(
+        card, plan, scale, calibration = self._plan(
             model, window_size, stride, n_samples, seed, images=images, **sampling
         )
         windows = scale.windows if scale is not None and scale.per_frame else None
         if windows is None:  # tiles are cut from the input's own chunks
             images = pipeline.as_image_source(self.data, self._lazy)
-        return card, plan, scale, pipeline.statistics_array(images, plan, windows)
+        stats = pipeline.statistics_array(images, plan, windows)
+        return card, plan, scale, calibration, stats
 
     def _resolve_output(self, lazy_output, show_progressbar) -> tuple[bool, bool]:
         lazy = self._lazy if lazy_output is None else bool(lazy_output)
@@ -383,6 +450,15 @@ class AtomicResolution2D(Signal2D):
             (window - 1) / 2 * pixel scale``, same names and units), navigation axes
             ``class`` followed by this signal's navigation axes.
 
+        Warns
+        -----
+        hyperspy_symmetry.calibration.CalibrationWarning
+            Once per input, for a model trained at a fixed pixel size whose classes are
+            crystals (``aistem``), when the lattice spacings at the centre of the first frame
+            match none of its classes within 15 % at the scale the model sees: likely nm read
+            as Å, a wrong scale, or a material outside the classes. The check is recorded in
+            ``metadata.Symmetry.calibration`` (user guide, "Calibration check").
+
         See Also
         --------
         mc_uncertainty : the uncertainty of the same computation.
@@ -396,7 +472,7 @@ class AtomicResolution2D(Signal2D):
         >>> p.predicted_class().plot()
         """
         lazy, progress = self._resolve_output(lazy_output, show_progressbar)
-        card, plan, scale, stats = self._statistics(
+        card, plan, scale, calibration, stats = self._statistics(
             model,
             window_size,
             stride,
@@ -418,7 +494,7 @@ class AtomicResolution2D(Signal2D):
             axes,
             "Probability",
             title,
-            self._symmetry_metadata(card, plan, scale),
+            self._symmetry_metadata(card, plan, scale, calibration),
             lazy,
             progress,
         )
@@ -461,6 +537,15 @@ class AtomicResolution2D(Signal2D):
             as :meth:`classify_symmetry`; ``metadata.Signal.quantity`` names the measure
             and its unit.
 
+        Warns
+        -----
+        hyperspy_symmetry.calibration.CalibrationWarning
+            Once per input, for a model trained at a fixed pixel size whose classes are
+            crystals (``aistem``), when the lattice spacings at the centre of the first frame
+            match none of its classes within 15 % at the scale the model sees: likely nm read
+            as Å, a wrong scale, or a material outside the classes. The check is recorded in
+            ``metadata.Symmetry.calibration`` (user guide, "Calibration check").
+
         Examples
         --------
         >>> u = s.mc_uncertainty(window_size="12 Å", stride="2.4 Å", seed=0)
@@ -469,7 +554,7 @@ class AtomicResolution2D(Signal2D):
         """
         column = check_measure(measure)
         lazy, progress = self._resolve_output(lazy_output, show_progressbar)
-        card, plan, scale, stats = self._statistics(
+        card, plan, scale, calibration, stats = self._statistics(
             model,
             window_size,
             stride,
@@ -482,7 +567,7 @@ class AtomicResolution2D(Signal2D):
         )
         axes = self._navigation_axes() + self._grid_axes(plan.window, plan.stride)
         data = stats[..., card.n_classes + column, :, :]
-        symmetry = self._symmetry_metadata(card, plan, scale)
+        symmetry = self._symmetry_metadata(card, plan, scale, calibration)
         symmetry["measure"] = measure
         title = (
             f"{self.metadata.General.title or 'Image'} {measure.replace('_', ' ')} ({card.name})"
