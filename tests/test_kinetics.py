@@ -12,6 +12,7 @@ import pytest
 
 from hyperspy_symmetry.analysis import (
     baseline_level,
+    covered_area,
     fit_growth,
     growth_law,
     hole_fraction,
@@ -113,6 +114,40 @@ def test_hole_fraction_of_synthetic_frames():
     assert used == 0.1 and fixed.shape == (3,)
     with pytest.raises(ValueError, match="sigma"):
         hole_fraction(frames, sigma=0.0)
+
+
+def _window_coverage(mask, window, stride):
+    from hyperspy_symmetry.descriptors import _sqrt_hann_2d
+
+    w = _sqrt_hann_2d(window)
+    starts = range(0, mask.shape[0] - window + 1, stride)
+    return np.array([[(mask[i : i + window, j : j + window] * w).sum() / w.sum()
+                      for j in starts] for i in starts])  # fmt: skip
+
+
+@pytest.mark.parametrize("stride", [32, 16])
+def test_covered_area_undoes_the_window_geometry(stride):
+    # Holes off the image's middle and in it: the mean window coverage over- or
+    # underestimates their area by far more than the covered area does.
+    yy, xx = np.mgrid[:384, :384]
+    for centres, radius in [([(192, 192)], 60), ([(60, 80), (300, 330)], 45), ([(40, 40)], 30)]:
+        mask = np.zeros((384, 384), dtype=bool)
+        for cy, cx in centres:
+            mask |= np.hypot(yy - cy, xx - cx) < radius
+        cov = _window_coverage(mask, 128, stride)
+        area = covered_area(cov, 128, stride)
+        assert abs(area - mask.mean()) < 0.01
+        assert abs(area - mask.mean()) < 0.5 * abs(cov.mean() - mask.mean())
+
+
+def test_covered_area_edge_cases():
+    cov = np.full((3, 4, 4), 0.0)
+    cov[1] = 1.0
+    cov[2] = np.nan
+    cov[0, 0, 0] = np.nan  # left out, the other windows say 0
+    np.testing.assert_allclose(covered_area(cov, 64, 16), [0.0, 1.0, np.nan], atol=1e-4)
+    with pytest.raises(ValueError, match="grid"):
+        covered_area(np.zeros(4), 64, 16)
 
 
 # -- signals ------------------------------------------------------------------------------
