@@ -78,9 +78,18 @@ def main(argv=None):
             row = measure(seed, stride, args.samples, args.dropout)
             rows.append(row)
             print(json.dumps(row), flush=True)
+            write(args, rows, summarise(rows, args.strides))  # kept if interrupted
+    print(json.dumps(summarise(rows, args.strides), indent=1))
+    write(args, rows, summarise(rows, args.strides))
+
+
+def summarise(rows: list[dict], strides: list[int]) -> dict:
+    """Per stride: the worst MAE and |rho error| of both fractions, seeds meeting both goals."""
     summary = {}
-    for stride in args.strides:
+    for stride in strides:
         sub = [r for r in rows if r["stride"] == stride]
+        if not sub:
+            continue
         summary[str(stride)] = {
             f"{name}_{what}": (
                 max(r[f"{name}_mae"] for r in sub)
@@ -94,19 +103,24 @@ def main(argv=None):
             r["hole_area_mae"] <= 0.03 and abs(r["hole_area_rho_error"]) <= 0.15 for r in sub
         )
         summary[str(stride)]["n_seeds"] = len(sub)
-    print(json.dumps(summary, indent=1))
-    if args.json:
-        with open(args.json, "w") as fh:
-            json.dump(
-                {
-                    "arguments": vars(args),
-                    "machine": f"{platform.machine()}, {platform.processor() or ''}".strip(", "),
-                    "rows": rows,
-                    "summary": summary,
-                },
-                fh,
-                indent=1,
-            )
+    return summary
+
+
+def write(args, rows: list[dict], summary: dict) -> None:
+    """The arguments, machine, rows and summary as JSON at ``--json`` (if given)."""
+    if not args.json:
+        return
+    with open(args.json, "w") as fh:
+        json.dump(
+            {
+                "arguments": vars(args),
+                "machine": f"{platform.machine()}, {platform.processor() or ''}".strip(", "),
+                "rows": rows,
+                "summary": summary,
+            },
+            fh,
+            indent=1,
+        )
 
 
 if __name__ == "__main__":
