@@ -152,9 +152,9 @@ class SymmetryProbabilities(SymmetryResultMixin, Signal2D):
         ('time', (6, 3))
         >>> ax = f.plot_fractions()
         >>> rho = f.fit_growth("noise", baseline_until=10.0)["rho"]
-        >>> area = p.phase_fractions(hole_area=True).fraction("noise")  # hole area per frame
-        >>> area.metadata.Signal.quantity
-        'Hole area fraction (from noise probabilities)'
+        >>> h = p.phase_fractions(hole_area=True)  # the noise row: hole area per frame
+        >>> h.metadata.Signal.quantity, h.fraction("noise").data.shape
+        ('Hole area fraction (from noise probabilities)', (3,))
         """
         from ..analysis.kinetics import mean_fractions
         from .phase_fractions import LazyPhaseFractions, PhaseFractions
