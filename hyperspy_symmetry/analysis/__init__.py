@@ -21,6 +21,7 @@ import importlib
 from .kinetics import (
     GROWTH_EXPRESSION,
     baseline_level,
+    covered_area,
     fit_growth,
     growth_law,
     hole_fraction,
@@ -44,6 +45,7 @@ __all__ = [
     "boundary_bands",
     "bulk_mask",
     "check_threshold",
+    "covered_area",
     "fit_growth",
     "growth_law",
     "hole_fraction",

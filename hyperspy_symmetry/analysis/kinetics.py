@@ -24,6 +24,7 @@ __all__ = [
     "fit_growth",
     "lattice_period",
     "hole_fraction",
+    "covered_area",
 ]
 
 #: The growth law, in the syntax of HyperSpy's ``Expression`` component (``x`` is time).
@@ -319,3 +320,131 @@ def hole_fraction(
     fraction = np.full(len(flat), np.nan)
     fraction[finite] = (smooth < threshold).mean(axis=(-2, -1))
     return fraction.reshape(frames.shape[:-2]), sigma, threshold
+
+
+def _window_design(
+    grid: tuple[int, int], window: int, stride: int, block: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The share of each window's descriptor weight (square-root Hann) on each block of
+    ``block`` x ``block`` pixels, ``(n_windows, n_blocks)``, and the first differences
+    between neighbouring blocks, ``(n_pairs, n_blocks)``, and the share of each block
+    inside the image, ``(n_blocks,)``."""
+    from ..descriptors import _sqrt_hann_2d
+
+    gy, gx = grid
+    height, width = (gy - 1) * stride + window, (gx - 1) * stride + window
+    ny, nx = -(-height // block), -(-width // block)
+    kernel = _sqrt_hann_2d(window)
+    kernel = kernel / kernel.sum()
+    design = np.zeros((gy * gx, ny * nx))
+    full = np.zeros((ny * block, nx * block))
+    for i in range(gy):
+        for j in range(gx):
+            full[:] = 0.0
+            full[i * stride : i * stride + window, j * stride : j * stride + window] = kernel
+            design[i * gx + j] = full.reshape(ny, block, nx, block).sum(axis=(1, 3)).ravel()
+    index = np.arange(ny * nx).reshape(ny, nx)
+    pairs = np.concatenate(
+        [
+            np.stack([index[:, :-1].ravel(), index[:, 1:].ravel()], axis=1),
+            np.stack([index[:-1, :].ravel(), index[1:, :].ravel()], axis=1),
+        ]
+    )
+    differences = np.zeros((len(pairs), ny * nx))
+    differences[np.arange(len(pairs)), pairs[:, 0]] = 1.0
+    differences[np.arange(len(pairs)), pairs[:, 1]] = -1.0
+    # Blocks past the image (when the window grid does not end on a block edge) count
+    # only by the pixels they hold.
+    area = np.zeros((ny * block, nx * block))
+    area[:height, :width] = 1.0
+    area = area.reshape(ny, block, nx, block).mean(axis=(1, 3)).ravel()
+    return design, differences, area
+
+
+def covered_area(
+    coverage: np.ndarray,
+    window: int,
+    stride: int,
+    *,
+    smoothing: float = 0.025,
+    block: int = 16,
+) -> np.ndarray:
+    """The area fraction of the image that is covered, from each window's coverage.
+
+    Windows lie fully inside the image, so a pixel near the image's centre falls in more
+    windows than one near an edge, and each window weights its pixels by the descriptor's
+    square-root Hann window. The mean coverage over windows therefore weights the middle
+    of the image more than its edges: it is not the covered area of the image. Here the
+    image is cut into square blocks of ``block`` pixels (larger if there would be more
+    than 48 per side), and the covered fraction of each block, between 0 and 1, is
+    the bounded least-squares solution that reproduces every window's coverage (each
+    window's coverage being the Hann-weighted mean of its blocks), with a small penalty on
+    the differences between neighbouring blocks (``smoothing``) for the blocks the windows
+    cannot tell apart. The result is the mean over blocks, weighted by the pixels each
+    holds: the covered fraction of the pixels the windows span.
+
+    Parameters
+    ----------
+    coverage
+        ``(..., gy, gx)``: the coverage of every window of a grid (e.g. the ``noise``
+        probabilities of a frame); NaN windows are left out.
+    window, stride
+        Window side and stride of the grid, pixels.
+    smoothing
+        Weight of the neighbour-difference penalty, relative to a window's mean weight on
+        one block (squared). Chosen on simulated damage movies with the true window
+        coverages (seeds 3, 5 and 7, stride 32, 32 px blocks): 0.025 gave a mean error
+        over frames of 0.0065-0.0086, ten and a hundred times more 0.009-0.012 and
+        0.014-0.022.
+    block
+        Side of the blocks, pixels. On 384 px frames seen by 128 px windows every 32 px,
+        blocks of 32, 16 and 8 px put the covered area of round holes near the frame's
+        edges within 0.014, 0.009 and 0.007 of the truth; 16 px blocks solve in about
+        0.15 s per frame.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``coverage.shape[:-2]``: the covered area fraction of each image; NaN for an image
+        without a valid window.
+
+    Examples
+    --------
+    One round hole in the middle of a 256 px image (11 % of it), seen by 128 px windows
+    every 32 px: every window holds part of it, so the mean window coverage is 0.27; the
+    covered area is close to the hole's.
+
+    >>> from hyperspy_symmetry.descriptors import _sqrt_hann_2d
+    >>> yy, xx = np.mgrid[:256, :256]
+    >>> mask = np.hypot(yy - 127.5, xx - 127.5) < 48
+    >>> w = _sqrt_hann_2d(128)
+    >>> cov = np.array([[(mask[i:i + 128, j:j + 128] * w).sum() / w.sum()
+    ...                  for j in range(0, 129, 32)] for i in range(0, 129, 32)])
+    >>> [round(float(v), 2) for v in (mask.mean(), cov.mean(), covered_area(cov, 128, 32))]
+    [0.11, 0.27, 0.11]
+    """
+    from scipy.optimize import lsq_linear
+
+    window = check_number(window, "window", low=1, integer=True, hint="(pixels)")
+    stride = check_number(stride, "stride", low=1, integer=True, hint="(pixels)")
+    smoothing = check_number(smoothing, "smoothing", low=0)
+    coverage = np.asarray(coverage, dtype=float)
+    if coverage.ndim < 2:
+        raise ValueError(f"coverage needs a (gy, gx) grid of windows, got shape {coverage.shape}.")
+    grid = coverage.shape[-2:]
+    side = max((grid[0] - 1) * stride + window, (grid[1] - 1) * stride + window)
+    block = check_number(block, "block", low=1, integer=True, hint="(pixels)")
+    block = max(block, -(-side // 48))
+    design, differences, area = _window_design(grid, window, stride, block)
+    weight = np.sqrt(smoothing) * design[design > 0].mean()
+    flat = coverage.reshape(-1, grid[0] * grid[1])
+    out = np.full(flat.shape[0], np.nan)
+    for k, values in enumerate(flat):
+        valid = np.isfinite(values)
+        if not valid.any():
+            continue
+        matrix = np.vstack([design[valid], weight * differences])
+        target = np.concatenate([np.clip(values[valid], 0.0, 1.0), np.zeros(len(differences))])
+        blocks = lsq_linear(matrix, target, bounds=(0.0, 1.0), method="bvls").x
+        out[k] = float((blocks * area).sum() / area.sum())
+    return out.reshape(coverage.shape[:-2])

@@ -79,8 +79,6 @@ class SymmetryProbabilities(SymmetryResultMixin, Signal2D):
         out.metadata.set_item("Symmetry.class_name", name)
         return out
 
-    # -- plotting (see hyperspy_symmetry.plotting) ----------------------------------------
-
     def plot_class_map(self, image=None, **kwargs):
         """Draw the predicted-class map with a named legend, optionally over ``image``.
 
@@ -113,11 +111,25 @@ class SymmetryProbabilities(SymmetryResultMixin, Signal2D):
         super().plot(navigator=navigator, **kwargs)
         finish()
 
-    def phase_fractions(self):
+    def phase_fractions(self, hole_area: bool = False):
         """The mean probability of every class per frame of a movie (NaN windows ignored).
 
         Vasudevan et al. (2018) call this the phase fraction: its change over a movie
         follows transformations and beam damage (the ``noise`` class).
+
+        Parameters
+        ----------
+        hole_area
+            ``False`` (default): every fraction is the mean probability over the frame's
+            windows, as the paper defines it. ``True``: the ``noise`` fraction is instead
+            the area fraction of the frame that is hole, estimated from each window's
+            ``noise`` probability read as the Hann-weighted hole coverage of that window
+            (:func:`~hyperspy_symmetry.analysis.covered_area`): the mean over windows
+            weights the frame's middle more than its edges, which this undoes. The other
+            classes are scaled so that the fractions still sum to one. Needs a ``noise``
+            class and the ``window_size`` and ``stride`` (pixels) in
+            ``metadata.Symmetry``, as ``classify_symmetry`` writes them; a lazy signal
+            is computed here.
 
         Returns
         -------
@@ -140,6 +152,9 @@ class SymmetryProbabilities(SymmetryResultMixin, Signal2D):
         ('time', (6, 3))
         >>> ax = f.plot_fractions()
         >>> rho = f.fit_growth("noise", baseline_until=10.0)["rho"]
+        >>> h = p.phase_fractions(hole_area=True)  # the noise row: hole area per frame
+        >>> h.metadata.Signal.quantity, h.fraction("noise").data.shape
+        ('Hole area fraction (from noise probabilities)', (3,))
         """
         from ..analysis.kinetics import mean_fractions
         from .phase_fractions import LazyPhaseFractions, PhaseFractions
@@ -170,10 +185,19 @@ class SymmetryProbabilities(SymmetryResultMixin, Signal2D):
         data = self.data
         if class_axis.index_in_array < frame.index_in_array:  # (class, frame, gy, gx)
             data = data.transpose(1, 0, 2, 3)
-        data = mean_fractions(data).T  # (n_classes, n_frames)
+        if hole_area:
+            data = self._hole_area_fractions(data)
+        else:
+            data = mean_fractions(data).T  # (n_classes, n_frames)
         metadata = self.metadata.as_dictionary()
         metadata["General"]["title"] = f"{self.metadata.General.title} phase fractions"
-        metadata.setdefault("Signal", {})["quantity"] = "Phase fraction (mean probability)"
+        metadata.setdefault("Signal", {})["quantity"] = (
+            "Hole area fraction (from noise probabilities)"
+            if hole_area
+            else "Phase fraction (mean probability)"
+        )
+        if hole_area:
+            metadata.setdefault("Symmetry", {})["phase_fractions"] = "hole_area"
         metadata["Signal"].pop("signal_type", None)
         cls = LazyPhaseFractions if self._lazy else PhaseFractions
         out = cls(
@@ -183,6 +207,41 @@ class SymmetryProbabilities(SymmetryResultMixin, Signal2D):
             original_metadata=self.original_metadata.as_dictionary(),
         )
         return out
+
+    def _hole_area_fractions(self, data):
+        """``(n_classes, n_frames)`` fractions with the ``noise`` row replaced by the hole
+        area of each frame (``data``: ``(n_frames, n_classes, gy, gx)``)."""
+        from ..analysis.kinetics import covered_area, mean_fractions
+
+        names = list(self.metadata.get_item("Symmetry.class_names", []))
+        if "noise" not in names:
+            raise ValueError(
+                f"phase_fractions(hole_area=True) needs a `noise` class; this model's "
+                f"classes are {names}."
+            )
+        window = self.metadata.get_item("Symmetry.window_size")
+        stride = self.metadata.get_item("Symmetry.stride")
+        if window is None or stride is None:
+            raise ValueError(
+                "phase_fractions(hole_area=True) needs metadata.Symmetry.window_size and "
+                "stride (pixels), as classify_symmetry writes them."
+            )
+        data = np.asarray(data, dtype=float)  # computes a lazy signal
+        fractions = mean_fractions(data)  # (n_frames, n_classes)
+        noise = names.index("noise")
+        area = covered_area(data[:, noise], int(window), int(stride))
+        others = 1.0 - fractions[:, noise]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            scale = np.where(others > 0, (1.0 - area) / others, 0.0)
+        fractions = fractions * scale[:, None]
+        fractions[:, noise] = area
+        if self._lazy:
+            import dask.array as da
+
+            return da.from_array(fractions.T)
+        return fractions.T
+
+    # -- plotting (see hyperspy_symmetry.plotting) ----------------------------------------
 
 
 class LazySymmetryProbabilities(LazySignal, SymmetryProbabilities):

@@ -401,7 +401,7 @@ def damage_movie(
     Poisson noise.
 
     The defaults follow the Bravais paper's movie: a few holes that outgrow the 128 px
-    windows of the analysis within the movie (``A`` from 0.4 % to about 5 %, 240 s).
+    windows of the analysis within the movie (``A`` from 0.4 % to about 40 % in 230 s).
     Many holes of a few pixels each (``n_holes=12, size=256, A0=0.002``) are a harder
     case: the shipped ``bravais`` model does not see holes covering less than about 5 % of
     a window, so its noise fraction lags them (see docs/training.md).
