@@ -502,6 +502,9 @@ def classify_file(
         "grid_shape": list(p.data.shape[-2:]),
         "plotted_frame": list(frame),
     }
+    calibration = sym.get_item("calibration")
+    if calibration is not None:  # the calibration check of fixed-scale models
+        summary["calibration"] = calibration.as_dictionary()
     summary.update(summarize(p, u))
     summary["outputs"] = {role: str(p_) for role, p_ in paths.items()}
     summary["run_time_s"] = round(time.perf_counter() - start, 3)

@@ -87,6 +87,9 @@ def _check_consistent(out, summary, stdout, lazy_reload=False):
     assert summary["model"]["sha256"] == p.metadata.Symmetry.model_sha256
     assert summary["n_samples"] == 5 and summary["seed"] == 0 == p.metadata.Symmetry.seed
     assert summary["run_time_s"] > 0 and summary["package_version"]
+    # the calibration check: a crystal of one of the classes at the pixel size the model sees
+    assert summary["calibration"] == p.metadata.Symmetry.calibration.as_dictionary()
+    assert summary["calibration"]["ok"] is True and summary["calibration"]["nearest_class"]
     # the printed table
     rows = _table_rows(stdout)
     assert list(rows) == names
@@ -209,6 +212,7 @@ def test_exact_mode_and_precision(inputs, tmp_path, capsys):
     )
     assert (runs["exact"]["precision"], runs["exact"]["adaptive"]) == ("float32", False)
     assert (runs["f32"]["precision"], runs["f32"]["adaptive"]) == ("float32", True)
+    assert runs["exact"]["dropout"] == "all" and runs["default"]["dropout"] == "model"
     # A clean crystal: every mode gives the same classes.
     for name in ("default", "f32"):
         np.testing.assert_array_equal(runs[name]["p"].argmax(0), runs["exact"]["p"].argmax(0))
