@@ -123,6 +123,14 @@ def write_image(path: Path, size: int, chunk: int = 1024) -> None:
     s.save(path, overwrite=True, chunks=(min(chunk, size), min(chunk, size)))
 
 
+def run_child(code: str, *args) -> dict:
+    """Run ``code`` in a fresh interpreter with ``args``; its last stdout line, as JSON."""
+    done = subprocess.run(
+        [sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True, check=True
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1024, 2048, 4096])
@@ -137,22 +145,9 @@ def main(argv=None) -> dict:
         for size in args.sizes:
             path = Path(tmp) / f"image_{size}.zspy"
             write_image(path, size)
-            done = subprocess.run(
-                [
-                    sys.executable,
-                    "-c",
-                    CHILD,
-                    str(path),
-                    str(Path(tmp) / f"out_{size}"),
-                    str(args.window),
-                    str(args.stride),
-                    str(args.samples),
-                ],
-                capture_output=True,
-                text=True,
-                check=True,
+            run = run_child(
+                CHILD, path, Path(tmp) / f"out_{size}", args.window, args.stride, args.samples
             )
-            run = json.loads(done.stdout.strip().splitlines()[-1])
             run["size"] = size
             run["seconds_per_megapixel"] = run["seconds"] / (size * size / 1e6)
             results["runs"].append(run)
@@ -166,13 +161,7 @@ def main(argv=None) -> dict:
         if args.movie_frames:
             path = Path(tmp) / "movie.zspy"
             write_movie(path, args.movie_frames)
-            done = subprocess.run(
-                [sys.executable, "-c", CHILD_MOVIE, str(path), str(Path(tmp) / "movie_out")],
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            results["movie"] = json.loads(done.stdout.strip().splitlines()[-1])
+            results["movie"] = run_child(CHILD_MOVIE, path, Path(tmp) / "movie_out")
             print("aistem movie, 1024 px frames, defaults:", results["movie"], flush=True)
     if args.json:
         write_json(results, args.json)
