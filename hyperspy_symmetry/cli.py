@@ -482,7 +482,7 @@ def _classify(args) -> None:
             show_progressbar=not args.quiet,
             scheduler=scheduler,
             precision="float32" if args.exact else args.precision,
-            adaptive=not args.exact,
+            adaptive=False if args.exact else None,
             dropout="all" if args.exact else args.dropout,
         )
     except TypeError as err:  # e.g. complex data: a user error, reported in one line
@@ -566,8 +566,8 @@ def _classify_parser(sub) -> None:
         "--exact",
         action="store_true",
         help="exact mode: float32, all samples for every window, every dropout layer "
-        "sampled (default: adaptive sampling, stopping converged windows early, of the "
-        "dropout layers the model card names)",
+        "sampled (default: the model card's sampling: the dropout layers it names, and "
+        "adaptive stopping of converged windows where the card allows it)",
     )
     p.add_argument(
         "--dropout",

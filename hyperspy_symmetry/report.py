@@ -333,7 +333,7 @@ def classify_file(
     show_progressbar: bool = True,
     scheduler=None,
     precision: str = "auto",
-    adaptive: bool = True,
+    adaptive: bool | None = None,
     dropout: str = "model",
 ) -> dict[str, Any]:
     """Classify the image(s) of a file and write results, plots and a summary to ``out``.

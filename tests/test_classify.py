@@ -400,3 +400,54 @@ def test_dropout_layers_sampled_follow_the_card(tmp_path, tiny_bravais):
     assert original.metadata.Symmetry.sampled_dropout == "all"
     u = s.mc_uncertainty(model=str(folder), **kw)  # the same computation as `late`
     assert np.all(np.asarray(u.data) >= 0)
+
+
+def test_adaptive_default_follows_the_card(tmp_path, tiny_bravais, monkeypatch):
+    """``adaptive=None`` (the default) takes the card's ``adaptive_sampling``; an explicit
+    value wins; the engine gets what the metadata record."""
+    import shutil
+
+    from hyperspy_symmetry.models import ModelCard
+
+    folder = tmp_path / "tiny_full_t"
+    shutil.copytree(tiny_bravais, folder)
+    card = ModelCard.load(folder / "card.json")
+    card.name, card.adaptive_sampling = "tiny_full_t", False
+    card.save(folder / "card.json")
+    seen = []
+    original = SymmetryModel.statistics
+
+    def recording(self, *args, **kwargs):
+        seen.append(kwargs["adaptive"])
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(SymmetryModel, "statistics", recording)
+    s = calibrated(lattice_image((256, 256), period=(10, 10)))
+    kw = dict(window_size=128, stride=64, n_samples=12, seed=0, precision="float32")
+    results = {}
+    for name, model, adaptive in [
+        ("card says no", str(folder), None),
+        ("exact", str(folder), False),
+        ("forced", str(folder), True),
+        ("card says yes", tiny_bravais, None),
+    ]:
+        pipeline.clear_cache()
+        seen.clear()
+        results[name] = s.classify_symmetry(model=model, adaptive=adaptive, **kw)
+        assert seen and set(seen) == {results[name].metadata.Symmetry.adaptive}, name
+    assert results["card says no"].metadata.Symmetry.adaptive is False
+    assert results["forced"].metadata.Symmetry.adaptive is True
+    assert results["card says yes"].metadata.Symmetry.adaptive is True
+    np.testing.assert_array_equal(results["card says no"].data, results["exact"].data)
+    assert ModelCard.load(folder / "card.json").adaptive_sampling is False
+
+
+def test_shipped_bravais_samples_its_dense_layer_with_every_sample():
+    """The shipped ``bravais`` card: only ``dropout_dense`` is sampled, and every window
+    gets all T samples (no adaptive stopping) by default."""
+    from hyperspy_symmetry.models import resolve_model
+
+    card, _ = resolve_model("bravais")
+    assert card.sampled_dropout == ["dropout_dense"]
+    assert card.adaptive_sampling is False
+    assert resolve_model("aistem")[0].adaptive_sampling is True

@@ -76,6 +76,12 @@ class ModelCard:
         (``classify_symmetry(dropout="model")``); ``None``: all of them. The layers before
         the first one run once per window, so late layers make samples cheap;
         ``dropout="all"`` samples every dropout layer, as in training.
+    adaptive_sampling
+        Whether ``classify_symmetry(adaptive=None)`` (the default) stops sampling a window
+        once its estimate has converged. ``False`` where that misleads: when a few of the T
+        sample networks carry much of every window's mutual information, a window's first
+        samples cannot show when its MI has settled (measured for ``bravais``), and where
+        samples are cheap enough that stopping early saves little.
 
     Examples
     --------
@@ -105,6 +111,7 @@ class ModelCard:
     metrics: dict[str, Any] = field(default_factory=dict)
     interface_threshold: float | None = None
     sampled_dropout: list[str] | None = None
+    adaptive_sampling: bool = True
 
     @property
     def n_classes(self) -> int:
@@ -196,6 +203,12 @@ class ModelCard:
                 if self.sampled_dropout is None
                 else ", ".join(f"`{n}`" for n in self.sampled_dropout)
                 + ' (`dropout="all"`: every dropout layer)',
+            ),
+            (
+                "adaptive sampling by default",
+                "yes (windows stop once converged)"
+                if self.adaptive_sampling
+                else "no: every window gets all T samples",
             ),
             (
                 "interface threshold (default of `u.segment()`)",

@@ -52,16 +52,19 @@ _COMMON_PARAMETERS = """
             natively (a CPU with AVX512-BF16/AMX, or a GPU), float32 elsewhere; each
             process decides when it loads the model, so building a lazy result imports no
             TensorFlow. Lazy results record ``"auto"``, computed ones what was used.
-        adaptive : bool, default True
+        adaptive : bool, optional
             Stop sampling a window once its mean probabilities and mutual information have
             converged to ``tolerance`` (and its predicted class is settled); the others get
-            all ``n_samples``. ``precision="float32", adaptive=False`` is the exact mode.
+            all ``n_samples``. Default (``None``): the model card's ``adaptive_sampling``
+            (``aistem`` yes; ``bravais`` no, since a few of its sample networks carry much
+            of every window's mutual information and its samples are cheap).
+            ``precision="float32", adaptive=False`` is the exact mode.
         tolerance : float, default 0.01
             Standard error allowed on each mean class probability and on the mutual
             information (bits) in adaptive mode.
         dropout : {"model", "all"}, default "model"
             Which dropout layers the Monte-Carlo samples draw from: ``"model"``, those the
-            model card names (``sampled_dropout``: the last layers of ``bravais``, all of
+            model card names (``sampled_dropout``: the dense layer of ``bravais``, all of
             ``aistem``'s), so the layers before them run once per window; ``"all"``, every
             dropout layer, as in training. ``precision="float32", adaptive=False,
             dropout="all"`` is the exact mode."""
@@ -164,8 +167,8 @@ class AtomicResolution2D(Signal2D):
     def _check_sampling(precision, adaptive, tolerance, dropout) -> dict[str, Any]:
         from ..models.mc_dropout import check_dropout, check_precision
 
-        if not isinstance(adaptive, (bool, np.bool_)):
-            raise TypeError(f"`adaptive` must be True or False, not {adaptive!r}.")
+        if adaptive is not None and not isinstance(adaptive, (bool, np.bool_)):
+            raise TypeError(f"`adaptive` must be True, False or None, not {adaptive!r}.")
         tolerance = check_number(
             tolerance,
             "tolerance",
@@ -177,7 +180,7 @@ class AtomicResolution2D(Signal2D):
         )
         return {
             "precision": check_precision(precision),
-            "adaptive": bool(adaptive),
+            "adaptive": None if adaptive is None else bool(adaptive),
             "tolerance": tolerance,
             "dropout": check_dropout(dropout),
         }
@@ -260,7 +263,7 @@ class AtomicResolution2D(Signal2D):
         n_samples,
         seed,
         precision="auto",
-        adaptive=True,
+        adaptive=None,
         tolerance=0.01,
         dropout="model",
         images=None,
@@ -275,6 +278,8 @@ class AtomicResolution2D(Signal2D):
         n_samples = check_number(n_samples, "n_samples", low=1, integer=True)
         sampling = self._check_sampling(precision, adaptive, tolerance, dropout)
         card, ref = resolve_model(model)
+        if sampling["adaptive"] is None:
+            sampling["adaptive"] = bool(card.adaptive_sampling)
         scale = calibration = None
         if images is None:
             images = pipeline.as_image_dask(self.data, self._lazy)
@@ -426,7 +431,7 @@ class AtomicResolution2D(Signal2D):
         show_progressbar: bool | None = None,
         *,
         precision: str = "auto",
-        adaptive: bool = True,
+        adaptive: bool | None = None,
         tolerance: float = 0.01,
         dropout: str = "model",
     ):
@@ -511,7 +516,7 @@ class AtomicResolution2D(Signal2D):
         show_progressbar: bool | None = None,
         *,
         precision: str = "auto",
-        adaptive: bool = True,
+        adaptive: bool | None = None,
         tolerance: float = 0.01,
         dropout: str = "model",
     ):

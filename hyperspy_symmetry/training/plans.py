@@ -139,6 +139,12 @@ PLANS: dict[str, TrainingPlan] = {
             "default_window": 128,
             "default_stride": 16,
             "period_range": [6.0, 20.0],
+            # Monte-Carlo samples draw only the dense layer's dropout, and every window gets
+            # all T of them (issue 15; docs/training.md "Where `bravais` is sampled"): a
+            # sample then costs 128 x 6 multiply-adds, and a few of the T sample networks
+            # carry most of every window's mutual information, which adaptive stopping misses.
+            "sampled_dropout": ["dropout_dense"],
+            "adaptive_sampling": False,
         },
     ),
 }

@@ -277,6 +277,9 @@ def train_model(
         check_output_folder(data_dir)
     train_recipe = TrainingSetRecipe.default(seed=int(seed), **plan.data)
 
+    from ..models.tf_runtime import import_tensorflow
+
+    import_tensorflow()  # quietly, before Keras imports it
     import keras
 
     from .. import __version__
