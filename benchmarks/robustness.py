@@ -9,7 +9,7 @@ plot of accuracy and median MI against strength (``--plot``) and the Markdown ta
 docs/benchmarks.md (``--markdown``)::
 
     .venv/bin/python benchmarks/robustness.py --json benchmarks/results/robustness.json \\
-        --plot docs/_static/robustness.png --markdown benchmarks/results/robustness.md
+        --plot docs/images/robustness.png --markdown benchmarks/results/robustness.md
 
 The model's card holds the same figures (``metrics.robustness``), written by
 ``hyperspy-symmetry train aistem``.

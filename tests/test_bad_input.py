@@ -72,7 +72,7 @@ def test_bad_geometry_is_named(image, tiny_aistem, method, kwargs, error, match)
         (dict(seed=1.5), TypeError, "`seed`"),
         (dict(seed=-1), ValueError, "`seed` must be a non-negative"),
         (dict(precision="fp8"), ValueError, "`precision` must be one of"),
-        (dict(adaptive="yes"), TypeError, "`adaptive` must be True or False"),
+        (dict(adaptive="yes"), TypeError, "`adaptive` must be True, False or None"),
         (dict(tolerance=0), ValueError, "`tolerance` must be a number > 0 and < 1"),
     ],
 )

@@ -100,7 +100,7 @@ PLANS: dict[str, TrainingPlan] = {
             "imperfections of real HAADF-STEM: effective resolution down to 1.2 Å, probe "
             "aberrations, mistilt, thickness, non-linear column intensities, amorphous "
             "layers, scan distortions, slow intensity modulations, doses down to 2 counts "
-            "per pixel. Dropout (rate 0.25) follows conv5, conv6 and the dense layer only, "
+            "per pixel. Dropout (rate 0.3) follows conv5, conv6 and the dense layer only, "
             "in training as in Monte-Carlo sampling, so conv1-5 run once per window."
         ),
         data={"model": "aistem"},
@@ -110,7 +110,7 @@ PLANS: dict[str, TrainingPlan] = {
         # 0.15 and 0.3 and after conv4+ at 0.2; the card's figures are those of this model).
         architecture={
             "name": "aistem_cnn",
-            "kwargs": {"n_classes": 10, "dropout": 0.25, "dropout_from": 5},
+            "kwargs": {"n_classes": 10, "dropout": 0.3, "dropout_from": 5},
         },
         epochs=16,
         card={

@@ -1,0 +1,95 @@
+"""What the shipped ``aistem`` model says on the real images of the test tier.
+
+The real-data tier's images (``tests/realdata.py``: Au particles on amorphous carbon and MoS2
+from temul-toolkit 0.1.9, a perovskite ADF crop from atomap 0.4.2; each fetched once from its
+PyPI wheel and cached), classified with the default window and T, seed 0, stride 4.8 Å on the
+Au image and 2.4 Å on the others. The Au image is split as ``tests/test_real_images.py``
+splits it: windows wholly on the particles (Otsu's threshold on the smoothed HAADF intensity)
+and windows of amorphous carbon only. For each set: the predicted classes, and the share of
+windows above the model's interface threshold with their median mutual information. The
+table in ``docs/training.md`` comes from::
+
+    .venv/bin/python benchmarks/bench_real_images.py --json benchmarks/results/real_images.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+from bench_pipeline import write_json
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+
+def _load(which, **kwargs):
+    import hyperspy.api as hs
+    from realdata import fetch_wheel_member
+
+    s = hs.load(fetch_wheel_member(*which), **kwargs)
+    s.set_signal_type("atomic_resolution")
+    units = s.axes_manager.signal_axes[0].units
+    if not isinstance(units, str) or units in ("", "<undefined>"):
+        for ax in s.axes_manager.signal_axes:  # atomap's crops are in nm, unlabelled
+            ax.units = "nm"
+    return s
+
+
+def summary(p, u, mask) -> dict:
+    """Predicted classes, share above the threshold and median MI of the windows in ``mask``."""
+    names = np.asarray(p.class_names)
+    predicted = names[np.asarray(p.predicted_class().data)[mask]]
+    classes, counts = np.unique(predicted, return_counts=True)
+    order = np.argsort(-counts, kind="stable")
+    mi = np.asarray(u.data)[mask]
+    return {
+        "n_windows": int(mask.sum()),
+        "classes": {str(classes[i]): round(float(counts[i] / mask.sum()), 4) for i in order},
+        "above_threshold": round(float(np.mean(mi > u.interface_threshold)), 4),
+        "median_mi_bits": round(float(np.median(mi)), 4),
+    }
+
+
+def main(argv=None) -> dict:
+    from realdata import ATOMAP_ADF, AU_NANOPARTICLE, MOS2
+    from scipy import ndimage
+    from skimage.filters import threshold_otsu
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json")
+    args = parser.parse_args(argv)
+    warnings.simplefilter("ignore")
+    results: dict = {}
+    s = _load(AU_NANOPARTICLE)
+    kw = dict(model="aistem", stride="4.8 Å", seed=0, show_progressbar=False)
+    p, u = s.classify_symmetry(**kw), s.mc_uncertainty(**kw)
+    smooth = ndimage.gaussian_filter(s.data.astype(float), 8)
+    bright = smooth > threshold_otsu(smooth)
+    window, stride = int(p.metadata.Symmetry.window_size), int(p.metadata.Symmetry.stride)
+    covered = ndimage.uniform_filter(bright.astype(float), window)
+    rows = window // 2 + stride * np.arange(u.data.shape[0])
+    cols = window // 2 + stride * np.arange(u.data.shape[1])
+    gold_share = covered[np.ix_(rows, cols)]
+    results["Au particles"] = summary(p, u, gold_share == 1)
+    results["amorphous carbon"] = summary(p, u, gold_share == 0)
+    for name, which, kwargs in (
+        ("MoS2", MOS2, {}),
+        ("perovskite", ATOMAP_ADF, {"file_format": "HSPY"}),
+    ):
+        s = _load(which, **kwargs)
+        kw = dict(model="aistem", stride="2.4 Å", seed=0, show_progressbar=False)
+        p, u = s.classify_symmetry(**kw), s.mc_uncertainty(**kw)
+        results[name] = summary(p, u, np.ones(u.data.shape, bool))
+    results["model_version"] = str(p.metadata.Symmetry.model_version)
+    for name, r in results.items():
+        print(name, r)
+    if args.json:
+        write_json(results, args.json)
+    return results
+
+
+if __name__ == "__main__":
+    main()
