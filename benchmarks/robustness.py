@@ -53,7 +53,9 @@ def markdown_table(robustness: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def plot(robustness: dict, path: str) -> None:
+def plot(robustness: dict, path: str, threshold: float = 0.1) -> None:
+    """Accuracy and median MI against strength, one panel per imperfection; every MI axis
+    spans the same 1e-4 to 1 bits, with the interface ``threshold`` dashed."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -73,7 +75,9 @@ def plot(robustness: dict, path: str) -> None:
         ax.set_title(f"{name} ({r['unit']})" if r["unit"] else name, fontsize=9)
         ax.set_ylabel("accuracy (%)", color="#0072B2", fontsize=8)
         twin = ax.twinx()
-        twin.semilogy(x, [max(m, 1e-6) for m in r["mi_median"]], "s--", color="#D55E00")
+        twin.semilogy(x, [max(m, 1e-4) for m in r["mi_median"]], "s--", color="#D55E00")
+        twin.set_ylim(1e-4, 1)
+        twin.axhline(threshold, color="#D55E00", lw=0.6, ls=":")
         twin.set_ylabel("median MI (bits)", color="#D55E00", fontsize=8)
         realistic = [i for i, s in enumerate(r["strengths"]) if s == r["realistic"]]
         if realistic:
@@ -125,7 +129,7 @@ def main(argv=None) -> None:
         with open(args.markdown, "w") as fh:
             fh.write(table)
     if args.plot:
-        plot(result, args.plot)
+        plot(result, args.plot, model.card.threshold)
 
 
 if __name__ == "__main__":
