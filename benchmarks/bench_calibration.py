@@ -27,8 +27,7 @@ from pathlib import Path
 
 def _real_images():
     sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
-    import hyperspy.api as hs
-    from realdata import ATOMAP_ADF, AU_NANOPARTICLE, MOS2, fetch_wheel_member
+    from realdata import ATOMAP_ADF, AU_NANOPARTICLE, MOS2, load_real
 
     from hyperspy_symmetry.windows import length_unit
 
@@ -37,10 +36,9 @@ def _real_images():
         ("real MoS2 (temul)", MOS2, {}),
         ("real perovskite ADF (atomap, nm)", ATOMAP_ADF, {"file_format": "HSPY"}),
     ):
-        s = hs.load(fetch_wheel_member(*which), **kwargs)
+        s = load_real(which, **kwargs)
         ax = s.axes_manager.signal_axes[0]
-        units = ax.units if isinstance(ax.units, str) and ax.units != "<undefined>" else "nm"
-        pixel = (ax.scale * length_unit(units)).to("angstrom").magnitude
+        pixel = (ax.scale * length_unit(ax.units)).to("angstrom").magnitude
         yield label, s.data, float(pixel)
 
 
@@ -56,11 +54,9 @@ def classify_mos2() -> dict:
     """``classify_symmetry`` with ``aistem`` at default arguments on the real MoS2 image, and
     the share of its time the calibration check took."""
     sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
-    import hyperspy.api as hs
-    from realdata import MOS2, fetch_wheel_member
+    from realdata import MOS2, load_real
 
-    s = hs.load(fetch_wheel_member(*MOS2))
-    s.set_signal_type("atomic_resolution")
+    s = load_real(MOS2)
     start = time.perf_counter()
     p = s.classify_symmetry(model="aistem", seed=0, show_progressbar=False)
     total = time.perf_counter() - start

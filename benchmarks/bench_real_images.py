@@ -25,19 +25,6 @@ from bench_pipeline import write_json
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 
-def _load(which, **kwargs):
-    import hyperspy.api as hs
-    from realdata import fetch_wheel_member
-
-    s = hs.load(fetch_wheel_member(*which), **kwargs)
-    s.set_signal_type("atomic_resolution")
-    units = s.axes_manager.signal_axes[0].units
-    if not isinstance(units, str) or units in ("", "<undefined>"):
-        for ax in s.axes_manager.signal_axes:  # atomap's crops are in nm, unlabelled
-            ax.units = "nm"
-    return s
-
-
 def summary(p, u, mask) -> dict:
     """Predicted classes, share above the threshold and median MI of the windows in ``mask``."""
     names = np.asarray(p.class_names)
@@ -54,32 +41,25 @@ def summary(p, u, mask) -> dict:
 
 
 def main(argv=None) -> dict:
-    from realdata import ATOMAP_ADF, AU_NANOPARTICLE, MOS2
-    from scipy import ndimage
-    from skimage.filters import threshold_otsu
+    from realdata import ATOMAP_ADF, AU_NANOPARTICLE, MOS2, bright_share, load_real
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
     results: dict = {}
-    s = _load(AU_NANOPARTICLE)
+    s = load_real(AU_NANOPARTICLE)
     kw = dict(model="aistem", stride="4.8 Å", seed=0, show_progressbar=False)
     p, u = s.classify_symmetry(**kw), s.mc_uncertainty(**kw)
-    smooth = ndimage.gaussian_filter(s.data.astype(float), 8)
-    bright = smooth > threshold_otsu(smooth)
-    window, stride = int(p.metadata.Symmetry.window_size), int(p.metadata.Symmetry.stride)
-    covered = ndimage.uniform_filter(bright.astype(float), window)
-    rows = window // 2 + stride * np.arange(u.data.shape[0])
-    cols = window // 2 + stride * np.arange(u.data.shape[1])
-    gold_share = covered[np.ix_(rows, cols)]
+    md = p.metadata.Symmetry
+    gold_share = bright_share(s.data, int(md.window_size), int(md.stride), u.data.shape)
     results["Au particles"] = summary(p, u, gold_share == 1)
     results["amorphous carbon"] = summary(p, u, gold_share == 0)
     for name, which, kwargs in (
         ("MoS2", MOS2, {}),
         ("perovskite", ATOMAP_ADF, {"file_format": "HSPY"}),
     ):
-        s = _load(which, **kwargs)
+        s = load_real(which, **kwargs)
         kw = dict(model="aistem", stride="2.4 Å", seed=0, show_progressbar=False)
         p, u = s.classify_symmetry(**kw), s.mc_uncertainty(**kw)
         results[name] = summary(p, u, np.ones(u.data.shape, bool))

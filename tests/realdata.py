@@ -23,7 +23,15 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-__all__ = ["fetch_wheel_member", "AU_NANOPARTICLE", "MOS2", "ATOMAP_ADF", "ATOMAP_ABF"]
+__all__ = [
+    "fetch_wheel_member",
+    "load_real",
+    "bright_share",
+    "AU_NANOPARTICLE",
+    "MOS2",
+    "ATOMAP_ADF",
+    "ATOMAP_ABF",
+]
 
 AU_NANOPARTICLE = (
     "temul-toolkit==0.1.9",
@@ -83,3 +91,40 @@ def fetch_wheel_member(requirement: str, member: str) -> Path:
             partial.write_bytes(archive.read(member))
             partial.replace(target)  # atomic: a crash never leaves half a file in the cache
     return target
+
+
+def load_real(which: tuple[str, str], **load):
+    """One of the images above as an ``atomic_resolution`` signal (fetched once, cached).
+
+    ``which`` is ``(requirement, member)``, e.g. :data:`MOS2`; ``load`` goes to ``hs.load``
+    (the atomap crops need ``file_format="HSPY"``). Their axes carry no unit although they
+    are in nm, so unlabelled axes are labelled nm.
+    """
+    import hyperspy.api as hs
+
+    s = hs.load(fetch_wheel_member(*which), **load)
+    s.set_signal_type("atomic_resolution")
+    units = s.axes_manager.signal_axes[0].units
+    if not isinstance(units, str) or units in ("", "<undefined>"):
+        for ax in s.axes_manager.signal_axes:
+            ax.units = "nm"
+    return s
+
+
+def bright_share(image, window: int, stride: int, grid_shape: tuple[int, int]):
+    """Share of each window of the grid that lies on bright matter, ``grid_shape`` array.
+
+    For the Au-on-carbon image: Au (Z = 79) is far brighter than carbon (Z = 6) in HAADF,
+    and Otsu's threshold on the smoothed image splits the two. 1 is a window wholly on the
+    particles, 0 one of amorphous carbon only.
+    """
+    import numpy as np
+    from scipy import ndimage
+    from skimage.filters import threshold_otsu
+
+    smooth = ndimage.gaussian_filter(np.asarray(image, dtype=float), 8)
+    bright = smooth > threshold_otsu(smooth)
+    covered = ndimage.uniform_filter(bright.astype(float), window)
+    rows = window // 2 + stride * np.arange(grid_shape[0])
+    cols = window // 2 + stride * np.arange(grid_shape[1])
+    return covered[np.ix_(rows, cols)]

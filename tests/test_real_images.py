@@ -8,42 +8,28 @@ from __future__ import annotations
 
 import warnings
 
-import hyperspy.api as hs
 import numpy as np
 import pytest
-from realdata import ATOMAP_ADF, AU_NANOPARTICLE, MOS2, fetch_wheel_member
-from scipy import ndimage
-from skimage.filters import threshold_otsu
+from realdata import ATOMAP_ADF, AU_NANOPARTICLE, MOS2, bright_share, load_real
 
 from hyperspy_symmetry.calibration import CalibrationWarning
 
 FCC = ("FCC_Cu_100", "FCC_Cu_110", "FCC_Cu_111", "FCC_Cu_211")
 
 
-def _load(which, **kwargs):
-    s = hs.load(fetch_wheel_member(*which), **kwargs)
-    s.set_signal_type("atomic_resolution")
-    return s
-
-
 @pytest.fixture(scope="module")
 def au_result():
     """The shipped aistem model on the real Au-on-carbon image, default window and sampling
     (stride 4.8 Å instead of 1.2 Å to keep the test short)."""
-    s = _load(AU_NANOPARTICLE)
+    s = load_real(AU_NANOPARTICLE)
     kw = dict(model="aistem", stride="4.8 Å", seed=0, show_progressbar=False)
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
         p, u = s.classify_symmetry(**kw), s.mc_uncertainty(**kw)
     assert not [w for w in record if issubclass(w.category, CalibrationWarning)]
-    # Particle / carbon mask from the HAADF intensity itself: Au (Z = 79) is far brighter
-    # than carbon (Z = 6); Otsu's threshold on the smoothed image splits the two.
-    smooth = ndimage.gaussian_filter(s.data.astype(float), 8)
-    bright = smooth > threshold_otsu(smooth)
-    window, stride = int(p.metadata.Symmetry.window_size), int(p.metadata.Symmetry.stride)
-    covered = ndimage.uniform_filter(bright.astype(float), window)
-    centres = window // 2 + stride * np.arange(u.data.shape[0])
-    gold_share = covered[np.ix_(centres, window // 2 + stride * np.arange(u.data.shape[1]))]
+    # Particle / carbon mask from the HAADF intensity itself
+    md = p.metadata.Symmetry
+    gold_share = bright_share(s.data, int(md.window_size), int(md.stride), u.data.shape)
     return s, p, u, gold_share
 
 
@@ -104,11 +90,7 @@ def test_real_mos2_and_perovskite_images_classify(tmp_path):
     Å) measures 3.9 and 2.75 Å (100 and 110), matching no class (53 % off): a warning naming
     a wrong scale or a material outside the classes."""
     for which, kwargs in ((MOS2, {}), (ATOMAP_ADF, {"file_format": "HSPY"})):
-        s = _load(which, **kwargs)
-        units = s.axes_manager.signal_axes[0].units
-        if not isinstance(units, str) or units in ("", "<undefined>"):
-            for ax in s.axes_manager.signal_axes:  # atomap's crops are in nm, unlabelled
-                ax.units = "nm"
+        s = load_real(which, **kwargs)  # atomap's crops: in nm, unlabelled
         with warnings.catch_warnings(record=True) as record:
             warnings.simplefilter("always")
             u = s.mc_uncertainty(model="aistem", stride="6 Å", seed=0, show_progressbar=False)
