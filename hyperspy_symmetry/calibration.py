@@ -366,14 +366,12 @@ def _regions(
         )
     half = size // 2
     if half >= 128:
-        for name, dr, dc in (("top left", 0, 0), ("top right", 0, half)):
-            regions.append(
-                (
-                    f"{name} {half} px quadrant of the central {size} px",
-                    (slice(r0 + dr, r0 + dr + half), slice(c0 + dc, c0 + dc + half)),
-                )
-            )
-        for name, dr, dc in (("bottom left", half, 0), ("bottom right", half, half)):
+        for name, dr, dc in (
+            ("top left", 0, 0),
+            ("top right", 0, half),
+            ("bottom left", half, 0),
+            ("bottom right", half, half),
+        ):
             regions.append(
                 (
                     f"{name} {half} px quadrant of the central {size} px",
