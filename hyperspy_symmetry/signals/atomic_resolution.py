@@ -69,6 +69,25 @@ _COMMON_PARAMETERS = """
             dropout layer, as in training. ``precision="float32", adaptive=False,
             dropout="all"`` is the exact mode."""
 
+_CALIBRATION_WARNS = """
+        Warns
+        -----
+        hyperspy_symmetry.calibration.CalibrationWarning
+            Once per input, for a model trained at a fixed pixel size whose classes are
+            crystals (``aistem``), when the lattice spacings at the centre of the first frame
+            match none of its classes within 15 % at the scale the model sees: likely nm read
+            as Å, a wrong scale, or a material outside the classes. The check is recorded in
+            ``metadata.Symmetry.calibration`` (user guide, "Calibration check").
+"""
+
+
+def _shared_docs(doc: str) -> str:
+    """``doc`` with the parameters and the warning shared by ``classify_symmetry`` and
+    ``mc_uncertainty`` filled in."""
+    return doc.replace("{common}", _COMMON_PARAMETERS.strip()).replace(
+        "{warns}", _CALIBRATION_WARNS.strip()
+    )
+
 
 class AtomicResolution2D(Signal2D):
     """Atomic-resolution image(s): one image, a movie, or any stack of images.
@@ -455,14 +474,7 @@ class AtomicResolution2D(Signal2D):
             (window - 1) / 2 * pixel scale``, same names and units), navigation axes
             ``class`` followed by this signal's navigation axes.
 
-        Warns
-        -----
-        hyperspy_symmetry.calibration.CalibrationWarning
-            Once per input, for a model trained at a fixed pixel size whose classes are
-            crystals (``aistem``), when the lattice spacings at the centre of the first frame
-            match none of its classes within 15 % at the scale the model sees: likely nm read
-            as Å, a wrong scale, or a material outside the classes. The check is recorded in
-            ``metadata.Symmetry.calibration`` (user guide, "Calibration check").
+        {warns}
 
         See Also
         --------
@@ -542,14 +554,7 @@ class AtomicResolution2D(Signal2D):
             as :meth:`classify_symmetry`; ``metadata.Signal.quantity`` names the measure
             and its unit.
 
-        Warns
-        -----
-        hyperspy_symmetry.calibration.CalibrationWarning
-            Once per input, for a model trained at a fixed pixel size whose classes are
-            crystals (``aistem``), when the lattice spacings at the centre of the first frame
-            match none of its classes within 15 % at the scale the model sees: likely nm read
-            as Å, a wrong scale, or a material outside the classes. The check is recorded in
-            ``metadata.Symmetry.calibration`` (user guide, "Calibration check").
+        {warns}
 
         Examples
         --------
@@ -1126,10 +1131,8 @@ class AtomicResolution2D(Signal2D):
         )
         return Signal1D(np.atleast_1d(fraction), axes=axes, **meta)
 
-    classify_symmetry.__doc__ = classify_symmetry.__doc__.replace(
-        "{common}", _COMMON_PARAMETERS.strip()
-    )
-    mc_uncertainty.__doc__ = mc_uncertainty.__doc__.replace("{common}", _COMMON_PARAMETERS.strip())
+    classify_symmetry.__doc__ = _shared_docs(classify_symmetry.__doc__)
+    mc_uncertainty.__doc__ = _shared_docs(mc_uncertainty.__doc__)
 
 
 class LazyAtomicResolution2D(LazySignal, AtomicResolution2D):
