@@ -318,12 +318,21 @@ def window_metrics(
     }
 
 
-def _classify(model, windows: np.ndarray, n_samples: int, seed: int):
-    from ..descriptors import get_descriptor
+def _loaded(model):
+    """A :class:`~hyperspy_symmetry.models.SymmetryModel`: loaded from a name or folder."""
+    from ..models import load_model
+
+    if isinstance(model, (str, bytes)) or hasattr(model, "__fspath__"):
+        return load_model(model)
+    return model
+
+
+def _predict(model, descriptors: np.ndarray, n_samples: int, seed: int):
+    """Mean class probabilities and MI (bits) of descriptors, with adaptive sampling as in
+    the public defaults."""
     from ..uncertainty import MEASURES
 
-    x = get_descriptor(model.card.descriptor)(windows).astype(np.float32)
-    stats = model.engine.statistics(x, n_samples=n_samples, seed=seed, adaptive=True)
+    stats = model.engine.statistics(descriptors, n_samples=n_samples, seed=seed, adaptive=True)
     n = model.engine.n_classes
     return stats[:, :n], stats[:, n + MEASURES.index("mutual_information")]
 
@@ -359,21 +368,17 @@ def robustness_sweep(
         and ``accuracy_below_95_at``: the first swept strength whose accuracy is below 95 %
         (``None`` if none is).
     """
-    from ..models import load_model
+    from ..descriptors import get_descriptor
 
-    model = (
-        load_model(model)
-        if isinstance(model, (str, bytes)) or hasattr(model, "__fspath__")
-        else model
-    )
-    threshold = float(model.card.interface_threshold or 0.1)
+    model = _loaded(model)
+    describe = get_descriptor(model.card.descriptor)
     result = {}
     for spec in IMPERFECTIONS if names is None else [_imperfection(n) for n in names]:
         rows = []
         for strength in spec.strengths:
             windows, labels = robustness_windows(spec.name, strength, n_per_class, seed)
-            p, mi = _classify(model, windows, n_samples, seed)
-            rows.append(window_metrics(p, mi, labels, threshold))
+            p, mi = _predict(model, describe(windows).astype(np.float32), n_samples, seed)
+            rows.append(window_metrics(p, mi, labels, model.card.threshold))
         below = [s for s, r in zip(spec.strengths, rows, strict=False) if r["accuracy"] < 0.95]
         result[spec.name] = {
             "what": spec.what,
@@ -401,24 +406,14 @@ def combined_metrics(
     held-out windows (seed ``seed``): accuracy, median MI, confidently-wrong fraction."""
     from dataclasses import replace
 
-    from ..models import load_model
     from ..simulate import TrainingSetRecipe, make_samples
-    from ..uncertainty import MEASURES
 
-    model = (
-        load_model(model)
-        if isinstance(model, (str, bytes)) or hasattr(model, "__fspath__")
-        else model
-    )
+    model = _loaded(model)
     recipe = replace(TrainingSetRecipe.default("aistem"), seed=seed, n_per_class=n_per_class)
     x, labels, _ = make_samples(recipe, 0, recipe.n_samples)
-    stats = model.engine.statistics(x, n_samples=n_samples, seed=seed, adaptive=True)
-    n = model.engine.n_classes
-    threshold = float(model.card.interface_threshold or 0.1)
+    p, mi = _predict(model, x, n_samples, seed)
     return {
         "n_windows": int(len(labels)),
         "seed": seed,
-        **window_metrics(
-            stats[:, :n], stats[:, n + MEASURES.index("mutual_information")], labels, threshold
-        ),
+        **window_metrics(p, mi, labels, model.card.threshold),
     }
