@@ -111,14 +111,20 @@ def _power_spectrum(image: np.ndarray, pad: int) -> tuple[np.ndarray, np.ndarray
     return power, fy, fx
 
 
-def _ring_background(power: np.ndarray, k: np.ndarray, step: float, every: int) -> np.ndarray:
+def _ring_background(
+    power: np.ndarray, k: np.ndarray, step: float, every: int, origin: tuple[int, int] = (0, 0)
+) -> np.ndarray:
     """Median power of the ring of ``|k|`` (width ``step``) of every bin.
 
     The medians are taken over every ``every``-th bin along each axis (the padded spectrum
-    is smooth on that scale), which keeps this cheap for large images.
+    is smooth on that scale), which keeps this cheap for large images. ``origin``: the
+    index in the whole spectrum of ``power[0, 0]`` when ``power`` is a part of it; the same
+    bins are taken as from the whole.
     """
     ring = np.minimum((k * np.float32(1.0 / step)).astype(np.int32), int(0.75 / step))
-    sub_ring, sub_power = ring[::every, ::every].ravel(), power[::every, ::every].ravel()
+    r0, c0 = ((-o) % every for o in origin)
+    sub_ring = ring[r0::every, c0::every].ravel()
+    sub_power = power[r0::every, c0::every].ravel()
     order = np.argsort(sub_ring, kind="stable")
     sub_ring, sub_power = sub_ring[order], sub_power[order]
     starts = np.flatnonzero(np.r_[True, np.diff(sub_ring) > 0])
@@ -143,26 +149,44 @@ def _bragg_peaks(
     """``k`` (``(n, 2)`` cycles/px, ``(kx, ky)``), strength and power relative to the strongest
     of the Bragg peaks (none above ``max_frequency``, cycles/px), strongest first."""
     h, w = image.shape
+    step = 1.0 / min(h, w)
+    d = max(pad, 1)
     power, fy, fx = _power_spectrum(image, pad)
+    dfy, dfx = fy[1] - fy[0], fx[1] - fx[0]
+    origin = (0, 0)
+    if max_frequency is not None:
+        # Only the frequencies up to max_frequency (and the rings and neighbours the peaks
+        # there are judged by) matter: the same peaks from a fraction of the spectrum.
+        reach = max_frequency + step
+        rows = np.flatnonzero(np.abs(fy) <= reach)
+        cols = np.flatnonzero(np.abs(fx) <= reach)
+        r0, r1 = max(rows[0] - d - 1, 0), min(rows[-1] + d + 2, len(fy))
+        c0, c1 = max(cols[0] - d - 1, 0), min(cols[-1] + d + 2, len(fx))
+        power, fy, fx, origin = power[r0:r1, c0:c1], fy[r0:r1], fx[c0:c1], (r0, c0)
     kx, ky = np.meshgrid(fx, fy)
     k = np.hypot(kx, ky)
-    background = _ring_background(power, k, 1.0 / min(h, w), pad)
-    d = max(pad, 1)
-    peaks = power == scipy.ndimage.maximum_filter(power, size=2 * d + 1, mode="wrap")
-    peaks &= k > 2.5 / min(h, w)
+    peaks = k > 2.5 / min(h, w)
     if max_frequency is not None:
         peaks &= k <= max_frequency
     peaks[:1], peaks[-1:], peaks[:, :1], peaks[:, -1:] = False, False, False, False
+    background = _ring_background(power, k, step, pad, origin)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(background > 0, power / background, 0.0)
     peaks &= ratio >= min_strength
     i, j = np.nonzero(peaks)
+    # Local maxima of the (wrapped) spectrum: only these few candidates are compared with
+    # their neighbours, as maximum_filter(power, size=2 * d + 1, mode="wrap") would.
+    offsets = np.arange(-d, d + 1)
+    ni = (i[:, None, None] + offsets[None, :, None]) % power.shape[0]
+    nj = (j[:, None, None] + offsets[None, None, :]) % power.shape[1]
+    window = power[ni, nj].reshape(len(i), (2 * d + 1) ** 2)
+    local_max = power[i, j] >= window.max(axis=1, initial=-np.inf)
+    i, j = i[local_max], j[local_max]
     if len(i) == 0:
         return np.empty((0, 2)), np.empty(0), np.empty(0)
     keep = power[i, j] >= min_relative * power[i, j].max()
     i, j = i[keep], j[keep]
     di, dj = _log_parabola_offsets(power, i, j)
-    dfy, dfx = fy[1] - fy[0], fx[1] - fx[0]
     vectors = np.stack([fx[j] + dj * dfx, fy[i] + di * dfy], axis=1).astype(float)
     strength = ratio[i, j].astype(float)
     relative = power[i, j].astype(float) / float(power[i, j].max())

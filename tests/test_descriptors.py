@@ -114,9 +114,14 @@ def test_descriptor_input_errors():
 def test_window_descriptors_equals_per_window_loop():
     rng = np.random.default_rng(3)
     images = rng.random((2, 180, 230))
-    got = window_descriptors(images, "fft_haadf", 100, 13, batch_windows=7)
+    got = window_descriptors(images, "fft_haadf", 100, 13, batch_windows=7)  # part rows
     gy, gx = (180 - 100) // 13 + 1, (230 - 100) // 13 + 1
     assert got.shape == (2, gy, gx, 64, 64)
+    # the same bits batch by batch, whole rows at a time or all at once
+    for batch in (None, 25, 1000):
+        np.testing.assert_array_equal(
+            window_descriptors(images, "fft_haadf", 100, 13, batch_windows=batch), got
+        )
     for f in range(2):
         for i in range(gy):
             for j in range(gx):

@@ -48,6 +48,51 @@ def test_fft_lattice_measures_every_class_at_any_period(name, period):
     assert lat.b == pytest.approx(b_true, rel=0.01)
 
 
+def _bragg_peaks_whole_spectrum(image, pad, min_strength, min_relative, max_frequency):
+    """The peak search written out on the whole spectrum: a maximum filter everywhere."""
+    from scipy.ndimage import maximum_filter
+
+    from hyperspy_symmetry.fft_lattice import _power_spectrum, _ring_background
+    from hyperspy_symmetry.lattice import _log_parabola_offsets
+
+    h, w = image.shape
+    power, fy, fx = _power_spectrum(image, pad)
+    kx, ky = np.meshgrid(fx, fy)
+    k = np.hypot(kx, ky)
+    background = _ring_background(power, k, 1.0 / min(h, w), pad)
+    peaks = power == maximum_filter(power, size=2 * pad + 1, mode="wrap")
+    peaks &= (k > 2.5 / min(h, w)) & (k <= (max_frequency or np.inf))
+    peaks[:1], peaks[-1:], peaks[:, :1], peaks[:, -1:] = False, False, False, False
+    ratio = np.where(background > 0, power / background, 0.0)
+    i, j = np.nonzero(peaks & (ratio >= min_strength))
+    keep = power[i, j] >= min_relative * power[i, j].max()
+    i, j = i[keep], j[keep]
+    di, dj = _log_parabola_offsets(power, i, j)
+    vectors = np.stack([fx[j] + dj * (fx[1] - fx[0]), fy[i] + di * (fy[1] - fy[0])], axis=1)
+    relative = power[i, j].astype(float) / float(power[i, j].max())
+    order = np.argsort(-relative, kind="stable")
+    return vectors.astype(float)[order], ratio[i, j].astype(float)[order], relative[order]
+
+
+@pytest.mark.parametrize("max_frequency", [None, 0.25, 0.1])
+def test_peak_search_on_part_of_the_spectrum_finds_the_whole_spectrums_peaks(max_frequency):
+    """Candidates only are compared with their neighbours, and below ``max_frequency`` only
+    the band of the spectrum that holds them and their rings: the same bits as the search
+    over every bin of the whole spectrum."""
+    from hyperspy_symmetry.fft_lattice import _bragg_peaks
+
+    rng = np.random.default_rng(4)
+    for name, period, shape in (("hexagonal", 14.0, (256, 256)), ("oblique", 16.0, (300, 400))):
+        img, _ = _lattice(name, period, max(shape), seed=5)
+        img = img[: shape[0], : shape[1]] + 0.3 * rng.standard_normal(shape)
+        for pad in (1, 2):
+            got = _bragg_peaks(img, pad, 60.0, 0.02, max_frequency)
+            expected = _bragg_peaks_whole_spectrum(img, pad, 60.0, 0.02, max_frequency)
+            assert len(got[0]) >= 4
+            for g, e in zip(got, expected, strict=True):
+                np.testing.assert_array_equal(g, e)
+
+
 def test_no_lattice_gives_nan_not_an_error():
     rng = np.random.default_rng(0)
     noise_class, _ = bravais_array("noise", 512, rng, a=10.0)

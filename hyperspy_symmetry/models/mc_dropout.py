@@ -14,9 +14,10 @@ and applies the same T networks to every window. So:
 - the *trunk*, the layers before the first dropout, is deterministic: it runs once per
   window, and only the *head* after it runs T times. Where the first dropout sits decides
   the cost of a sample (see :func:`~hyperspy_symmetry.models.architectures.aistem_cnn`);
-- every TensorFlow call has the same tensor shapes (batches are padded to a fixed size), so
-  one traced ``tf.function`` serves all calls and floating-point results do not depend on the
-  number of windows.
+- trunk calls are padded to a fixed number of windows, head calls to a multiple of
+  :data:`HEAD_ROW_MULTIPLE` windows (up to a fixed number), and each ``tf.function`` is
+  traced once for any batch size; floating-point results do not depend on the number of
+  windows in a call.
 
 The masks are scaled by ``1 / (1 - rate)`` (inverted dropout, as Keras trains with).
 
@@ -337,9 +338,13 @@ class MCDropoutEngine:
                     h = layers[i](h, training=False)
             return tf.reshape(tf.cast(h, tf.float32), [tg, b, -1])
 
+        # Shape-generic traces: one per function, whatever the number of windows per call.
+        mask_specs = [tf.TensorSpec((None, *shape), tf.float32) for shape in self._mask_shapes]
         return (
-            tf.function(trunk, reduce_retracing=True),
-            tf.function(head, reduce_retracing=True),
+            tf.function(trunk, input_signature=[tf.TensorSpec((None, *self.input_shape))]),
+            tf.function(
+                head, input_signature=[tf.TensorSpec((None, *self.trunk_shape)), *mask_specs]
+            ),
         )
 
     def trunk_features(self, x: np.ndarray) -> np.ndarray:
@@ -379,7 +384,7 @@ class MCDropoutEngine:
             masks = [tf.constant(m[t0:t1], dtype=tf.float32) for m in keep]
             for start in range(0, len(active), windows):
                 idx = active[start : start + windows]
-                batch = tf.constant(_pad(features[idx], windows))
+                batch = tf.constant(_pad(features[idx], head_call_rows(len(idx), windows)))
                 with _TF_LOCK:
                     out = self._head(batch, *masks).numpy()
                 probs[t0:t1, idx] = out[:, : len(idx)]
@@ -464,6 +469,22 @@ def head_windows(passes_per_batch: int, group: int) -> int:
     """
     windows = int(passes_per_batch) // max(1, int(group))
     return max(HEAD_ROW_MULTIPLE, windows - windows % HEAD_ROW_MULTIPLE)
+
+
+def head_call_rows(n: int, windows: int) -> int:
+    """Windows in a head call of ``n`` windows (at most ``windows``): ``n`` rounded up to a
+    multiple of :data:`HEAD_ROW_MULTIPLE`.
+
+    Adaptive sampling leaves fewer windows in each group; padding them to a whole
+    ``windows`` batch would cost a full call every group, whatever the number left.
+
+    Examples
+    --------
+    >>> head_call_rows(225, 192), head_call_rows(33, 192), head_call_rows(100, 192)
+    (192, 96, 192)
+    """
+    rows = -(-int(n) // HEAD_ROW_MULTIPLE) * HEAD_ROW_MULTIPLE
+    return max(HEAD_ROW_MULTIPLE, min(int(windows), rows))
 
 
 def _pad(batch: np.ndarray, size: int) -> np.ndarray:
