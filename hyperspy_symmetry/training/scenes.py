@@ -129,7 +129,11 @@ def bicrystal_metrics(
         ``mi_bulk_median``, ``mi_boundary_median`` (windows centred within a quarter
         window of the boundary plane),
         ``mi_boundary_p90``, ``mi_ratio`` (boundary over bulk medians), and at the
-        model's interface threshold ``bulk_below_threshold`` and ``boundary_above_threshold``.
+        model's interface threshold ``bulk_below_threshold`` and ``boundary_above_threshold``;
+        the same for the windows centred within an eighth of a window of the plane
+        (``boundary_eighth_above_threshold``: their tapered descriptor holds at least a
+        quarter of the other grain) and within half a stride of it, the line of windows
+        centred on the boundary (``boundary_plane_above_threshold``).
     """
     from ..simulate import bicrystal
 
@@ -149,9 +153,12 @@ def bicrystal_metrics(
     # descriptor all but hides a boundary that only crosses a window's edge.
     column = int(np.argmax(labels.data[0] == 1))
     centres = np.arange(mi.shape[-1]) * stride + (window - 1) / 2
-    near = np.abs(centres - (column - 0.5)) <= window / 4
+    distance = np.abs(centres - (column - 0.5))
+    near = distance <= window / 4
     bulk, boundary = mi[inside >= 0], mi[:, near]
     bulk_median = float(np.median(bulk))
+    eighth = mi[:, distance <= window / 8]
+    plane = mi[:, distance <= max(stride / 2, distance.min())]
     return {
         "bulk_accuracy": round(
             float(np.mean(predicted[inside >= 0] == list(p.class_names).index(class_name))), 5
@@ -163,4 +170,7 @@ def bicrystal_metrics(
         "threshold": threshold,
         "bulk_below_threshold": round(float(np.mean(bulk < threshold)), 4),
         "boundary_above_threshold": round(float(np.mean(boundary > threshold)), 4),
+        "boundary_eighth_above_threshold": round(float(np.mean(eighth > threshold)), 4),
+        "boundary_plane_above_threshold": round(float(np.mean(plane > threshold)), 4),
+        "mi_boundary_plane_median": float(np.median(plane)),
     }
