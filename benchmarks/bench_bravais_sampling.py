@@ -64,6 +64,10 @@ def held_out_figures(per_class: int, samples: int) -> dict:
         "conv3 and dense (version 0.1.0)": ["dropout_conv3", "dropout_dense"],
         "model": card.sampled_dropout,
     }
+    # Only the ways this network has (from version 0.3.0 on dropout follows the dense layer
+    # alone, so "all" and "model" are the same there).
+    names = {layer.name for layer in model.network.layers}
+    ways = {w: layers for w, layers in ways.items() if layers is None or set(layers) <= names}
     out, arrays = {}, {}
     for way, layers in ways.items():
         mi: dict = {}

@@ -78,17 +78,23 @@ def bravais_cnn(
     dropout: float = 0.2,
     l2: float = 1e-4,
     input_size: int = DESCRIPTOR_SIZE,
+    dropout_from: int = 1,
 ) -> keras.Sequential:
     """A Vasudevan-style Bayesian CNN for the 2D Bravais lattices plus noise.
 
     As in Vasudevan et al. (2018): three 3x3 ReLU convolutions, one 2x2 average pooling,
     a dense ReLU layer and a softmax output, with dropout after every convolution and the
-    dense layer, and L2 weight decay on all kernels.
+    dense layer, and L2 weight decay on all kernels. ``dropout_from`` (1-based) puts
+    dropout only after the convolutions numbered ``dropout_from`` and up; the dense layer
+    always has it, so ``dropout_from=len(filters) + 1`` leaves it alone there. Layers before
+    the first dropout run once per window in Monte-Carlo sampling.
 
     Examples
     --------
     >>> bravais_cnn().output_shape
     (None, 6)
+    >>> [l.name for l in bravais_cnn(dropout_from=4).layers if "dropout" in l.name]
+    ['dropout_dense']
     """
     reg = keras.regularizers.L2(l2) if l2 else None
     model = keras.Sequential(name="bravais_cnn")
@@ -99,7 +105,8 @@ def bravais_cnn(
                 n, 3, padding="same", activation="relu", kernel_regularizer=reg, name=f"conv{i}"
             )
         )
-        model.add(layers.Dropout(dropout, name=f"dropout_conv{i}"))
+        if i >= dropout_from:
+            model.add(layers.Dropout(dropout, name=f"dropout_conv{i}"))
     model.add(layers.AveragePooling2D(2, name="avgpool"))
     model.add(layers.Flatten(name="flatten"))
     model.add(layers.Dense(dense, activation="relu", kernel_regularizer=reg, name="dense"))
