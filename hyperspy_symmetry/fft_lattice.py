@@ -35,7 +35,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.fft
-import scipy.ndimage
 
 from .lattice import _hann_weighted, _log_parabola_offsets
 from .simulate.bravais import class_distances, lattice_class, reduce_basis

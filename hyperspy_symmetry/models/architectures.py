@@ -86,8 +86,8 @@ def bravais_cnn(
     a dense ReLU layer and a softmax output, with dropout after every convolution and the
     dense layer, and L2 weight decay on all kernels. ``dropout_from`` (1-based) puts
     dropout only after the convolutions numbered ``dropout_from`` and up; the dense layer
-    always has it, so ``dropout_from=len(filters) + 1`` leaves it alone there. Layers before
-    the first dropout run once per window in Monte-Carlo sampling.
+    always has it, so ``dropout_from=len(filters) + 1`` keeps dropout after the dense layer
+    alone. Layers before the first dropout run once per window in Monte-Carlo sampling.
 
     Examples
     --------
