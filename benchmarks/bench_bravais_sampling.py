@@ -2,16 +2,18 @@
 
 The shipped ``bravais`` network (Vasudevan et al. 2018) has dropout after each of its three
 convolutions and its dense layer, and was trained so. Sampling all four (``dropout="all"``)
-makes each of the T samples a full pass of about 60 M multiply-adds. Sampling only the last
-two (``dropout="model"``, the card's ``sampled_dropout``) runs the three convolutions once per
-window; a sample is then the pooling and the dense layers, about 2 M multiply-adds.
+makes each of the T samples a full pass of about 60 M multiply-adds. Sampling only the dense
+layer's (``dropout="model"``, the card's ``sampled_dropout``) runs everything before it once
+per window; a sample is then the last layer, 128 x 6 multiply-adds. Version 0.1.0 sampled the
+third convolution's dropout and the dense layer's.
 
-Part 1, on the card's held-out data, both ways with the same weights and masks: the held-out
-windows (``bravais`` recipe, seed 1, no holes), the out-of-distribution windows (decagonal
-quasicrystals) and lattice windows with holes (seed 3). Reports accuracy, top-2, expected
-calibration error, median mutual information (MI) in and out of distribution, how well MI
-separates them (AUROC), the noise probability against the hole coverage, and the agreement
-of the two ways (same predicted class, MI correlation).
+Part 1, on the card's held-out data, each of those ways the network has (all three for the
+shipped one), with the same weights and masks: the held-out windows (``bravais`` recipe,
+seed 1, no holes), the out-of-distribution windows (decagonal quasicrystals) and lattice
+windows with holes (seed 3). Reports accuracy, top-2, expected calibration error, median
+mutual information (MI) in and out of distribution, how well MI separates them (AUROC), the
+noise probability against the hole coverage, and the agreement of the card's way with every
+layer (same predicted class, MI correlation).
 
 Part 2, speed: frame ``--frame`` of a ``--size`` px
 :func:`hyperspy_symmetry.simulate.damage_movie` (seed 3: a hexagonal lattice, with holes
@@ -64,8 +66,9 @@ def held_out_figures(per_class: int, samples: int) -> dict:
         "conv3 and dense (version 0.1.0)": ["dropout_conv3", "dropout_dense"],
         "model": card.sampled_dropout,
     }
-    # Only the ways this network has (from version 0.3.0 on dropout follows the dense layer
-    # alone, so "all" and "model" are the same there).
+    # Only the ways this network has: one trained with dropout after the dense layer alone
+    # (bravais_cnn(dropout_from=4), the trials in docs/training.md) has no dropout_conv3, and
+    # there "all" and "model" are the same.
     names = {layer.name for layer in model.network.layers}
     ways = {w: layers for w, layers in ways.items() if layers is None or set(layers) <= names}
     out, arrays = {}, {}
