@@ -79,6 +79,7 @@ def bravais_cnn(
     l2: float = 1e-4,
     input_size: int = DESCRIPTOR_SIZE,
     dropout_from: int = 1,
+    pooled_dropout: bool = False,
 ) -> keras.Sequential:
     """A Vasudevan-style Bayesian CNN for the 2D Bravais lattices plus noise.
 
@@ -87,7 +88,8 @@ def bravais_cnn(
     dense layer, and L2 weight decay on all kernels. ``dropout_from`` (1-based) puts
     dropout only after the convolutions numbered ``dropout_from`` and up; the dense layer
     always has it, so ``dropout_from=len(filters) + 1`` keeps dropout after the dense layer
-    alone. Layers before the first dropout run once per window in Monte-Carlo sampling.
+    alone. ``pooled_dropout`` adds dropout after the pooling (on the dense layer's input).
+    Layers before the first dropout run once per window in Monte-Carlo sampling.
 
     Examples
     --------
@@ -95,6 +97,9 @@ def bravais_cnn(
     (None, 6)
     >>> [l.name for l in bravais_cnn(dropout_from=4).layers if "dropout" in l.name]
     ['dropout_dense']
+    >>> net = bravais_cnn(dropout_from=4, pooled_dropout=True)
+    >>> [l.name for l in net.layers if "dropout" in l.name]
+    ['dropout_pooled', 'dropout_dense']
     """
     reg = keras.regularizers.L2(l2) if l2 else None
     model = keras.Sequential(name="bravais_cnn")
@@ -108,6 +113,8 @@ def bravais_cnn(
         if i >= dropout_from:
             model.add(layers.Dropout(dropout, name=f"dropout_conv{i}"))
     model.add(layers.AveragePooling2D(2, name="avgpool"))
+    if pooled_dropout:
+        model.add(layers.Dropout(dropout, name="dropout_pooled"))
     model.add(layers.Flatten(name="flatten"))
     model.add(layers.Dense(dense, activation="relu", kernel_regularizer=reg, name="dense"))
     model.add(layers.Dropout(dropout, name="dropout_dense"))
