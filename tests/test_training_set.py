@@ -83,6 +83,35 @@ def test_bravais_holes_follow_the_recipe():
         TrainingSetRecipe.default("aistem", holes=BRAVAIS_HOLES)
 
 
+def test_holes_may_reach_into_the_window_from_outside():
+    from hyperspy_symmetry.simulate.training_set import BRAVAIS_HOLES, hole_mask
+
+    size, window, lo = 192, 128, 32
+    inside_only, reaching = [], []
+    for seed in range(12):
+        coverage = 0.05 + 0.07 * seed
+        m0 = hole_mask(size, window, coverage, np.random.default_rng(seed))
+        np.testing.assert_array_equal(
+            m0, hole_mask(size, window, coverage, np.random.default_rng(seed), reach=0.0)
+        )
+        m = hole_mask(size, window, coverage, np.random.default_rng(seed), reach=0.5)
+        assert abs(m[lo : lo + window, lo : lo + window].mean() - coverage) < 1e-3
+        # the share of the holes' pixels that lie outside the window
+        for mask, out in ((m0, inside_only), (m, reaching)):
+            central = np.zeros_like(mask)
+            central[lo : lo + window, lo : lo + window] = True
+            out.append(mask[~central].sum() / max(mask.sum(), 1))
+    # Centres up to half a window outside put more of the holes outside the window.
+    assert np.mean(reaching) > np.mean(inside_only) + 0.05
+    recipe = TrainingSetRecipe.default(
+        "bravais", n_per_class=2, holes=dict(BRAVAIS_HOLES, centre_reach=0.5)
+    )
+    assert recipe.holes["centre_reach"] == 0.5
+    for bad in (dict(BRAVAIS_HOLES, centre_reach=1.5), dict(BRAVAIS_HOLES, reach=0.5)):
+        with pytest.raises(ValueError, match="holes needs"):
+            TrainingSetRecipe.default("bravais", holes=bad)
+
+
 def test_aistem_parameters_vary_as_the_recipe_says():
     recipe = TrainingSetRecipe.default("aistem", n_per_class=3, seed=2, rotation=(0, 90, 5))
     _, labels, params = make_samples(recipe, 0, recipe.n_samples)

@@ -46,6 +46,8 @@ __all__ = [
 
 #: Holes in the default ``bravais`` recipe, see :class:`TrainingSetRecipe`.
 BRAVAIS_HOLES = {"lattice_probability": 0.5, "noise_empty_probability": 0.3}
+#: Optional keys of a recipe's ``holes`` and their values when left out.
+_OPTIONAL_HOLE_KEYS = {"centre_reach": 0.0}
 
 #: Fraction of pristine windows in the default ``aistem`` recipe, see
 #: :class:`TrainingSetRecipe`.
@@ -98,9 +100,12 @@ class TrainingSetRecipe:
         Their lattice is scaled as a whole by ``1 ± lattice_jitter / a``.
     holes
         ``bravais`` only: windows with holes (regions without atoms, as where the beam has
-        sputtered a 2D material away), ``{"lattice_probability", "noise_empty_probability"}``.
-        A lattice window gets, with ``lattice_probability``, holes covering a uniform random
-        fraction of it; its ``hole_coverage`` parameter is that fraction weighted as the
+        sputtered a 2D material away), ``{"lattice_probability", "noise_empty_probability"}``
+        and optionally ``"centre_reach"``. A lattice window gets, with
+        ``lattice_probability``, holes covering a uniform random fraction of it, centred
+        anywhere up to ``centre_reach`` windows beyond its edges (default 0: inside the
+        window; 0.5 was a trial, see docs/training.md, "Holes in the bravais training
+        set"); its ``hole_coverage`` parameter is that fraction weighted as the
         descriptor weights pixels, and the trainer's target becomes ``1 - coverage`` of its
         class and ``coverage`` of ``noise`` (so a mean ``noise`` probability estimates the
         hole area, as the Bravais paper uses it). A ``noise`` window is, with
@@ -194,11 +199,12 @@ class TrainingSetRecipe:
         if self.holes is not None:
             if self.model != "bravais":
                 raise ValueError("holes are for model='bravais' only.")
-            missing = set(BRAVAIS_HOLES) ^ set(self.holes)
-            if missing or not all(0.0 <= float(self.holes[k]) <= 1.0 for k in BRAVAIS_HOLES):
+            keys, allowed = set(self.holes), set(BRAVAIS_HOLES) | set(_OPTIONAL_HOLE_KEYS)
+            in_range = all(0.0 <= float(v) <= 1.0 for v in self.holes.values())
+            if not (set(BRAVAIS_HOLES) <= keys <= allowed and in_range):
                 raise ValueError(
-                    f"holes needs the fractions {sorted(BRAVAIS_HOLES)} in [0, 1], "
-                    f"got {self.holes}."
+                    f"holes needs the fractions {sorted(BRAVAIS_HOLES)} in [0, 1] "
+                    f"(optionally also {sorted(_OPTIONAL_HOLE_KEYS)}), got {self.holes}."
                 )
 
     @property
@@ -404,7 +410,12 @@ def _bravais_window(
     image, params = bravais_array(geometry, size, rng, rotation=rotation)
     coverage = 0.0
     if empty or target:
-        mask = np.ones_like(image, dtype=bool) if empty else hole_mask(size, window, target, rng)
+        reach = float(holes.get("centre_reach", _OPTIONAL_HOLE_KEYS["centre_reach"]))
+        mask = (
+            np.ones_like(image, dtype=bool)
+            if empty
+            else hole_mask(size, window, target, rng, reach=reach)
+        )
         image[mask] = rng.uniform(0.0, 0.05)  # vacuum: a faint, flat background
         lo = (size - window) // 2
         weight = _descriptors._sqrt_hann_2d(window)
@@ -434,22 +445,33 @@ def soft_targets(
 
 
 def hole_mask(
-    size: int, window: int, coverage: float, rng: np.random.Generator, max_holes: int = 3
+    size: int,
+    window: int,
+    coverage: float,
+    rng: np.random.Generator,
+    max_holes: int = 3,
+    reach: float = 0.0,
 ) -> np.ndarray:
     """Holes in a ``size`` image covering ``coverage`` of its central ``window`` square.
 
-    One to ``max_holes`` round holes of random centres (in the central square) and relative
-    sizes; their common scale is set so that they cover exactly ``coverage`` of the square.
+    One to ``max_holes`` round holes of random centres and relative sizes; their common
+    scale is set so that they cover exactly ``coverage`` of the square. The centres are
+    uniform over the square grown by ``reach`` windows on every side: with ``reach > 0``
+    some holes reach into the square from outside, as a hole larger than a window does.
 
     Examples
     --------
     >>> m = hole_mask(64, 32, 0.25, np.random.default_rng(0))
     >>> round(float(m[16:48, 16:48].mean()), 2)
     0.25
+    >>> m = hole_mask(64, 32, 0.25, np.random.default_rng(0), reach=0.5)
+    >>> round(float(m[16:48, 16:48].mean()), 2)
+    0.25
     """
     lo = (size - window) // 2
     n = int(rng.integers(1, max_holes + 1))
-    centres = rng.uniform(lo, lo + window, (n, 2))
+    margin = float(reach) * window
+    centres = rng.uniform(lo - margin, lo + window + margin, (n, 2))
     weights = rng.uniform(0.5, 1.5, n)
     yy, xx = np.mgrid[:size, :size]
     distance = np.min(
