@@ -8,9 +8,9 @@ two, binned by coverage:
   windows every ``--stride`` px, T = ``--samples``, default sampling): the coverage of each
   window from the movie's hole masks, weighted as the descriptor weights pixels;
 - on lattice windows with holes from the model's own training recipe (seed 5, never used in
-  training), as trained (hole centres inside the window) and with the centres drawn up to
-  a window beyond its edges (``holes["centre_reach"] = 1``), as a movie's large holes reach
-  into a window.
+  training, which also seeds the Monte-Carlo masks), as trained (hole centres inside the
+  window) and with the centres drawn up to a window beyond its edges
+  (``holes["centre_reach"] = 1``), as a movie's large holes reach into a window.
 
 Run::
 
@@ -50,10 +50,9 @@ def binned(coverage: np.ndarray, p_noise: np.ndarray) -> list[dict]:
 
 def movie_windows(seeds: list[int], stride: int, samples: int) -> tuple[np.ndarray, np.ndarray]:
     """Hann-weighted coverage and ``p(noise)`` of every window of every frame."""
-    from numpy.lib.stride_tricks import sliding_window_view
-
     from hyperspy_symmetry.descriptors import _sqrt_hann_2d
     from hyperspy_symmetry.simulate import damage_movie
+    from hyperspy_symmetry.windows import sliding_windows
 
     window = 128
     weight = _sqrt_hann_2d(window)
@@ -71,7 +70,7 @@ def movie_windows(seeds: list[int], stride: int, samples: int) -> tuple[np.ndarr
         )
         noise = p.metadata.Symmetry.class_names.index("noise")
         holes = np.asarray(truth["labels"].data) == 1
-        views = sliding_window_view(holes, (window, window), axis=(1, 2))[:, ::stride, ::stride]
+        views = sliding_windows(holes, window, stride)
         coverage.append(np.einsum("fijab,ab->fij", views, weight).ravel())
         p_noise.append(np.asarray(p.data)[:, noise].ravel())
     return np.concatenate(coverage), np.concatenate(p_noise)
@@ -80,21 +79,16 @@ def movie_windows(seeds: list[int], stride: int, samples: int) -> tuple[np.ndarr
 def recipe_windows(reach: float, per_class: int, samples: int) -> tuple[np.ndarray, np.ndarray]:
     """Coverage and ``p(noise)`` of lattice windows with holes from the model's recipe."""
     import hyperspy_symmetry as hss
-    from hyperspy_symmetry.models.mc_dropout import MCDropoutEngine
-    from hyperspy_symmetry.simulate import TrainingSetRecipe, make_samples
-    from hyperspy_symmetry.simulate.training_set import BRAVAIS_HOLES, PARAMETER_NAMES
+    from hyperspy_symmetry.simulate import TrainingSetRecipe
+    from hyperspy_symmetry.training.trainer import hole_window_predictions
 
     model = hss.load_model("bravais")
     recipe = TrainingSetRecipe.from_dict(model.card.training["data_recipe"])
-    holes = dict(recipe.holes or BRAVAIS_HOLES, lattice_probability=1.0, centre_reach=reach)
-    test = replace(recipe, seed=5, n_per_class=per_class, holes=holes)
-    x, y, params = make_samples(test, 0, test.n_samples)
-    noise = test.class_names.index("noise")
-    keep = y != noise
-    coverage = params[keep, PARAMETER_NAMES["bravais"].index("hole_coverage")]
-    engine = MCDropoutEngine(model.network, sampled_layers=model.card.sampled_dropout)
-    stats = engine.statistics(x[keep][..., None], samples, 0)
-    return np.asarray(coverage, dtype=float), stats[:, noise]
+    recipe = replace(recipe, holes=dict(recipe.holes, centre_reach=reach))
+    coverage, p_noise = hole_window_predictions(
+        model.network, recipe, per_class, samples, 5, model.card.sampled_dropout
+    )
+    return coverage.astype(float), p_noise
 
 
 def main(argv=None) -> dict:

@@ -154,15 +154,20 @@ def training_targets(path: Path, labels: np.ndarray, recipe) -> np.ndarray:
     return soft_targets(labels, coverage, len(names), names.index("noise"))
 
 
-def hole_metrics(
+def hole_window_predictions(
     network, recipe, n_per_class: int, n_samples: int, seed: int, sampled_layers=None
-):
-    """How well the mean ``noise`` probability follows the hole coverage of lattice windows.
+) -> tuple[np.ndarray, np.ndarray]:
+    """The hole coverage of lattice windows and the network's mean ``noise`` probability.
 
-    Windows of every lattice class, each with holes of a uniform random coverage, from a
-    seed never used in training. Returns the mean absolute error of ``p(noise)`` against
-    the coverage, the least-squares slope and intercept, and the correlation.
-    ``sampled_layers``: the dropout layers sampled (default all).
+    Windows of every lattice class of ``recipe`` (``bravais``), each with holes (as
+    ``recipe.holes`` places them) of a uniform random coverage, from ``seed``, which also
+    seeds the Monte-Carlo masks. ``sampled_layers``: the dropout layers sampled (default
+    all).
+
+    Returns
+    -------
+    coverage, p_noise : numpy.ndarray
+        ``(n,)`` each: the Hann-weighted coverage and the mean ``noise`` probability.
     """
     from dataclasses import replace
 
@@ -178,10 +183,26 @@ def hole_metrics(
     coverage = params[keep, PARAMETER_NAMES[test.model].index("hole_coverage")]
     engine = MCDropoutEngine(network, sampled_layers=sampled_layers)
     stats = engine.statistics(x[keep][..., None], n_samples, seed)
-    p_noise = stats[:, noise]
+    return np.asarray(coverage), stats[:, noise]
+
+
+def hole_metrics(
+    network, recipe, n_per_class: int, n_samples: int, seed: int, sampled_layers=None
+):
+    """How well the mean ``noise`` probability follows the hole coverage of lattice windows.
+
+    Windows of every lattice class, each with holes of a uniform random coverage, from a
+    seed never used in training (:func:`hole_window_predictions`). Returns the mean
+    absolute error of ``p(noise)`` against the coverage, the least-squares slope and
+    intercept, and the correlation. ``sampled_layers``: the dropout layers sampled
+    (default all).
+    """
+    coverage, p_noise = hole_window_predictions(
+        network, recipe, n_per_class, n_samples, seed, sampled_layers
+    )
     slope, intercept = np.polyfit(coverage, p_noise, 1)
     return {
-        "n_windows": int(keep.sum()),
+        "n_windows": int(len(coverage)),
         "seed": int(seed),
         "mae": round(float(np.mean(np.abs(p_noise - coverage))), 4),
         "slope": round(float(slope), 4),
