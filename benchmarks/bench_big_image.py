@@ -12,7 +12,7 @@ number of blocks (tiles) of the result.
 The figures in ``docs/benchmarks.md`` come from::
 
     cd benchmarks && ../.venv/bin/python bench_big_image.py \\
-        --sizes 1024 2048 4096 8192 16384 --repeats 3 --movie-frames 4 \\
+        --sizes 1024 2048 4096 8192 16384 --repeats 5 --movie-frames 4 \\
         --json results/big_image.json
 
 ``--repeats N`` runs each image in ``N`` fresh processes and reports the run of median

@@ -123,13 +123,19 @@ def _ring_background(
     ring = np.minimum((k * np.float32(1.0 / step)).astype(np.int32), int(0.75 / step))
     r0, c0 = ((-o) % every for o in origin)
     sub_ring = ring[r0::every, c0::every].ravel()
-    sub_power = power[r0::every, c0::every].ravel()
-    order = np.argsort(sub_ring, kind="stable")
-    sub_ring, sub_power = sub_ring[order], sub_power[order]
+    sub_power = np.ascontiguousarray(power[r0::every, c0::every], dtype=np.float32).ravel()
+    # One sort by (ring, power) puts each ring's powers in order: the bit patterns of
+    # non-negative float32 values sort as the values do.
+    key = np.sort((sub_ring.astype(np.int64) << 32) | sub_power.view(np.int32))
+    sub_ring = (key >> 32).astype(np.int32)
+    sub_power = (key & 0xFFFFFFFF).astype(np.uint32).view(np.float32)
     starts = np.flatnonzero(np.r_[True, np.diff(sub_ring) > 0])
+    counts = np.diff(np.r_[starts, len(sub_ring)])
+    # The median as numpy.median takes it: the middle value, or the mean of the middle two.
+    lower = sub_power[starts + (counts - 1) // 2]
+    upper = sub_power[starts + counts // 2]
     medians = np.full(int(ring.max()) + 1, np.nan)
-    for s, e in zip(starts, np.r_[starts[1:], len(sub_ring)], strict=False):
-        medians[sub_ring[s]] = np.median(sub_power[s:e])
+    medians[sub_ring[starts]] = (lower + upper) / np.float32(2)
     # Rings missed by the subsample (the innermost) take their outer neighbour's median.
     known = np.flatnonzero(np.isfinite(medians))
     medians = medians[

@@ -323,10 +323,19 @@ def tile_chunks(
     that of a square tile of the budget), and all but the last along an axis are equal
     (so that zarr chunks of the same size hold one tile each).
 
+    A grid that fits in one tile but fills more than a quarter of the budget, with at
+    least ``4 * MIN_TILE_WINDOWS`` windows, is cut in two along its longer side: one task
+    would leave a core idle whenever it is not in the network (its descriptors, its
+    bookkeeping between network calls), while two tasks fill those gaps with each other's
+    work (a 2048 px image at stride 64: 20 % less time). Smaller grids stay whole: halves
+    of a few hundred windows pay more for their padded network calls than they gain.
+
     Examples
     --------
     >>> tile_chunks((127, 127), 1, 64, 4, budget=32 * 2**20)  # 8192 px, float32, stride 64
     ((32, 32, 32, 31), (32, 32, 32, 31))
+    >>> tile_chunks((31, 31), 1, 64, 4)  # 2048 px: one tile's worth, in two
+    ((16, 15), (31,))
     >>> tile_chunks((3, 3), 1, 64, 4)
     ((3,), (3,))
     """
@@ -339,6 +348,15 @@ def tile_chunks(
         n = -(-g // min(side, g))
         c = -(-g // n)
         chunks.append((c,) * (n - 1) + (g - c * (n - 1),))
+    gy, gx = grid_shape
+    if (
+        len(chunks[0]) == len(chunks[1]) == 1
+        and gy * gx >= 4 * MIN_TILE_WINDOWS
+        and 4 * gy * gx * per_window > budget
+    ):
+        axis = 0 if gy >= gx else 1
+        half = -(-grid_shape[axis] // 2)
+        chunks[axis] = (half, grid_shape[axis] - half)
     return tuple(chunks)
 
 

@@ -310,29 +310,41 @@ def test_engine_result_independent_of_batch_and_grouping(engine):
     np.testing.assert_allclose(other.statistics(x, 30, seed=2), full, atol=1e-5)
 
 
-def test_head_calls_are_padded_to_multiples_of_96_and_keep_the_bits(engine):
-    """Head calls are padded to a multiple of 96 windows, not to the full batch (adaptive
-    sampling leaves fewer windows each group), and a window's bits do not depend on it."""
+def test_head_calls_are_padded_to_multiples_of_96_rows_and_keep_the_bits(engine):
+    """Head calls are padded to as many windows as make their rows (samples x windows) a
+    multiple of 96, not to the full batch (adaptive sampling leaves fewer windows each
+    group), and a window's bits do not depend on it."""
     from hyperspy_symmetry.models.mc_dropout import head_call_rows
 
-    big = MCDropoutEngine(engine.model, passes_per_batch=6000)  # up to 192 windows per call
+    big = MCDropoutEngine(engine.model, passes_per_batch=7000)  # up to 224 windows per call
     sizes = []
     head = big._head
 
     def recording(batch, *masks):
-        sizes.append(int(batch.shape[0]))
+        sizes.append((int(masks[0].shape[0]), int(batch.shape[0])))
         return head(batch, *masks)
 
     big._head = recording
     x = _x(150, seed=4)
-    together = big.statistics(x, 30, seed=2)
-    assert set(sizes) == {192}
+    together = big.statistics(x, 30, seed=2)  # one group of 30 samples: 16 windows = 480 rows
+    assert sizes == [(30, 160)]
     sizes.clear()
     alone = np.concatenate([big.statistics(x[i : i + 1], 30, seed=2) for i in range(0, 150, 7)])
-    assert set(sizes) == {96}
+    assert set(sizes) == {(30, 16)}
     np.testing.assert_array_equal(together[::7], alone)
-    np.testing.assert_array_equal(together, engine.statistics(x, 30, seed=2))  # 96 per call
-    assert [head_call_rows(n, 192) for n in (1, 96, 97, 500)] == [96, 96, 192, 192]
+    np.testing.assert_array_equal(together, engine.statistics(x, 30, seed=2))  # other calls
+    sizes.clear()
+    adaptive = big.statistics(x, 30, seed=2, adaptive=True)  # groups of 10: 48 windows
+    assert sizes[0] == (10, 192) and all(g == 10 and n % 48 == 0 for g, n in sizes)
+    np.testing.assert_array_equal(
+        adaptive[::7],
+        np.concatenate(
+            [big.statistics(x[i : i + 1], 30, seed=2, adaptive=True) for i in range(0, 150, 7)]
+        ),
+    )
+    assert all((g * n) % 96 == 0 for g, n in sizes)
+    assert [head_call_rows(n, 192, 10) for n in (1, 48, 49, 500)] == [48, 48, 96, 192]
+    assert [head_call_rows(n, 192, 7) for n in (1, 96, 97, 500)] == [96, 96, 192, 192]
 
 
 def test_single_sample_has_zero_mutual_information(engine):

@@ -51,6 +51,12 @@ def test_tile_chunks_follow_the_budget():
         # Square tiles of MIN_TILE_WINDOWS = 64 windows have sides of 8; balanced ones
         # keep more than half of that.
         assert all(c[0] == g or c[0] > 4 for c, g in zip((ty, tx), grid, strict=False))
+    # A grid that fits one tile but fills more than a quarter of the budget is cut in two
+    # along its longer side (two tasks share the cores); a smaller one stays whole.
+    assert pipeline.tile_chunks((31, 31), 1, 64, 4) == ((16, 15), (31,))  # 2048 px
+    assert pipeline.tile_chunks((20, 45), 1, 64, 4) == ((20,), (23, 22))
+    assert pipeline.tile_chunks((15, 15), 1, 64, 4) == ((15,), (15,))  # 1024 px
+    assert pipeline.tile_chunks((29, 20), 1, 12, 4, budget=2**30) == ((29,), (20,))
     with dask.config.set({"hyperspy_symmetry.tile-size": "1MiB"}):
         assert pipeline.tile_size() == 2**20
 

@@ -14,10 +14,10 @@ and applies the same T networks to every window. So:
 - the *trunk*, the layers before the first dropout, is deterministic: it runs once per
   window, and only the *head* after it runs T times. Where the first dropout sits decides
   the cost of a sample (see :func:`~hyperspy_symmetry.models.architectures.aistem_cnn`);
-- trunk calls are padded to a fixed number of windows, head calls to a multiple of
-  :data:`HEAD_ROW_MULTIPLE` windows (up to a fixed number), and each ``tf.function`` is
-  traced once for any batch size; floating-point results do not depend on the number of
-  windows in a call.
+- trunk calls are padded to a fixed number of windows, head calls to a number of windows
+  whose rows (samples x windows) are a multiple of :data:`HEAD_ROW_MULTIPLE` (up to a fixed
+  number), and each ``tf.function`` is traced once for any batch size; floating-point
+  results do not depend on the number of windows in a call.
 
 The masks are scaled by ``1 / (1 - rate)`` (inverted dropout, as Keras trains with).
 
@@ -42,6 +42,7 @@ inference instead of oversubscribing the cores.
 from __future__ import annotations
 
 import functools
+import math
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -376,15 +377,16 @@ class MCDropoutEngine:
         n = len(features)
         keep = self._keep_masks(seed, n_samples)
         groups = self._sample_groups(n_samples, adaptive)
-        windows = head_windows(self.passes_per_batch, groups[0][1] - groups[0][0])
         probs = np.zeros((n_samples, n, self.n_classes), dtype=np.float32)
         drawn = np.zeros(n, dtype=np.int64)
         active = np.arange(n)
         for t0, t1 in groups:
             masks = [tf.constant(m[t0:t1], dtype=tf.float32) for m in keep]
+            windows = head_windows(self.passes_per_batch, t1 - t0)
             for start in range(0, len(active), windows):
                 idx = active[start : start + windows]
-                batch = tf.constant(_pad(features[idx], head_call_rows(len(idx), windows)))
+                rows = head_call_rows(len(idx), windows, t1 - t0)
+                batch = tf.constant(_pad(features[idx], rows))
                 with _TF_LOCK:
                     out = self._head(batch, *masks).numpy()
                 probs[t0:t1, idx] = out[:, : len(idx)]
@@ -449,42 +451,56 @@ class MCDropoutEngine:
         return (stats, counts) if return_counts else stats
 
 
-#: Windows per head call are a multiple of this. A head call multiplies matrices of
-#: ``samples x windows`` rows, and CPU matrix kernels compute rows in blocks (of 3 to 48 rows,
-#: depending on the CPU); rows left over at the end go through other kernels whose sums round
-#: differently, so a window's result would depend on its position in the batch (seen: the
-#: last two of 32 windows differed by 1 ulp at T = 7 on an AMD EPYC). With a multiple of 96
-#: rows no block is ever partial.
+#: Rows of a head call (samples x windows) are a multiple of this. A head call multiplies
+#: matrices of ``samples x windows`` rows, and CPU matrix kernels compute rows in blocks (of
+#: 3 to 48 rows, depending on the CPU); rows left over at the end go through other kernels
+#: whose sums round differently, so a window's result would depend on its position in the
+#: batch (seen: the last two of 32 windows differed by 1 ulp at T = 7 on an AMD EPYC). With
+#: a multiple of 96 rows no block is ever partial.
 HEAD_ROW_MULTIPLE = 96
+
+
+def head_window_multiple(group: int) -> int:
+    """The fewest windows whose rows for ``group`` samples at a time are a multiple of
+    :data:`HEAD_ROW_MULTIPLE`: a head call holds a multiple of this many windows.
+
+    Examples
+    --------
+    >>> head_window_multiple(10), head_window_multiple(7), head_window_multiple(32)
+    (48, 96, 3)
+    """
+    return HEAD_ROW_MULTIPLE // math.gcd(max(1, int(group)), HEAD_ROW_MULTIPLE)
 
 
 def head_windows(passes_per_batch: int, group: int) -> int:
     """Windows per head call for ``group`` samples at a time: about ``passes_per_batch``
-    passes, rounded down to a multiple of :data:`HEAD_ROW_MULTIPLE` (at least one multiple).
+    passes, rounded down to a multiple of :func:`head_window_multiple` (at least one).
 
     Examples
     --------
     >>> head_windows(2000, 10), head_windows(229, 7)
     (192, 96)
     """
+    multiple = head_window_multiple(group)
     windows = int(passes_per_batch) // max(1, int(group))
-    return max(HEAD_ROW_MULTIPLE, windows - windows % HEAD_ROW_MULTIPLE)
+    return max(multiple, windows - windows % multiple)
 
 
-def head_call_rows(n: int, windows: int) -> int:
-    """Windows in a head call of ``n`` windows (at most ``windows``): ``n`` rounded up to a
-    multiple of :data:`HEAD_ROW_MULTIPLE`.
+def head_call_rows(n: int, windows: int, group: int) -> int:
+    """Windows in a head call of ``n`` windows (at most ``windows``) for ``group`` samples
+    at a time: ``n`` rounded up to a multiple of :func:`head_window_multiple`.
 
     Adaptive sampling leaves fewer windows in each group; padding them to a whole
     ``windows`` batch would cost a full call every group, whatever the number left.
 
     Examples
     --------
-    >>> head_call_rows(225, 192), head_call_rows(33, 192), head_call_rows(100, 192)
-    (192, 96, 192)
+    >>> head_call_rows(225, 192, 10), head_call_rows(33, 192, 10), head_call_rows(33, 192, 7)
+    (192, 48, 96)
     """
-    rows = -(-int(n) // HEAD_ROW_MULTIPLE) * HEAD_ROW_MULTIPLE
-    return max(HEAD_ROW_MULTIPLE, min(int(windows), rows))
+    multiple = head_window_multiple(group)
+    rows = -(-int(n) // multiple) * multiple
+    return max(multiple, min(int(windows), rows))
 
 
 def _pad(batch: np.ndarray, size: int) -> np.ndarray:
