@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import warnings
 
 import numpy as np
@@ -142,7 +143,14 @@ def test_nm_read_as_angstrom_warns_before_the_window_error():
         with pytest.raises(ValueError, match="larger than the image"):
             s.classify_symmetry(model="aistem", **FAST)
     assert len(record) == 1
-    assert "0.182 and 0.182 Å at 0.012 Å/px" in str(record[0].message)
+    # the spacings as read (Cu {200}, 1.8 Å, at a tenth of the pixel size), to their 3 digits
+    spacings = re.search(
+        r"spacings of this image, ([\d.]+) and ([\d.]+) Å at 0.012 Å/px", str(record[0].message)
+    )
+    cu = class_spacings(["FCC_Cu_100"])["FCC_Cu_100"]
+    assert [float(d) for d in spacings.groups()] == pytest.approx(
+        [cu[0] / 10, cu[1] / 10], abs=0.001
+    )
     # the other way round: a 1.2 Å/px reading gives a 10 px window, too small
     s = _rescaled(crystal_image("HCP_Ti_0001", 256, pixel_size=0.12, seed=0), 0.12, "nm")
     with pytest.warns(CalibrationWarning, match="Å read as nm"):

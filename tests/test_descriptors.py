@@ -4,11 +4,14 @@ import numpy as np
 import pytest
 
 from hyperspy_symmetry.descriptors import (
+    POOLED_WORKSPACE_BYTES,
+    Workspace,
     fft_amplitude,
     fft_haadf,
     reciprocal_axis,
     window_descriptors,
 )
+from hyperspy_symmetry.windows import sliding_windows
 
 
 def _mm(a):
@@ -127,6 +130,39 @@ def test_window_descriptors_equals_per_window_loop():
             for j in range(gx):
                 win = images[f, i * 13 : i * 13 + 100, j * 13 : j * 13 + 100]
                 np.testing.assert_allclose(got[f, i, j], reference_fft_haadf(win), atol=1e-6)
+
+
+def test_workspace_reuses_and_grows_its_buffers():
+    ws = Workspace()
+    a = ws.array("x", (3, 4), np.float64)
+    b = ws.array("x", (2, 4), np.float64)
+    assert np.shares_memory(a, b) and b.shape == (2, 4) and b.flags.c_contiguous
+    c = ws.array("x", (5, 5), np.complex128)  # larger than the buffer: a new one
+    assert c.shape == (5, 5) and c.dtype == np.complex128 and not np.shares_memory(a, c)
+    assert not np.shares_memory(ws.array("y", (5, 5), np.complex128), c)
+    with Workspace.pooled() as first:
+        first.array("x", (4, 64, 64), np.float64)
+    with Workspace.pooled() as again:
+        assert again is first and again.nbytes >= 4 * 64 * 64 * 8  # back in the pool
+        again.array("huge", (POOLED_WORKSPACE_BYTES + 1,), np.uint8)
+    with Workspace.pooled() as other:
+        assert other is not first  # grown past the limit: not kept
+
+
+@pytest.mark.parametrize(
+    "descriptor, fn", [("fft_haadf", fft_haadf), ("fft_amplitude", fft_amplitude)]
+)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.uint16])
+def test_reused_buffers_keep_the_bits_of_fresh_ones(descriptor, fn, dtype):
+    """window_descriptors reuses one pooled workspace from batch to batch and call to call
+    (windows of other sizes in between); every window gets the bits of a fresh one."""
+    rng = np.random.default_rng(5)
+    image = (rng.random((150, 170)) * 300).astype(dtype)
+    for window in (100, 128, 64, 40, 100):
+        got = window_descriptors(image, descriptor, window, 11, batch_windows=5)
+        expected = fn(sliding_windows(image, window, 11))  # one batch, a new workspace
+        np.testing.assert_array_equal(got, expected)
+        np.testing.assert_array_equal(got[1, 2], fn(image[11:, 22:][:window, :window]))
 
 
 def test_reciprocal_axis():
