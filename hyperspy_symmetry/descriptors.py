@@ -127,15 +127,25 @@ def _half_crop_index(n: int) -> tuple[np.ndarray, np.ndarray]:
     return rows, np.abs(fx)
 
 
-def _central_crop_of_half(half: np.ndarray, n: int, out: np.ndarray | None = None) -> np.ndarray:
-    """The central 64x64 of the shifted power spectrum, from its ``rfft2`` half (N >= 64),
-    written into ``out`` (C-contiguous, ``half.shape[:-2] + (64, 64)``) if given."""
-    rows, cols = _half_crop_index(n)
-    if out is None:
-        return half[..., rows, cols]
-    flat = half.reshape(half.shape[:-2] + (-1,))
-    np.take(flat, rows * half.shape[-1] + cols, axis=-1, out=out, mode="clip")
-    return out
+@lru_cache(maxsize=16)
+def _full_crop_index(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column indices into an unshifted ``fft2`` spectrum of the central 64x64."""
+    f = (np.arange(DESCRIPTOR_SIZE) - DESCRIPTOR_SIZE // 2) % n  # frequencies -32..31
+    return f[:, None], f[None, :]
+
+
+def _crop_from_unshifted(
+    spectrum: np.ndarray, index: tuple[np.ndarray, np.ndarray], workspace: Workspace
+) -> np.ndarray:
+    """The central 64x64 of the shifted spectra, taken from unshifted ones ``(..., N, M)``
+    at ``index`` (:func:`_half_crop_index` or :func:`_full_crop_index`), into the
+    workspace's ``"crop"`` array (N >= 64)."""
+    rows, cols = index
+    lead = spectrum.shape[:-2]
+    crop = workspace.array("crop", lead + (DESCRIPTOR_SIZE, DESCRIPTOR_SIZE), np.float64)
+    flat = spectrum.reshape(lead + (-1,))
+    np.take(flat, rows * spectrum.shape[-1] + cols, axis=-1, out=crop, mode="clip")
+    return crop
 
 
 def _central_crop(spectrum: np.ndarray) -> np.ndarray:
@@ -151,6 +161,16 @@ def _central_crop(spectrum: np.ndarray) -> np.ndarray:
     after = DESCRIPTOR_SIZE - n - before
     pad = [(0, 0)] * (spectrum.ndim - 2) + [(before, after)] * 2
     return np.pad(spectrum, pad)
+
+
+def _float64_copy(
+    windows: np.ndarray, workspace: Workspace | None
+) -> tuple[Workspace, np.ndarray]:
+    """``workspace`` (a new one for ``None``) and a float64 copy of ``windows`` in it."""
+    workspace = Workspace() if workspace is None else workspace
+    copy = workspace.array("windows", windows.shape, np.float64)
+    np.copyto(copy, windows)
+    return workspace, copy
 
 
 def _check_windows(windows: np.ndarray) -> np.ndarray:
@@ -203,10 +223,8 @@ def fft_haadf(
     ((1, 64, 64), 1.0)
     """
     windows = _check_windows(windows)
-    ws = Workspace() if workspace is None else workspace
-    lead, n = windows.shape[:-2], windows.shape[-1]
-    w = ws.array("windows", windows.shape, np.float64)
-    np.copyto(w, windows)
+    ws, w = _float64_copy(windows, workspace)
+    lead, n = w.shape[:-2], w.shape[-1]
     _minmax_in_place(w)
     w *= _sqrt_hann_2d(n)
     # The steps above in fewer passes: min-max normalising and clipping are monotonic, so
@@ -228,8 +246,7 @@ def fft_haadf(
     lo = power.min(axis=(-2, -1), keepdims=True)
     span = power.max(axis=(-2, -1), keepdims=True) - lo
     if n >= DESCRIPTOR_SIZE:
-        crop = ws.array("crop", lead + (DESCRIPTOR_SIZE, DESCRIPTOR_SIZE), np.float64)
-        _central_crop_of_half(power, n, out=crop)
+        crop = _crop_from_unshifted(power, _half_crop_index(n), ws)
     else:
         crop = _central_crop(power)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -268,21 +285,15 @@ def fft_amplitude(windows: np.ndarray, *, workspace: Workspace | None = None) ->
     (1, 64, 64)
     """
     windows = _check_windows(windows)
-    ws = Workspace() if workspace is None else workspace
-    lead, n = windows.shape[:-2], windows.shape[-1]
-    w = ws.array("windows", windows.shape, np.float64)
-    np.copyto(w, windows)
+    ws, w = _float64_copy(windows, workspace)
+    n = w.shape[-1]
     # The mean over the float64 windows as given (a strided view sums in another order).
     w -= (windows if windows.dtype == np.float64 else w).mean(axis=(-2, -1), keepdims=True)
     w *= _sqrt_hann_2d(n)
     # scipy's fft2 of a real array (numpy's complex transform differs in the last bits).
     amp = np.abs(scipy.fft.fft2(w, axes=(-2, -1)), out=ws.array("amplitude", w.shape, np.float64))
     if n >= DESCRIPTOR_SIZE:
-        # The central 64x64 of the shifted spectrum, taken from the unshifted one.
-        crop = ws.array("crop", lead + (DESCRIPTOR_SIZE, DESCRIPTOR_SIZE), np.float64)
-        index = (np.arange(DESCRIPTOR_SIZE) - DESCRIPTOR_SIZE // 2) % n
-        flat = amp.reshape(lead + (-1,))
-        np.take(flat, index[:, None] * n + index, axis=-1, out=crop, mode="clip")
+        crop = _crop_from_unshifted(amp, _full_crop_index(n), ws)
     else:
         crop = _central_crop(scipy.fft.fftshift(amp, axes=(-2, -1)))
     mean = crop.mean(axis=(-2, -1), keepdims=True)
