@@ -46,6 +46,7 @@ __all__ = [
     "fft_lattice",
     "frame_periods",
     "lattice_readout",
+    "scale_spacings",
     "window_lattices",
 ]
 
@@ -55,6 +56,12 @@ MIN_STRENGTH = 60.0
 MIN_RELATIVE = 0.02
 #: Smallest relative power of the two peaks that set the first reciprocal basis.
 BASIS_RELATIVE = 0.1
+#: Longest cell, in units of its width, that :func:`scale_spacings` takes for a lattice.
+MAX_ASPECT = 4.0
+#: Highest frequency (cycles/px) of the peaks :func:`scale_spacings` searches when all
+#: peaks give no plausible lattice: the first-order peaks of a hexagonal lattice of 3.5 px,
+#: the finest of any class at that period.
+MAX_SCALE_FREQUENCY = 1.0 / (3.5 * math.sin(math.radians(60.0)))
 
 
 @dataclass(frozen=True)
@@ -241,12 +248,23 @@ def fft_lattice(
     >>> round(lat.a, 1), round(lat.gamma), lat.lattice_class()
     (12.0, 60, 'hexagonal')
     """
+    data = _checked_image(image)
+    return _lattice_from_peaks(*_bragg_peaks(data, pad, min_strength, min_relative, max_frequency))
+
+
+def _checked_image(image) -> np.ndarray:
     data = np.asarray(image, dtype=float)
     if data.ndim != 2 or min(data.shape) < 16:
         raise ValueError(f"Expected a 2D image of at least 16 x 16 px, got shape {data.shape}.")
     if not np.all(np.isfinite(data)):
         raise ValueError("The image holds NaN or infinite values.")
-    peaks, strength, relative = _bragg_peaks(data, pad, min_strength, min_relative, max_frequency)
+    return data
+
+
+def _lattice_from_peaks(
+    peaks: np.ndarray, strength: np.ndarray, relative: np.ndarray
+) -> FFTLattice:
+    """The reduced lattice of Bragg peaks as :func:`_bragg_peaks` gives them (step 3)."""
     if len(peaks) < 2:
         raise ValueError("No lattice found: fewer than two Bragg peaks in the power spectrum.")
     lengths = np.hypot(peaks[:, 0], peaks[:, 1])
@@ -292,15 +310,72 @@ def fft_lattice(
     )
 
 
-def frame_periods(images: np.ndarray, **kwargs) -> np.ndarray:
+def scale_spacings(image, *, pad: int = 2) -> tuple[float, float, float]:
+    """The spacings that set an image's scale: ``(a, b, gamma)`` of its lattice, or the
+    spacing of its strongest fringes when no plausible 2D lattice is found.
+
+    Real images carry peaks that are not the lattice's: electronic interference during the
+    scan puts sharp peaks anywhere in the spectrum (on the real Au image of the test tier at
+    2.5 and 3.2 px, against the Au fringes at 28 px), and a few small particles may show one
+    set of fringes only, which :func:`fft_lattice` then pairs with such a peak. So:
+
+    1. the lattice is searched among all peaks, as :func:`fft_lattice` does;
+    2. a cell longer than :data:`MAX_ASPECT` times its width, or collinear peaks, are not
+       plausible: they pair fringes with an unrelated peak. The lattice is then searched
+       again among the peaks up to :data:`MAX_SCALE_FREQUENCY` (lattices of 3.5 px and
+       coarser, of any Bravais class), leaving out interference near the Nyquist limit;
+    3. failing that too, the result is the spacing of the strongest peak's fringes (of the
+       second search), ``(d, nan, nan)``: the scale of the lattice that gave them.
+
+    A plausible lattice is taken as the first search finds it, at any period: the second
+    search alone would take aliases of the harmonics of lattices finer than 3.5 px (folded
+    back from beyond the Nyquist limit) for the lattice, and interference stronger than a
+    lattice of a few px may still pair with it plausibly.
+
+    ``(nan, nan, nan)`` when the spectrum has no Bragg peak.
+
+    Examples
+    --------
+    >>> from hyperspy_symmetry.simulate.bravais import bravais_array
+    >>> img, _ = bravais_array("hexagonal", 256, 0, a=25.0, displacement=0.0)
+    >>> y, x = np.mgrid[:256, :256]
+    >>> hum = 2.0 * np.cos(2 * np.pi * (0.3 * x - 0.27 * y))  # scan interference, 2.5 px
+    >>> round(fft_lattice(img + hum).a, 1)
+    2.7
+    >>> [round(v, 1) for v in scale_spacings(img + hum)]
+    [25.0, 25.0, 60.0]
+    """
+    data = _checked_image(image)
+    peaks, strength, relative = _bragg_peaks(data, pad, MIN_STRENGTH, MIN_RELATIVE)
+    if len(peaks) == 0:
+        return math.nan, math.nan, math.nan
+    low = np.flatnonzero(np.hypot(peaks[:, 0], peaks[:, 1]) <= MAX_SCALE_FREQUENCY)
+    searches = [np.arange(len(peaks))] + ([low] if 0 < len(low) < len(peaks) else [])
+    for keep in searches:
+        try:
+            lattice = _lattice_from_peaks(
+                peaks[keep], strength[keep], relative[keep] / relative[keep].max()
+            )
+        except ValueError:
+            continue
+        if lattice.b <= MAX_ASPECT * lattice.a:
+            return lattice.a, lattice.b, lattice.gamma
+    fringes = peaks[searches[-1][0]]  # the strongest peak of the last search
+    return 1.0 / float(np.hypot(*fringes)), math.nan, math.nan
+
+
+def frame_periods(images: np.ndarray, *, for_scale: bool = False, **kwargs) -> np.ndarray:
     """``(a, b, gamma)`` of :func:`fft_lattice` for every image of a stack; NaN where none.
 
     Parameters
     ----------
     images
         Real array ``(..., H, W)``.
+    for_scale
+        Measure with :func:`scale_spacings` instead (the scale of scale-free windows):
+        ``b`` and ``gamma`` are NaN where only fringes were measured.
     **kwargs
-        Passed to :func:`fft_lattice`.
+        Passed to :func:`fft_lattice` (or :func:`scale_spacings`).
 
     Returns
     -------
@@ -319,6 +394,9 @@ def frame_periods(images: np.ndarray, **kwargs) -> np.ndarray:
     flat = images.reshape((-1,) + images.shape[-2:])
     out = np.full((len(flat), 3), np.nan)
     for n, frame in enumerate(flat):
+        if for_scale:
+            out[n] = scale_spacings(frame, **kwargs)
+            continue
         try:
             lat = fft_lattice(frame, **kwargs)
         except ValueError:

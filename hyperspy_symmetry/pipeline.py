@@ -433,17 +433,18 @@ def descriptor_array(images: da.Array, descriptor: str, window: int, stride: int
 
 
 def period_array(images: da.Array) -> da.Array:
-    """Lazy ``(..., 3)`` lattice spacings ``a, b`` (px) and angle of whole-image blocks
-    (:func:`hyperspy_symmetry.fft_lattice.frame_periods`)."""
+    """Lazy ``(..., 3)`` lattice spacings ``a, b`` (px) and angle of whole-image blocks, as
+    scale-free windows measure them (:func:`hyperspy_symmetry.fft_lattice.scale_spacings`)."""
     from .fft_lattice import frame_periods
 
     return images.map_blocks(
         frame_periods,
+        for_scale=True,
         chunks=images.chunks[:-2] + ((3,),),
         drop_axis=images.ndim - 1,
         dtype=np.float64,
         meta=np.empty((0,) * (images.ndim - 1)),
-        name="symmetry-periods-" + dask.base.tokenize(images.name),
+        name="symmetry-scale-spacings-" + dask.base.tokenize(images.name),
     )
 
 

@@ -191,6 +191,13 @@ def scale_free_geometry(
             "windows scaled to the measured lattice period"
             + (" of each frame" if per_frame else ""),
         )
+        fringes = int((ok & ~np.isfinite(b)).sum())
+        if fringes:
+            notes.insert(
+                1,
+                (f"{fringes} of {a.size} frames" if a.size > 1 else "the image")
+                + " showed no plausible 2D lattice, only fringes: their spacing set the scale",
+            )
     return ScaleFreeGeometry(
         window=grid_window,
         stride=int(stride),

@@ -106,3 +106,20 @@ def test_real_mos2_and_perovskite_images_classify(tmp_path):
             assert cal["ok"] is False and cal["likely_cause"] == "scale or material", cal
             np.testing.assert_allclose(cal["measured_spacings"], [3.905, 2.761], rtol=0.02)
             assert len(warned) == 1 and "material outside the model's classes" in warned[0]
+
+
+def test_real_au_image_bravais_scale_from_the_gold_fringes():
+    """bravais at default arguments on the Au-on-carbon image. The spectrum also holds sharp
+    peaks of scan interference at 2.5 and 3.2 px, stronger than most of the Au peaks; the
+    window's scale must come from the Au fringes (200: 2.04 Å, 111: 2.36 Å), not from them
+    (the first scale-free release measured 5.2 px there and read every window as noise).
+    Carbon-only windows stay noise; some particles show their 2D lattice."""
+    s = load_real(AU_NANOPARTICLE)
+    p = s.classify_symmetry(model="bravais", seed=0, show_progressbar=False)
+    md = p.metadata.Symmetry
+    spacing = md.measured_period * s.axes_manager.signal_axes[0].scale * 10  # nm to Å
+    assert 1.9 < spacing < 2.5, spacing
+    gold_share = bright_share(s.data, int(md.window_size), int(md.stride), p.data.shape[1:])
+    noise = np.asarray(p.predicted_class().data) == p.class_names.index("noise")
+    assert (gold_share == 0).sum() > 50 and noise[gold_share == 0].all()
+    assert (~noise & (gold_share >= 0.3)).sum() >= 10

@@ -8,7 +8,7 @@ import pytest
 import scipy.signal
 
 from hyperspy_symmetry.descriptors import fft_amplitude, window_descriptors
-from hyperspy_symmetry.fft_lattice import fft_lattice, frame_periods
+from hyperspy_symmetry.fft_lattice import fft_lattice, frame_periods, scale_spacings
 from hyperspy_symmetry.pipeline import frame_window_descriptors
 from hyperspy_symmetry.scale_free import scale_free_geometry, target_period
 from hyperspy_symmetry.simulate.bravais import BRAVAIS_CLASSES, bravais_array, sample_lattice
@@ -106,6 +106,61 @@ def test_no_lattice_gives_nan_not_an_error():
     assert np.isnan(frame_periods(frames)).all()
     with pytest.raises(ValueError, match="No lattice"):
         fft_lattice(frames[0])
+
+
+def _scan_interference(shape, period=2.5, angle=-42.0, amplitude=1.0):
+    """Sinusoidal stripes of electronic interference during the scan (not a lattice)."""
+    y, x = np.mgrid[: shape[0], : shape[1]]
+    t = np.radians(angle)
+    return amplitude * np.cos(2 * np.pi * (x * np.cos(t) + y * np.sin(t)) / period)
+
+
+@pytest.mark.parametrize("name", BRAVAIS_CLASSES[:5])
+@pytest.mark.parametrize("period", [30.0, 40.0])
+def test_scale_spacings_ignore_scan_interference(name, period):
+    """Stripes stronger than the lattice, at 2.5 px, fool the plain lattice search of a
+    coarse lattice (it pairs them with the lattice into a cell over 4x longer than wide)
+    but not the scale measurement. (With lattices under 4x the stripes' period the pairing
+    is a plausible cell, and both are fooled.)"""
+    img, _ = _lattice(name, period, 384, seed=3)
+    hum = _scan_interference(img.shape, amplitude=2.0 * img.std())
+    clean = fft_lattice(img)
+    a, b, gamma = scale_spacings(img + hum)
+    assert a == pytest.approx(clean.a, rel=0.02)
+    assert b == pytest.approx(clean.b, rel=0.02) and gamma == pytest.approx(clean.gamma, abs=1)
+    assert fft_lattice(img + hum).a < 0.5 * clean.a
+
+
+@pytest.mark.parametrize("period", [3.4, 3.45])
+def test_scale_spacings_still_measure_lattices_finer_than_the_first_search(period):
+    """A hexagonal lattice finer than 3.5 px is measured as the plain lattice search does
+    (a search among the peaks up to 3.5 px alone would take the aliases of its harmonics
+    for a 10 px lattice)."""
+    img, _ = _lattice("hexagonal", period, 256, seed=1)
+    clean = fft_lattice(img)
+    assert clean.a == pytest.approx(period, rel=0.02)
+    np.testing.assert_allclose(scale_spacings(img), (clean.a, clean.b, clean.gamma))
+
+
+def test_scale_spacings_of_fringes_alone_and_the_note():
+    """One set of fringes (a particle off its zone axis) plus interference: the fringes'
+    spacing sets the scale, and the metadata says so."""
+    y, x = np.mgrid[:320, :320]
+    fringes = np.cos(2 * np.pi * (0.8 * x + 0.6 * y) / 24.0)
+    hum = _scan_interference((320, 320), period=3.2, angle=90.0, amplitude=0.5)
+    noise = 0.3 * np.random.default_rng(0).standard_normal((320, 320))
+    with pytest.raises(ValueError, match="collinear"):
+        fft_lattice(fringes + noise)
+    assert fft_lattice(fringes + hum + noise).b > 4 * fft_lattice(fringes + hum + noise).a
+    a, b, gamma = scale_spacings(fringes + hum + noise)
+    assert a == pytest.approx(24.0, rel=0.01) and np.isnan(b) and np.isnan(gamma)
+    p = _signal(fringes + hum + noise).classify_symmetry(
+        "bravais", n_samples=5, seed=0, show_progressbar=False
+    )
+    md = p.metadata.Symmetry
+    assert md.measured_period == pytest.approx(24.0, rel=0.01)
+    assert md.window_size == round(128 * 24.0 / 10.0)
+    assert "only fringes" in md.scale_note
 
 
 # -- Fourier resampling is the descriptor's own crop ----------------------------------------
@@ -243,7 +298,6 @@ def test_real_mos2_period_and_windows(mos2):
     assert 280 <= g.window <= 330
 
 
-@pytest.mark.slow
 def test_real_mos2_is_hexagonal_at_default_arguments(mos2):
     """Issue 15: >= 90 % hexagonal at defaults (measured: 100 % of 400 windows, seed 0)."""
     p = mos2.classify_symmetry("bravais", seed=0, show_progressbar=False)
