@@ -50,7 +50,7 @@ def scale_free_table(periods, images, samples, noise, seed=0, classes=None):
                 img, p = bravais_array(name, size, np.random.default_rng(case), a=period / nn_unit)
                 img = img + noise * np.random.default_rng(case + [1]).standard_normal(img.shape)
                 t = time.perf_counter()
-                found = frame_periods(img, for_scale=True)  # as classify_symmetry measures it
+                found = frame_periods(img, plausible=True)  # as classify_symmetry measures it
                 seconds.append(time.perf_counter() - t)
                 measured.append(float(found[0]))
                 s = hs.signals.Signal2D(img.astype(np.float32))

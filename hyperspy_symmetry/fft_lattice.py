@@ -46,7 +46,8 @@ __all__ = [
     "fft_lattice",
     "frame_periods",
     "lattice_readout",
-    "scale_spacings",
+    "max_lattice_frequency",
+    "plausible_spacings",
     "window_lattices",
 ]
 
@@ -56,9 +57,13 @@ MIN_STRENGTH = 60.0
 MIN_RELATIVE = 0.02
 #: Smallest relative power of the two peaks that set the first reciprocal basis.
 BASIS_RELATIVE = 0.1
-#: Longest cell, in units of its width, that :func:`scale_spacings` takes for a lattice.
+#: Longest cell, in units of its width, that :func:`plausible_spacings` takes for a lattice.
 MAX_ASPECT = 4.0
-#: Highest frequency (cycles/px) of the peaks :func:`scale_spacings` searches when all
+#: Finest spacing (Å) of a Bragg peak taken for a lattice in a calibrated image: the
+#: first-order fringes of crystals lie at 1.2 Å and coarser (graphene's 11-20, 1.23 Å, is
+#: among the finest), so finer peaks are higher orders or not the specimen's.
+MIN_SPACING_ANGSTROM = 1.0
+#: Highest frequency (cycles/px) of the peaks :func:`plausible_spacings` searches when all
 #: peaks give no plausible lattice: the first-order peaks of a hexagonal lattice of 3.5 px,
 #: the finest of any class at that period.
 MAX_SCALE_FREQUENCY = 1.0 / (3.5 * math.sin(math.radians(60.0)))
@@ -310,9 +315,11 @@ def _lattice_from_peaks(
     )
 
 
-def scale_spacings(image, *, pad: int = 2) -> tuple[float, float, float]:
-    """The spacings that set an image's scale: ``(a, b, gamma)`` of its lattice, or the
-    spacing of its strongest fringes when no plausible 2D lattice is found.
+def plausible_spacings(
+    image, *, pad: int = 2, max_frequency: float | None = None, fringes: bool = True
+) -> tuple[float, float, float]:
+    """``(a, b, gamma)`` of an image's lattice, checked for plausibility; or the spacing of
+    its strongest fringes when it has no plausible 2D lattice.
 
     Real images carry peaks that are not the lattice's: electronic interference during the
     scan puts sharp peaks anywhere in the spectrum (on the real Au image of the test tier at
@@ -325,12 +332,15 @@ def scale_spacings(image, *, pad: int = 2) -> tuple[float, float, float]:
        again among the peaks up to :data:`MAX_SCALE_FREQUENCY` (lattices of 3.5 px and
        coarser, of any Bravais class), leaving out interference near the Nyquist limit;
     3. failing that too, the result is the spacing of the strongest peak's fringes (of the
-       second search), ``(d, nan, nan)``: the scale of the lattice that gave them.
+       second search), ``(d, nan, nan)``: the scale of the lattice that gave them; with
+       ``fringes=False``, ``(nan, nan, nan)``.
 
     A plausible lattice is taken as the first search finds it, at any period: the second
     search alone would take aliases of the harmonics of lattices finer than 3.5 px (folded
     back from beyond the Nyquist limit) for the lattice, and interference stronger than a
-    lattice of a few px may still pair with it plausibly.
+    lattice of a few px may still pair with it plausibly. ``max_frequency`` (cycles/px)
+    limits both searches, e.g. to the spacings a specimen can have in a calibrated image
+    (:func:`max_lattice_frequency`): two interference peaks may well form a plausible cell.
 
     ``(nan, nan, nan)`` when the spectrum has no Bragg peak.
 
@@ -342,11 +352,11 @@ def scale_spacings(image, *, pad: int = 2) -> tuple[float, float, float]:
     >>> hum = 2.0 * np.cos(2 * np.pi * (0.3 * x - 0.27 * y))  # scan interference, 2.5 px
     >>> round(fft_lattice(img + hum).a, 1)
     2.7
-    >>> [round(v, 1) for v in scale_spacings(img + hum)]
+    >>> [round(v, 1) for v in plausible_spacings(img + hum)]
     [25.0, 25.0, 60.0]
     """
     data = _checked_image(image)
-    peaks, strength, relative = _bragg_peaks(data, pad, MIN_STRENGTH, MIN_RELATIVE)
+    peaks, strength, relative = _bragg_peaks(data, pad, MIN_STRENGTH, MIN_RELATIVE, max_frequency)
     if len(peaks) == 0:
         return math.nan, math.nan, math.nan
     low = np.flatnonzero(np.hypot(peaks[:, 0], peaks[:, 1]) <= MAX_SCALE_FREQUENCY)
@@ -360,22 +370,40 @@ def scale_spacings(image, *, pad: int = 2) -> tuple[float, float, float]:
             continue
         if lattice.b <= MAX_ASPECT * lattice.a:
             return lattice.a, lattice.b, lattice.gamma
-    fringes = peaks[searches[-1][0]]  # the strongest peak of the last search
-    return 1.0 / float(np.hypot(*fringes)), math.nan, math.nan
+    if not fringes:
+        return math.nan, math.nan, math.nan
+    strongest = peaks[searches[-1][0]]  # of the last search
+    return 1.0 / float(np.hypot(*strongest)), math.nan, math.nan
 
 
-def frame_periods(images: np.ndarray, *, for_scale: bool = False, **kwargs) -> np.ndarray:
+def max_lattice_frequency(pixel_size_angstrom: float | None) -> float | None:
+    """Highest frequency (cycles/px) of a specimen's Bragg peak in an image of that pixel
+    size (Å), from :data:`MIN_SPACING_ANGSTROM`; ``None`` (no limit) for an uncalibrated
+    image or one whose Nyquist limit is coarser than that.
+
+    Examples
+    --------
+    >>> round(max_lattice_frequency(0.075), 3), max_lattice_frequency(None)
+    (0.075, None)
+    """
+    if pixel_size_angstrom is None or not pixel_size_angstrom > 0:
+        return None
+    limit = float(pixel_size_angstrom) / MIN_SPACING_ANGSTROM
+    return limit if limit < math.sqrt(0.5) else None  # beyond the corners: no limit
+
+
+def frame_periods(images: np.ndarray, *, plausible: bool = False, **kwargs) -> np.ndarray:
     """``(a, b, gamma)`` of :func:`fft_lattice` for every image of a stack; NaN where none.
 
     Parameters
     ----------
     images
         Real array ``(..., H, W)``.
-    for_scale
-        Measure with :func:`scale_spacings` instead (the scale of scale-free windows):
-        ``b`` and ``gamma`` are NaN where only fringes were measured.
+    plausible
+        Measure with :func:`plausible_spacings` instead (as scale-free windows and the
+        lattice readout do): ``b`` and ``gamma`` are NaN where only fringes were measured.
     **kwargs
-        Passed to :func:`fft_lattice` (or :func:`scale_spacings`).
+        Passed to :func:`fft_lattice` (or :func:`plausible_spacings`).
 
     Returns
     -------
@@ -394,8 +422,8 @@ def frame_periods(images: np.ndarray, *, for_scale: bool = False, **kwargs) -> n
     flat = images.reshape((-1,) + images.shape[-2:])
     out = np.full((len(flat), 3), np.nan)
     for n, frame in enumerate(flat):
-        if for_scale:
-            out[n] = scale_spacings(frame, **kwargs)
+        if plausible:
+            out[n] = plausible_spacings(frame, **kwargs)
             continue
         try:
             lat = fft_lattice(frame, **kwargs)
@@ -477,7 +505,10 @@ def lattice_readout(
 
 
 def window_lattices(images: np.ndarray, window: int, stride: int, **kwargs) -> np.ndarray:
-    """``(a, b, gamma)`` of :func:`fft_lattice` in every window of a stack of images.
+    """``(a, b, gamma)`` of every window of a stack of images, from its Bragg peaks.
+
+    :func:`plausible_spacings` without the fringes fallback: NaN for windows without a
+    plausible lattice. ``kwargs`` go to it (``max_frequency``).
 
     Returns
     -------
@@ -494,5 +525,5 @@ def window_lattices(images: np.ndarray, window: int, stride: int, **kwargs) -> n
     from .windows import sliding_windows
 
     views = sliding_windows(np.asarray(images), window, stride)
-    out = frame_periods(views, **kwargs).astype(np.float32)
+    out = frame_periods(views, plausible=True, fringes=False, **kwargs).astype(np.float32)
     return np.moveaxis(out, -1, -3)

@@ -432,29 +432,34 @@ def descriptor_array(images: da.Array, descriptor: str, window: int, stride: int
     )
 
 
-def period_array(images: da.Array) -> da.Array:
+def period_array(images: da.Array, max_frequency: float | None = None) -> da.Array:
     """Lazy ``(..., 3)`` lattice spacings ``a, b`` (px) and angle of whole-image blocks, as
-    scale-free windows measure them (:func:`hyperspy_symmetry.fft_lattice.scale_spacings`)."""
+    scale-free windows measure them (:func:`hyperspy_symmetry.fft_lattice.plausible_spacings`,
+    Bragg peaks up to ``max_frequency`` cycles/px)."""
     from .fft_lattice import frame_periods
 
     return images.map_blocks(
         frame_periods,
-        for_scale=True,
+        plausible=True,
+        max_frequency=max_frequency,
         chunks=images.chunks[:-2] + ((3,),),
         drop_axis=images.ndim - 1,
         dtype=np.float64,
         meta=np.empty((0,) * (images.ndim - 1)),
-        name="symmetry-scale-spacings-" + dask.base.tokenize(images.name),
+        name="symmetry-scale-spacings-" + dask.base.tokenize(images.name, max_frequency),
     )
 
 
-def lattice_array(images: da.Array, window: int, stride: int) -> da.Array:
+def lattice_array(
+    images: da.Array, window: int, stride: int, max_frequency: float | None = None
+) -> da.Array:
     """Lazy ``(..., 3, gy, gx)`` lattice readout ``a, b`` (px), ``gamma`` of every window
-    (:func:`hyperspy_symmetry.fft_lattice.window_lattices`)."""
+    (:func:`hyperspy_symmetry.fft_lattice.window_lattices`, Bragg peaks up to
+    ``max_frequency`` cycles/px)."""
     from .fft_lattice import window_lattices
 
     gy, gx = window_grid_shape(images.shape[-2:], window, stride)
-    name = "symmetry-lattices-" + dask.base.tokenize(images.name, window, stride)
+    name = "symmetry-lattices-" + dask.base.tokenize(images.name, window, stride, max_frequency)
     return _blockwise_images(
         window_lattices,
         images,
@@ -463,6 +468,7 @@ def lattice_array(images: da.Array, window: int, stride: int) -> da.Array:
         name,
         window=window,
         stride=stride,
+        max_frequency=max_frequency,
     )
 
 

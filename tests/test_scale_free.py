@@ -8,7 +8,12 @@ import pytest
 import scipy.signal
 
 from hyperspy_symmetry.descriptors import fft_amplitude, window_descriptors
-from hyperspy_symmetry.fft_lattice import fft_lattice, frame_periods, scale_spacings
+from hyperspy_symmetry.fft_lattice import (
+    fft_lattice,
+    frame_periods,
+    max_lattice_frequency,
+    plausible_spacings,
+)
 from hyperspy_symmetry.pipeline import frame_window_descriptors
 from hyperspy_symmetry.scale_free import scale_free_geometry, target_period
 from hyperspy_symmetry.simulate.bravais import BRAVAIS_CLASSES, bravais_array, sample_lattice
@@ -117,7 +122,7 @@ def _scan_interference(shape, period=2.5, angle=-42.0, amplitude=1.0):
 
 @pytest.mark.parametrize("name", BRAVAIS_CLASSES[:5])
 @pytest.mark.parametrize("period", [30.0, 40.0])
-def test_scale_spacings_ignore_scan_interference(name, period):
+def test_plausible_spacings_ignore_scan_interference(name, period):
     """Stripes stronger than the lattice, at 2.5 px, fool the plain lattice search of a
     coarse lattice (it pairs them with the lattice into a cell over 4x longer than wide)
     but not the scale measurement. (With lattices under 4x the stripes' period the pairing
@@ -125,24 +130,43 @@ def test_scale_spacings_ignore_scan_interference(name, period):
     img, _ = _lattice(name, period, 384, seed=3)
     hum = _scan_interference(img.shape, amplitude=2.0 * img.std())
     clean = fft_lattice(img)
-    a, b, gamma = scale_spacings(img + hum)
+    a, b, gamma = plausible_spacings(img + hum)
     assert a == pytest.approx(clean.a, rel=0.02)
     assert b == pytest.approx(clean.b, rel=0.02) and gamma == pytest.approx(clean.gamma, abs=1)
     assert fft_lattice(img + hum).a < 0.5 * clean.a
 
 
 @pytest.mark.parametrize("period", [3.4, 3.45])
-def test_scale_spacings_still_measure_lattices_finer_than_the_first_search(period):
+def test_plausible_spacings_still_measure_lattices_finer_than_the_first_search(period):
     """A hexagonal lattice finer than 3.5 px is measured as the plain lattice search does
     (a search among the peaks up to 3.5 px alone would take the aliases of its harmonics
     for a 10 px lattice)."""
     img, _ = _lattice("hexagonal", period, 256, seed=1)
     clean = fft_lattice(img)
     assert clean.a == pytest.approx(period, rel=0.02)
-    np.testing.assert_allclose(scale_spacings(img), (clean.a, clean.b, clean.gamma))
+    np.testing.assert_allclose(plausible_spacings(img), (clean.a, clean.b, clean.gamma))
 
 
-def test_scale_spacings_of_fringes_alone_and_the_note():
+def test_a_calibrated_image_leaves_out_peaks_finer_than_any_lattice():
+    """Two interference patterns (2.5 and 3.2 px) form a plausible cell of their own. At
+    0.1 Å/px they are 0.25 and 0.32 Å, finer than any specimen's fringes: the scale and the
+    readout of a calibrated image come from the lattice (25 px, 2.5 Å). (An image in pixels
+    has no such limit: the pure search shows what it would take.)"""
+    img, _ = _lattice("hexagonal", 25.0, 400, seed=5)
+    hum = _scan_interference(img.shape, 2.5, -42.0, 2.0 * img.std())
+    hum += _scan_interference(img.shape, 3.2, 90.0, 2.0 * img.std())
+    limit = max_lattice_frequency(0.1)
+    assert plausible_spacings(img + hum)[0] < 4.0
+    assert plausible_spacings(img + hum, max_frequency=limit)[0] == pytest.approx(25.0, rel=0.01)
+    s = _signal(img + hum, 0.01, "nm")
+    p = s.classify_symmetry("bravais", n_samples=5, seed=0, show_progressbar=False)
+    assert p.metadata.Symmetry.measured_period == pytest.approx(25.0, rel=0.01)
+    a, b, gamma = s.lattice_parameters(show_progressbar=False).data
+    np.testing.assert_allclose(a, 0.25, rtol=0.02)  # nm
+    np.testing.assert_allclose(gamma, 60.0, atol=1.5)
+
+
+def test_plausible_spacings_of_fringes_alone_and_the_note():
     """One set of fringes (a particle off its zone axis) plus interference: the fringes'
     spacing sets the scale, and the metadata says so."""
     y, x = np.mgrid[:320, :320]
@@ -152,7 +176,7 @@ def test_scale_spacings_of_fringes_alone_and_the_note():
     with pytest.raises(ValueError, match="collinear"):
         fft_lattice(fringes + noise)
     assert fft_lattice(fringes + hum + noise).b > 4 * fft_lattice(fringes + hum + noise).a
-    a, b, gamma = scale_spacings(fringes + hum + noise)
+    a, b, gamma = plausible_spacings(fringes + hum + noise)
     assert a == pytest.approx(24.0, rel=0.01) and np.isnan(b) and np.isnan(gamma)
     p = _signal(fringes + hum + noise).classify_symmetry(
         "bravais", n_samples=5, seed=0, show_progressbar=False

@@ -25,7 +25,7 @@ from ..windows import grid_axis, length_unit, to_pixels, window_grid_shape
 __all__ = ["AtomicResolution2D", "LazyAtomicResolution2D"]
 
 #: Lattice periods measured for scale-free windows, by input dask name (the latest input).
-_PERIODS: dict[str, np.ndarray] = {}
+_PERIODS: dict[tuple[str, float | None], np.ndarray] = {}
 #: Calibration checks, by input dask name, window and model classes (the latest input).
 _CALIBRATION: dict[tuple, Any] = {}
 
@@ -125,6 +125,19 @@ class AtomicResolution2D(Signal2D):
             (ax_y.name, ax_x.name),
         )
 
+    def _max_lattice_frequency(self) -> float | None:
+        """Highest frequency (cycles/px) of a specimen's Bragg peak at the axes' pixel size
+        (:func:`hyperspy_symmetry.fft_lattice.max_lattice_frequency`); ``None`` without a
+        length calibration."""
+        from ..fft_lattice import max_lattice_frequency
+
+        scales, _, units, _ = self._pixel_axes()
+        unit = length_unit(units[1])
+        if unit is None:
+            return None
+        angstrom = (float(scales[1]) * unit).to("angstrom").magnitude
+        return max_lattice_frequency(angstrom)
+
     def _check_data(self) -> None:
         if np.issubdtype(self.data.dtype, np.complexfloating):
             raise TypeError(
@@ -214,10 +227,11 @@ class AtomicResolution2D(Signal2D):
 
         scales, _, units, _ = self._pixel_axes()
         step = None if stride is None else to_pixels(stride, scales, units, "stride")
-        key = images.name
+        max_frequency = self._max_lattice_frequency()
+        key = (images.name, max_frequency)
         periods = _PERIODS.get(key)
         if periods is None:
-            periods = pipeline.compute(pipeline.period_array(images), False)
+            periods = pipeline.compute(pipeline.period_array(images, max_frequency), False)
             _PERIODS.clear()  # one input at a time: enough for classify + uncertainty
             _PERIODS[key] = periods
         return scale_free_geometry(
@@ -1001,7 +1015,9 @@ class AtomicResolution2D(Signal2D):
 
         A network-free readout beside :meth:`classify_symmetry`, on the same window grid:
         the reduced spacings ``a <= b`` in the axes' units and the angle ``gamma`` between
-        them (:func:`hyperspy_symmetry.fft_lattice.fft_lattice`). A hexagonal lattice
+        them (:func:`hyperspy_symmetry.fft_lattice.plausible_spacings`: a cell over 4x longer
+        than wide is no lattice, and on calibrated axes no peak finer than 1 Å counts, so
+        that scan interference is not read as one). A hexagonal lattice
         drifted by a few percent reads as what it physically is (``b != a``,
         ``gamma != 60``); :func:`hyperspy_symmetry.fft_lattice.lattice_readout` gives its
         distance from each class and its distortion.
@@ -1044,7 +1060,7 @@ class AtomicResolution2D(Signal2D):
             window, step = scale.window, scale.stride
         else:
             window, step = self._geometry(window_size, stride, card)
-        data = pipeline.lattice_array(images, window, step)
+        data = pipeline.lattice_array(images, window, step, self._max_lattice_frequency())
         scales, _, units, _ = self._pixel_axes()
         unit = units[1] if length_unit(units[1]) is not None else "px"
         if unit != "px":
