@@ -45,11 +45,14 @@ def main(argv=None) -> dict:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json")
+    parser.add_argument(
+        "--model", default="aistem", help="a model name or folder (default: the shipped aistem)"
+    )
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
     results: dict = {}
     s = load_real(AU_NANOPARTICLE)
-    kw = dict(model="aistem", stride="4.8 Å", seed=0, show_progressbar=False)
+    kw = dict(model=args.model, stride="4.8 Å", seed=0, show_progressbar=False)
     p, u = s.classify_symmetry(**kw), s.mc_uncertainty(**kw)
     md = p.metadata.Symmetry
     gold_share = bright_share(s.data, int(md.window_size), int(md.stride), u.data.shape)
@@ -60,7 +63,7 @@ def main(argv=None) -> dict:
         ("perovskite", ATOMAP_ADF, {"file_format": "HSPY"}),
     ):
         s = load_real(which, **kwargs)
-        kw = dict(model="aistem", stride="2.4 Å", seed=0, show_progressbar=False)
+        kw = dict(model=args.model, stride="2.4 Å", seed=0, show_progressbar=False)
         p, u = s.classify_symmetry(**kw), s.mc_uncertainty(**kw)
         results[name] = summary(p, u, np.ones(u.data.shape, bool))
     results["model_version"] = str(p.metadata.Symmetry.model_version)

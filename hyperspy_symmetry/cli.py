@@ -402,6 +402,7 @@ def _train(args) -> None:
         num_workers=args.workers,
         verbose=0 if args.quiet else 2,
         overwrite=args.overwrite,
+        initial_model=args.initial_model,
     )
 
 
@@ -447,6 +448,12 @@ def _train_parser(sub) -> None:
     p.add_argument("--workers", type=int, default=None, help="processes for the simulation")
     p.add_argument("--quiet", action="store_true", help="no progress output from Keras")
     p.add_argument("--overwrite", action="store_true", help="replace a model already in --out")
+    p.add_argument(
+        "--initial-model",
+        default=None,
+        help="a model an earlier run trained with the same plan and seed: its weights replace "
+        "the first stage, the later stages and the measurements run on them",
+    )
     p.set_defaults(run=_train)
 
 

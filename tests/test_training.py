@@ -133,18 +133,24 @@ def test_train_cli_rejects_unknown_models(capsys):
     assert "invalid choice" in capsys.readouterr().err
 
 
-@pytest.fixture(scope="module")
-def tiny_haadf_model(tmp_path_factory):
-    """A tiny aistem-architecture model trained by train_model (classes named as aistem)."""
-    folder = tmp_path_factory.mktemp("tiny") / "tiny_aistem"
-    plan = get_plan("aistem").with_changes(
+def _tiny_haadf_plan():
+    """The aistem plan with a tiny network and a tiny boundary stage."""
+    return get_plan("aistem").with_changes(
         architecture={
             "name": "aistem_cnn",
             "kwargs": {"n_classes": 10, "filters": [4, 4, 4, 4, 2, 2], "dense": 16},
         },
         held_out_per_class=2,
         eval_samples=3,
+        boundary_stage={"windows": 6, "base_windows": 40, "epochs": 1, "boundary_batch": 4},
     )
+
+
+@pytest.fixture(scope="module")
+def tiny_haadf_model(tmp_path_factory):
+    """A tiny aistem-architecture model trained by train_model (classes named as aistem)."""
+    folder = tmp_path_factory.mktemp("tiny") / "tiny_aistem"
+    plan = _tiny_haadf_plan()
     train_model(
         "aistem",
         folder,
@@ -245,3 +251,26 @@ def test_training_targets_are_soft_for_a_recipe_with_holes(tmp_path):
     assert targets.shape == (24, 6) and (targets[:, 5] > 0).any()
     plain = TrainingSetRecipe.default("bravais", n_per_class=4, seed=2, holes=None)
     assert training_targets(path, labels, plain) is labels
+
+
+def test_tiny_haadf_training_runs_the_boundary_stage_and_records_it(tiny_haadf_model):
+    card = json.loads((tiny_haadf_model / "card.json").read_text())
+    stage = card["training"]["boundary_stage"]
+    assert stage["settings"]["windows"] == 6 and stage["seed"] == 4
+    assert len(stage["history"]["boundary_mi_bits"]) == 1
+    assert card["training"]["plan"]["boundary_stage"]["base_windows"] == 40
+
+
+@pytest.mark.timeout(600)
+def test_initial_model_replaces_the_first_stage(tiny_haadf_model, tmp_path):
+    """A second run from the first one's weights: no fit, the first stage named in the
+    card with its history, the boundary stage run again on those weights."""
+    kw = dict(plan=_tiny_haadf_plan(), n_per_class=6, scenes=False, verbose=0, log=print)
+    card = train_model("aistem", tmp_path / "second", initial_model=tiny_haadf_model, **kw)
+    first = json.loads((tiny_haadf_model / "card.json").read_text())
+    assert card.training["first_stage"]["sha256"] == first["sha256"]
+    assert card.training["history"] == first["training"]["history"]
+    assert "--initial-model" in card.training["command"]
+    assert card.sha256 != first["sha256"]  # the boundary stage changed the weights
+    with pytest.raises(ValueError, match="architecture"):
+        train_model("aistem", tmp_path / "third", initial_model="aistem", **kw)

@@ -37,6 +37,10 @@ class TrainingPlan:
         Architecture keyword arguments that change only how the trained network is sampled
         at inference, e.g. ``{"dropout_from": 5}``: the network is trained with
         ``architecture`` and its weights are shipped in :attr:`inference_architecture`.
+    boundary_stage
+        :class:`~hyperspy_symmetry.training.boundary_stage.BoundaryStage` keyword arguments
+        of a second stage after training that asks the Monte-Carlo samples to disagree on
+        windows across grain boundaries (HAADF models); ``None``: no such stage.
     """
 
     name: str
@@ -52,6 +56,7 @@ class TrainingPlan:
     eval_samples: int = 30
     card: dict[str, Any] = field(default_factory=dict)
     sampling: dict[str, Any] = field(default_factory=dict)
+    boundary_stage: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         # Checked here, before anything is simulated: a bad value must not surface only
@@ -115,6 +120,9 @@ PLANS: dict[str, TrainingPlan] = {
             "kwargs": {"n_classes": 10, "dropout": 0.3, "dropout_from": 5},
         },
         epochs=16,
+        # No boundary stage: a trial of one (docs/training.md, "A boundary stage") flagged
+        # every boundary's plane but also the interior of a fresh polycrystal's Fe grain.
+        boundary_stage=None,
         card={
             "descriptor": "fft_haadf",
             "pixel_size": "0.12 Å",

@@ -240,6 +240,7 @@ def train_model(
     verbose: int = 2,
     log: Callable[[str], None] = print,
     overwrite: bool = False,
+    initial_model: str | Path | None = None,
 ):
     """Rebuild a model from scratch: simulate, train, measure, write weights and card.
 
@@ -273,6 +274,11 @@ def train_model(
     overwrite
         Replace a model already in ``out``; without it, such a folder is refused before
         anything is simulated.
+    initial_model
+        A model (name or folder) that an earlier run of this function trained with the same
+        plan and seed: its weights replace the first stage (the fit), and the plan's
+        ``boundary_stage`` and every measurement run on them. The card keeps that model's
+        training history and names it.
 
     Returns
     -------
@@ -346,30 +352,15 @@ def train_model(
     train_idx, val_idx = stratified_split(y, plan.validation_fraction, seed)
     keras.utils.set_random_seed(int(seed))
     network = build_architecture(plan.architecture)
-    network.compile(
-        optimizer=keras.optimizers.Adam(plan.learning_rate),
-        loss="sparse_categorical_crossentropy"
-        if targets.ndim == 1
-        else "categorical_crossentropy",
-        metrics=["accuracy"],
-    )
-    stop = keras.callbacks.EarlyStopping(
-        monitor="val_loss", patience=plan.patience, restore_best_weights=True
-    )
-    log(
-        f"training {plan.architecture['name']} on {len(train_idx)} windows, "
-        f"validating on {len(val_idx)}"
-    )
-    history = network.fit(
-        x[train_idx],
-        targets[train_idx],
-        validation_data=(x[val_idx], targets[val_idx]),
-        epochs=plan.epochs,
-        batch_size=plan.batch_size,
-        shuffle=True,
-        callbacks=[stop],
-        verbose=verbose,
-    )
+    if initial_model is not None:
+        history, first_stage = _initial_weights(network, initial_model, plan, log)
+    else:
+        history, first_stage = _fit(network, plan, x, targets, train_idx, val_idx, verbose, log)
+    boundary = None
+    if plan.boundary_stage is not None:
+        boundary = _run_boundary_stage(
+            network, x[train_idx], y[train_idx], plan, int(seed), num_workers, log
+        )
     trained = time.perf_counter()
     network = inference_network(network, plan)
 
@@ -395,7 +386,7 @@ def train_model(
             plan.eval_samples,
             int(seed) + 3,
         )
-    val = history.history
+    val = history
     best = int(np.argmin(val["val_loss"]))
     metrics["validation_accuracy"] = round(float(val["val_accuracy"][best]), 5)
     metrics["train_accuracy"] = round(float(val["accuracy"][best]), 5)
@@ -412,13 +403,16 @@ def train_model(
         training={
             "command": f"hyperspy-symmetry train {name} --seed {seed}"
             + (f" --epochs {epochs}" if epochs is not None else "")
-            + (f" --per-class {n_per_class}" if n_per_class is not None else ""),
+            + (f" --per-class {n_per_class}" if n_per_class is not None else "")
+            + (f" --initial-model {initial_model}" if initial_model is not None else ""),
             "seed": int(seed),
             "plan": plan.to_dict(),
             "data_recipe": train_recipe.to_dict(),
             "epochs_run": len(val["loss"]),
             "best_epoch": best + 1,
             "history": {k: [round(float(v), 5) for v in vals] for k, vals in val.items()},
+            **first_stage,
+            **({"boundary_stage": boundary} if boundary is not None else {}),
             "seconds": run_seconds(began, simulated, trained, finished),
             "machine": f"{platform.machine()}, {_cores()} cores, "
             f"{'GPU' if gpu_available() else 'no GPU'}",
@@ -439,6 +433,85 @@ def train_model(
         f"top-2 {metrics['top2_accuracy']:.4f}, {card.training['seconds']['total']:.0f} s"
     )
     return card
+
+
+def _fit(network, plan: TrainingPlan, x, targets, train_idx, val_idx, verbose: int, log):
+    """The first stage: Adam with early stopping on the validation loss."""
+    import keras
+
+    network.compile(
+        optimizer=keras.optimizers.Adam(plan.learning_rate),
+        loss="sparse_categorical_crossentropy"
+        if targets.ndim == 1
+        else "categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    stop = keras.callbacks.EarlyStopping(
+        monitor="val_loss", patience=plan.patience, restore_best_weights=True
+    )
+    log(
+        f"training {plan.architecture['name']} on {len(train_idx)} windows, "
+        f"validating on {len(val_idx)}"
+    )
+    history = network.fit(
+        x[train_idx],
+        targets[train_idx],
+        validation_data=(x[val_idx], targets[val_idx]),
+        epochs=plan.epochs,
+        batch_size=plan.batch_size,
+        shuffle=True,
+        callbacks=[stop],
+        verbose=verbose,
+    )
+    return history.history, {}
+
+
+def _initial_weights(network, model: str | Path, plan: TrainingPlan, log):
+    """The first stage from an earlier run: its weights, history and name for the card."""
+    from ..models import load_model
+
+    earlier = load_model(model)
+    if earlier.card.architecture != plan.inference_architecture:
+        raise ValueError(
+            f"The initial model's architecture {earlier.card.architecture} is not the plan's "
+            f"{plan.inference_architecture}."
+        )
+    network.set_weights(earlier.network.get_weights())
+    training = earlier.card.training or {}
+    if "history" not in training:
+        raise ValueError("The initial model's card has no training history to carry over.")
+    log(f"first stage: the weights of {earlier.card.name} {earlier.card.version}")
+    first = {
+        "first_stage": {
+            "model": f"{earlier.card.name} {earlier.card.version}",
+            "sha256": earlier.card.sha256,
+            "command": training.get("command"),
+            "seconds": training.get("seconds"),
+        },
+    }
+    return training["history"], first
+
+
+def _run_boundary_stage(network, x, y, plan: TrainingPlan, seed: int, num_workers, log):
+    """Simulate the boundary windows (seed + 4) and run :func:`.boundary_stage.boundary_stage`."""
+    from ..descriptors import get_descriptor
+    from ..simulate.boundaries import BoundaryRecipe, boundary_windows
+    from .boundary_stage import BoundaryStage, boundary_stage
+
+    settings = BoundaryStage(**plan.boundary_stage)
+    began = time.perf_counter()
+    recipe = BoundaryRecipe()
+    log(f"simulating {settings.windows} boundary windows (seed {seed + 4})")
+    windows, share = boundary_windows(settings.windows, seed + 4, recipe, num_workers)
+    descriptors = get_descriptor(plan.card["descriptor"])(windows)[..., None]
+    history = boundary_stage(network, x, y, descriptors, share, settings, seed, log)
+    return {
+        "settings": settings.to_dict(),
+        "recipe": recipe.to_dict(),
+        "seed": seed + 4,
+        "history": history,
+        "seconds": round(time.perf_counter() - began, 1),
+    }
 
 
 def inference_network(network, plan: TrainingPlan):

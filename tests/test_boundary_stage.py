@@ -1,0 +1,85 @@
+"""Windows across grain boundaries, and the training stage that asks the Monte-Carlo
+samples to disagree on them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hyperspy_symmetry.simulate.boundaries import (
+    BoundaryRecipe,
+    _effective_misorientation,
+    boundary_windows,
+)
+
+
+def test_boundary_windows_are_reproducible_window_by_window():
+    windows, share = boundary_windows(3, seed=7)
+    assert windows.shape == (3, 100, 100) and windows.dtype == np.float32
+    assert share.shape == (3,) and np.all((share >= 0) & (share <= 0.5))
+    again, share2 = boundary_windows(2, seed=7)
+    np.testing.assert_array_equal(again, windows[:2])
+    np.testing.assert_array_equal(share2, share[:2])
+    assert not np.array_equal(boundary_windows(1, seed=8)[0][0], windows[0])
+
+
+def test_a_boundary_through_the_centre_splits_the_taper_evenly():
+    recipe = BoundaryRecipe(max_offset=0.0)
+    _, share = boundary_windows(4, seed=1, recipe=recipe)
+    np.testing.assert_allclose(share, 0.5, atol=0.03)
+    far = BoundaryRecipe(max_offset=30.0)
+    assert boundary_windows(20, seed=1, recipe=far)[1].min() < 0.25
+
+
+@pytest.mark.parametrize(
+    ("angle", "order", "expected"), [(95.0, 4, 5.0), (58.0, 6, 2.0), (170.0, 2, 10.0)]
+)
+def test_effective_misorientation(angle, order, expected):
+    assert _effective_misorientation(angle, order) == pytest.approx(expected)
+
+
+def test_bad_number_of_windows_is_refused():
+    with pytest.raises(ValueError, match="n"):
+        boundary_windows(0)
+
+
+def test_boundary_stage_raises_the_mutual_information_of_boundary_windows():
+    """On a tiny network: after the stage, the Monte-Carlo samples disagree more on the
+    boundary inputs than before, and the crystal inputs keep their classes."""
+    import keras
+
+    from hyperspy_symmetry.models.tf_runtime import import_tensorflow
+    from hyperspy_symmetry.training.boundary_stage import BoundaryStage, boundary_stage
+    from hyperspy_symmetry.training.trainer import mc_predictions
+
+    import_tensorflow()
+    rng = np.random.default_rng(0)
+    keras.utils.set_random_seed(0)
+    net = keras.Sequential(
+        [
+            keras.Input((64, 64, 1)),
+            keras.layers.AveragePooling2D(8),
+            keras.layers.Flatten(),
+            keras.layers.Dense(32, activation="relu"),
+            keras.layers.Dropout(0.3),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
+    # Crystals: class k is a bright k-th row band; boundaries: two bands at once.
+    x = np.zeros((400, 64, 64, 1), np.float32)
+    y = np.arange(400) % 10
+    for i, k in enumerate(y):
+        x[i, 6 * k : 6 * k + 6] = 1.0
+    x += 0.05 * rng.standard_normal(x.shape).astype(np.float32)
+    xb = x[:40] + x[5:45]
+    share = np.full(40, 0.5, np.float32)
+    net.compile(keras.optimizers.Adam(1e-2), "sparse_categorical_crossentropy")
+    net.fit(x, y, epochs=5, verbose=0)
+    _, mi_before = mc_predictions(net, xb, 30, seed=0)
+    stage = BoundaryStage(base_windows=400, epochs=3, learning_rate=3e-3, boundary_batch=16)
+    history = boundary_stage(net, x, y, xb, share, stage, seed=0, log=lambda s: None)
+    assert len(history["boundary_mi_bits"]) == 3
+    p, mi_after = mc_predictions(net, xb, 30, seed=0)
+    assert np.median(mi_after) > np.median(mi_before) + 0.1
+    p_crystal, _ = mc_predictions(net, x, 30, seed=0)
+    assert np.mean(p_crystal.argmax(1) == y) > 0.95
