@@ -302,6 +302,8 @@ def train_model(
         check_number(num_workers, "num_workers", low=1, integer=True)
     if data_dir is not None:
         check_output_folder(data_dir)
+    if initial_model is not None:
+        _check_initial_model(initial_model, plan)  # before anything is simulated
     train_recipe = TrainingSetRecipe.default(seed=int(seed), **plan.data)
 
     from ..models.tf_runtime import import_tensorflow
@@ -353,7 +355,7 @@ def train_model(
     keras.utils.set_random_seed(int(seed))
     network = build_architecture(plan.architecture)
     if initial_model is not None:
-        history, first_stage = _initial_weights(network, initial_model, plan, log)
+        history, first_stage = _initial_weights(network, initial_model, log)
     else:
         history, first_stage = _fit(network, plan, x, targets, train_idx, val_idx, verbose, log)
     boundary = None
@@ -466,20 +468,27 @@ def _fit(network, plan: TrainingPlan, x, targets, train_idx, val_idx, verbose: i
     return history.history, {}
 
 
-def _initial_weights(network, model: str | Path, plan: TrainingPlan, log):
+def _check_initial_model(model: str | Path, plan: TrainingPlan) -> None:
+    """An initial model must have the plan's architecture and a training history."""
+    from ..models.registry import resolve_model
+
+    card, _ = resolve_model(model)
+    if card.architecture != plan.inference_architecture:
+        raise ValueError(
+            f"The initial model's architecture {card.architecture} is not the plan's "
+            f"{plan.inference_architecture}."
+        )
+    if "history" not in (card.training or {}):
+        raise ValueError("The initial model's card has no training history to carry over.")
+
+
+def _initial_weights(network, model: str | Path, log):
     """The first stage from an earlier run: its weights, history and name for the card."""
     from ..models import load_model
 
     earlier = load_model(model)
-    if earlier.card.architecture != plan.inference_architecture:
-        raise ValueError(
-            f"The initial model's architecture {earlier.card.architecture} is not the plan's "
-            f"{plan.inference_architecture}."
-        )
     network.set_weights(earlier.network.get_weights())
-    training = earlier.card.training or {}
-    if "history" not in training:
-        raise ValueError("The initial model's card has no training history to carry over.")
+    training = earlier.card.training
     log(f"first stage: the weights of {earlier.card.name} {earlier.card.version}")
     first = {
         "first_stage": {
