@@ -125,18 +125,19 @@ class AtomicResolution2D(Signal2D):
             (ax_y.name, ax_x.name),
         )
 
+    def _pixel_size_angstrom(self) -> float | None:
+        """The x axis' pixel size in Å; ``None`` without a length calibration."""
+        scales, _, units, _ = self._pixel_axes()
+        unit = length_unit(units[1])
+        return None if unit is None else float((scales[1] * unit).to("angstrom").m)
+
     def _max_lattice_frequency(self) -> float | None:
         """Highest frequency (cycles/px) of a specimen's Bragg peak at the axes' pixel size
         (:func:`hyperspy_symmetry.fft_lattice.max_lattice_frequency`); ``None`` without a
         length calibration."""
         from ..fft_lattice import max_lattice_frequency
 
-        scales, _, units, _ = self._pixel_axes()
-        unit = length_unit(units[1])
-        if unit is None:
-            return None
-        angstrom = (float(scales[1]) * unit).to("angstrom").magnitude
-        return max_lattice_frequency(angstrom)
+        return max_lattice_frequency(self._pixel_size_angstrom())
 
     def _check_data(self) -> None:
         if np.issubdtype(self.data.dtype, np.complexfloating):
@@ -740,13 +741,10 @@ class AtomicResolution2D(Signal2D):
             except (ValueError, TypeError):
                 pass  # only the built-in classes get references then
 
-        scales, _, units, _ = self._pixel_axes()
-        unit = length_unit(units[1])
-        if unit is not None:
-            pixel_size = float((scales[1] * unit).to("angstrom").m)
-        elif card.pixel_size:
+        pixel_size = self._pixel_size_angstrom()
+        if pixel_size is None and card.pixel_size:
             pixel_size = float(_as_quantity(card.pixel_size, "pixel_size").to("angstrom").m)
-        else:
+        elif pixel_size is None:
             raise ValueError(
                 "The image axes have no length units and the model card no pixel size: "
                 "calibrate the axes (scale and units) to measure lattice rotations."

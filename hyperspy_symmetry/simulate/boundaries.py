@@ -74,15 +74,10 @@ def _effective_misorientation(angle: float, order: int) -> float:
     return abs((angle + step / 2) % step - step / 2)
 
 
-def _taper(window: int) -> np.ndarray:
-    h = np.sqrt(np.hanning(window))
-    taper = np.outer(h, h)
-    return taper / taper.sum()
-
-
 def _one_window(index: int, seed: int, recipe: BoundaryRecipe) -> tuple[np.ndarray, float]:
     from scipy import ndimage
 
+    from ..descriptors import _sqrt_hann_2d
     from .augment import AugmentationRecipe
     from .crystals import AISTEM_CLASSES
     from .scenes import bicrystal
@@ -128,7 +123,8 @@ def _one_window(index: int, seed: int, recipe: BoundaryRecipe) -> tuple[np.ndarr
     )
     c = size // 2 - recipe.window // 2
     crop = np.s_[c : c + recipe.window, c : c + recipe.window]
-    right = float((_taper(recipe.window) * (side[crop] > 0.5)).sum())
+    taper = _sqrt_hann_2d(recipe.window)  # as the descriptors weight pixels
+    right = float((taper * (side[crop] > 0.5)).sum() / taper.sum())
     return turned[crop].astype(np.float32), min(right, 1.0 - right)
 
 
