@@ -12,7 +12,8 @@ computation, and writes to an output folder:
 ``summary.json``
     Input, model (name, version, sha256), window, stride, samples, seed, per class the
     fraction of windows predicted and the mean probability, mutual-information statistics
-    (median, 90th percentile, maximum, fraction above 0.1 bits), run time and versions.
+    (median, 90th percentile, maximum, fraction above the model's interface threshold), run
+    time and versions.
     Statistics run over every window of every frame.
 
 Examples
@@ -65,7 +66,8 @@ OUTPUTS = {
 }
 #: ``.zspy``/``.hspy`` inputs larger than this are read lazily even without ``lazy=True``.
 LAZY_THRESHOLD_BYTES = 256 * 2**20
-#: Windows above this mutual information (bits) count as uncertain (AI-STEM's threshold).
+#: Windows above this mutual information (bits) count as uncertain when the map records no
+#: model threshold (AI-STEM's; models record their own, ``UncertaintyMap.interface_threshold``).
 MI_THRESHOLD_BITS = 0.1
 _LAZY_SUFFIXES = {".zspy", ".hspy", ".hdf5", ".h5"}
 
@@ -297,6 +299,7 @@ def summarize(probabilities, uncertainty) -> dict[str, Any]:
     }
     values = np.asarray(uncertainty.data, dtype=np.float64).ravel()
     values = values[np.isfinite(values)]
+    threshold = float(getattr(uncertainty, "interface_threshold", MI_THRESHOLD_BITS))
     stats: dict[str, Any] = {
         "measure": uncertainty.metadata.get_item("Symmetry.measure"),
         "quantity": uncertainty.metadata.get_item("Signal.quantity"),
@@ -306,9 +309,9 @@ def summarize(probabilities, uncertainty) -> dict[str, Any]:
             median=float(np.median(values)),
             p90=float(np.percentile(values, 90)),
             max=float(values.max()),
-            fraction_above_threshold=float((values > MI_THRESHOLD_BITS).mean()),
+            fraction_above_threshold=float((values > threshold).mean()),
         )
-    stats["threshold_bits"] = MI_THRESHOLD_BITS
+    stats["threshold_bits"] = threshold
     return {
         "n_windows": int(labels.size),
         "n_valid_windows": n_valid,

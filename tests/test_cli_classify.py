@@ -8,7 +8,7 @@ import hyperspy.api as hs
 import numpy as np
 import pytest
 
-from hyperspy_symmetry import report
+from hyperspy_symmetry import load_model, report
 from hyperspy_symmetry.cli import main
 
 SIZE, PIXEL = 180, 0.12  # Å per pixel, the aistem model's
@@ -80,8 +80,10 @@ def _check_consistent(out, summary, stdout, lazy_reload=False):
     assert stats["median"] == pytest.approx(np.median(mi), abs=1e-9)
     assert stats["p90"] == pytest.approx(np.percentile(mi, 90), abs=1e-9)
     assert stats["max"] == pytest.approx(mi.max(), abs=1e-9)
-    assert stats["fraction_above_threshold"] == pytest.approx(np.mean(mi > 0.1))
-    assert stats["threshold_bits"] == 0.1
+    # the model's interface threshold, as u.segment() uses it
+    threshold = load_model("aistem").card.threshold
+    assert stats["threshold_bits"] == threshold == u.interface_threshold
+    assert stats["fraction_above_threshold"] == pytest.approx(np.mean(mi > threshold))
     # model record, samples, seed, versions, timing
     assert summary["model"]["name"] == "aistem" and len(summary["model"]["sha256"]) == 64
     assert summary["model"]["sha256"] == p.metadata.Symmetry.model_sha256

@@ -14,6 +14,7 @@ from hyperspy_symmetry.training import (
     confusion_matrix,
     expected_calibration_error,
     get_plan,
+    measure_threshold,
     stratified_split,
     top_k_accuracy,
     train_model,
@@ -124,6 +125,34 @@ def test_polycrystal_metrics_plumbing(tmp_path):
     # 2 x 117 px grains, 100 px windows every 20 px: one window fits wholly in each grain
     assert m["n_grain_windows"] == 3
     assert 0.0 <= m["grain_accuracy"] <= 1.0 and m["mi_ratio"] >= 0.0
+
+
+def test_measure_threshold_writes_the_validated_threshold_to_the_card(tmp_path):
+    from hyperspy_symmetry.simulate import polycrystal_scene
+    from hyperspy_symmetry.training.scenes import validation_threshold
+
+    folder = make_model_folder(tmp_path / "m", "aistem")
+    card = json.loads((tmp_path / "m" / "card.json").read_text())
+    card["classes"] = list(AISTEM_CLASSES)  # random weights, real class names
+    (tmp_path / "m" / "card.json").write_text(json.dumps(card))
+    kw = dict(seeds=[3], rotations=[10.0], stride=40, n_samples=3)
+    threshold, why, figures = validation_threshold(folder, **kw)
+    # 3 crystalline grains of the polycrystal and 10 perfect crystals, each clean and noisy
+    assert figures["n_crystals"] == 2 * (3 + 10)
+    assert figures["seeds"] == [3] and figures["rotations"] == [10.0]
+    # the amorphous windows: those wholly inside its grain, twice
+    _, labels = polycrystal_scene(seed=3)
+    inside = window_labels(labels.data, 100, 40)
+    amorphous = list(labels.metadata.Symmetry.class_names).index("amorphous")
+    assert figures["n_amorphous_windows"] == 2 * int(np.sum(inside == amorphous))
+    assert threshold > 0 and ("crystals" in why and "amorphous windows" in why)
+
+    card = measure_threshold(folder, **{k: kw[k] for k in ("seeds", "rotations", "n_samples")})
+    written = json.loads((tmp_path / "m" / "card.json").read_text())
+    assert written["interface_threshold"] == card.threshold > 0
+    assert written["metrics"]["interface_threshold_reason"].startswith("validation")
+    assert written["metrics"]["threshold_validation"]["seeds"] == [3]
+    assert written["metrics"]["interface_threshold_reason"].endswith(why)
 
 
 def test_train_cli_rejects_unknown_models(capsys):

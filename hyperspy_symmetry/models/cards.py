@@ -213,7 +213,12 @@ class ModelCard:
             (
                 "interface threshold (default of `u.segment()`)",
                 f"{self.threshold:g} bits"
-                + ("" if self.interface_threshold is not None else " (the paper's)"),
+                + ("" if self.interface_threshold is not None else " (the paper's)")
+                + (
+                    f" ({self.metrics['interface_threshold_reason']})"
+                    if self.metrics.get("interface_threshold_reason")
+                    else ""
+                ),
             ),
         ]
         if t:
@@ -226,9 +231,23 @@ class ModelCard:
                     f"{seconds.get('total', 0) / 60:.0f} min in all "
                     f"({seconds.get('simulation', 0):.0f} s simulation, "
                     f"{seconds.get('training', 0):.0f} s training) on "
-                    f"{t.get('machine', '?')}",
+                    f"{t.get('machine', '?')}" + _first_stage_note(t),
                 ),
             ]
+            stage = t.get("boundary_stage")
+            if stage:
+                settings = stage.get("settings", {})
+                history = stage.get("history", {}).get("boundary_mi_bits", [])
+                rows.append(
+                    (
+                        "boundary stage",
+                        f"{settings.get('epochs')} epochs on {settings.get('windows')} "
+                        f"boundary windows (seed {stage.get('seed')}), weight "
+                        f"{settings.get('weight')}; their mean MI "
+                        + " -> ".join(f"{v:.3f}" for v in history)
+                        + f" bits, {stage.get('seconds', 0):.0f} s",
+                    )
+                )
         if m:
             rows += [
                 (
@@ -341,6 +360,19 @@ class ModelCard:
         except json.JSONDecodeError as exc:
             raise ValueError(f"Model card {path} is not valid JSON: {exc}") from exc
         return cls.from_dict(data)
+
+
+def _first_stage_note(training: dict[str, Any]) -> str:
+    """Where a run started from another run's weights: that run and its time."""
+    first = training.get("first_stage")
+    if not first:
+        return ""
+    total = first.get("seconds", {}).get("total", 0)
+    return (
+        f"; the epochs are those of the first stage, `{first.get('command', '')}` "
+        f"({total / 60:.0f} min, sha256 {first.get('sha256', '')[:12]}...), whose weights "
+        "this run took on"
+    )
 
 
 def cards_markdown() -> str:

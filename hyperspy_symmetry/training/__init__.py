@@ -13,7 +13,13 @@ Examples
 from .extend import extend_model
 from .metrics import accuracy, confusion_matrix, expected_calibration_error, top_k_accuracy
 from .plans import PLANS, TrainingPlan, get_plan
-from .trainer import evaluate_network, measure_scenes, stratified_split, train_model
+from .trainer import (
+    evaluate_network,
+    measure_scenes,
+    measure_threshold,
+    stratified_split,
+    train_model,
+)
 
 __all__ = [
     "PLANS",
@@ -25,6 +31,7 @@ __all__ = [
     "expected_calibration_error",
     "get_plan",
     "measure_scenes",
+    "measure_threshold",
     "stratified_split",
     "top_k_accuracy",
     "train_model",

@@ -83,6 +83,8 @@ def choose_threshold(
     paper: float = 0.1,
     crystal_below: float = 0.98,
     unknown_above: float = 0.9,
+    crystal_name: str = "crystal windows",
+    unknown_name: str = "unknown windows",
 ) -> tuple[float, str]:
     """The interface threshold (bits) that validation data support, and why.
 
@@ -92,6 +94,7 @@ def choose_threshold(
     mean of the two quantiles that set those targets (the ``crystal_below`` quantile of the
     crystal MI and the ``1 - unknown_above`` quantile of the unknown MI), if the first lies
     below the second; if they overlap, no threshold meets both, and the paper's is kept.
+    ``crystal_name`` and ``unknown_name`` say what the two sets hold, in the reason.
 
     Returns
     -------
@@ -113,23 +116,24 @@ def choose_threshold(
     above = float(np.mean(unknown_mi > paper))
     if below >= crystal_below and above >= unknown_above:
         return paper, (
-            f"the paper's {paper:g} bits: {100 * below:.1f} % of crystal windows "
-            f"below, {100 * above:.1f} % of unknown windows above"
+            f"the paper's {paper:g} bits: {100 * below:.1f} % of {crystal_name} "
+            f"below, {100 * above:.1f} % of {unknown_name} above"
         )
     hi_crystal = float(np.quantile(crystal_mi, crystal_below))
     lo_unknown = float(np.quantile(unknown_mi, 1.0 - unknown_above))
     if not 0 < hi_crystal < lo_unknown:
         return paper, (
             f"the paper's {paper:g} bits: no threshold puts {100 * crystal_below:g} % "
-            f"of crystal windows below and {100 * unknown_above:g} % of unknown "
-            f"windows above ({100 * below:.1f} % and {100 * above:.1f} % at "
+            f"of {crystal_name} below and {100 * unknown_above:g} % of {unknown_name} "
+            f"above ({100 * below:.1f} % and {100 * above:.1f} % at "
             f"{paper:g} bits)"
         )
     threshold = float(np.sqrt(hi_crystal * lo_unknown))
     return threshold, (
         f"{threshold:.3g} bits: at the paper's {paper:g} bits only {100 * below:.1f} % of "
-        f"crystal windows lie below and {100 * above:.1f} % of unknown windows above; "
+        f"{crystal_name} lie below and {100 * above:.1f} % of {unknown_name} above; "
         f"{threshold:.3g} bits is the geometric mean of the {100 * crystal_below:g}th "
-        f"percentile of the crystal MI ({hi_crystal:.3g}) and the "
-        f"{100 * (1 - unknown_above):g}th percentile of the unknown MI ({lo_unknown:.3g})"
+        f"percentile of the {crystal_name}' MI ({hi_crystal:.3g}) and the "
+        f"{100 * (1 - unknown_above):g}th percentile of the {unknown_name}' MI "
+        f"({lo_unknown:.3g})"
     )

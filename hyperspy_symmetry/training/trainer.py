@@ -34,7 +34,13 @@ from .metrics import (
 )
 from .plans import TrainingPlan, get_plan
 
-__all__ = ["train_model", "evaluate_network", "stratified_split", "measure_scenes"]
+__all__ = [
+    "train_model",
+    "evaluate_network",
+    "stratified_split",
+    "measure_scenes",
+    "measure_threshold",
+]
 
 
 def stratified_split(
@@ -377,9 +383,10 @@ def train_model(
     threshold = None
     if plan.data["model"] == "aistem":
         # Held-out crystals (with every imperfection of the recipe) below, never-seen
-        # amorphous structures above: the paper's criterion for its interface threshold.
+        # amorphous structures above. With ``scenes``, measure_threshold replaces it by the
+        # same criterion on fresh polycrystals, the paper's own (see measure_threshold).
         threshold, why = choose_threshold(mi["in"], mi["out"])
-        metrics["interface_threshold_reason"] = why
+        metrics["interface_threshold_reason"] = f"held-out windows: {why}"
     if train_recipe.holes is not None:
         metrics["holes"] = hole_metrics(
             network,
@@ -426,6 +433,9 @@ def train_model(
     )
     card = save_model(network, card, out)
     if scenes and plan.data.get("model") == "aistem":
+        log("choosing the interface threshold on fresh polycrystals")
+        card = measure_threshold(out, seeds=range(int(seed) + 200, int(seed) + 208))
+        log(f"interface threshold {card.threshold:g} bits")
         log("measuring on the polycrystal and bicrystal scenes")
         card = measure_scenes(out, seed=int(seed) + 100, n_samples=plan.eval_samples)
         log("measuring robustness to each imperfection of real imaging")
@@ -535,6 +545,40 @@ def inference_network(network, plan: TrainingPlan):
     inference = build_architecture(plan.inference_architecture)
     inference.set_weights(network.get_weights())
     return inference
+
+
+def measure_threshold(
+    folder: str | Path,
+    seeds=range(200, 208),
+    rotations=range(1, 180, 2),
+    n_samples: int = 100,
+):
+    """Choose an ``aistem``-like model's interface threshold on fresh polycrystals.
+
+    Runs :func:`~hyperspy_symmetry.training.scenes.validation_threshold` (crystal interiors
+    below, the amorphous grain above, read with the default sampling) and writes the
+    threshold, the reason and the figures behind it to the card
+    (``interface_threshold``, ``metrics["interface_threshold_reason"]`` and
+    ``metrics["threshold_validation"]``); the weights are untouched. Run it before
+    :func:`measure_scenes` and :func:`measure_robustness`, which judge the model at its
+    threshold, and on seeds that those do not use.
+    """
+    from ..models.cards import CARD_FILENAME, ModelCard
+    from .scenes import validation_threshold
+
+    folder = Path(folder)
+    threshold, why, figures = validation_threshold(
+        folder, seeds=seeds, rotations=rotations, n_samples=n_samples
+    )
+    card = ModelCard.load(folder / CARD_FILENAME)
+    held_out = card.metrics.get("interface_threshold_reason")
+    card.interface_threshold = threshold
+    card.metrics["interface_threshold_reason"] = f"validation crystals and polycrystals: {why}"
+    card.metrics["threshold_validation"] = figures
+    if held_out and not held_out.startswith("validation"):
+        card.metrics["held_out_threshold_reason"] = held_out
+    card.save(folder / CARD_FILENAME)
+    return card
 
 
 def measure_scenes(folder: str | Path, seed: int = 100, n_samples: int = 30):
