@@ -7,7 +7,7 @@ Au image and 2.4 Å on the others. The Au image is split as ``tests/test_real_im
 splits it: windows wholly on the particles (Otsu's threshold on the smoothed HAADF intensity)
 and windows of amorphous carbon only. For each set: the predicted classes, and the share of
 windows above the model's interface threshold with their median and 10th-percentile mutual
-information. The
+information, and the classes of the windows below it (what the model says with confidence). The
 table in ``docs/training.md`` comes from::
 
     .venv/bin/python benchmarks/bench_real_images.py --json benchmarks/results/real_images.json
@@ -33,12 +33,16 @@ def summary(p, u, mask) -> dict:
     classes, counts = np.unique(predicted, return_counts=True)
     order = np.argsort(-counts, kind="stable")
     mi = np.asarray(u.data)[mask]
+    sure, sure_counts = np.unique(predicted[mi <= u.interface_threshold], return_counts=True)
     return {
         "n_windows": int(mask.sum()),
         "classes": {str(classes[i]): round(float(counts[i] / mask.sum()), 4) for i in order},
         "above_threshold": round(float(np.mean(mi > u.interface_threshold)), 4),
         "median_mi_bits": round(float(np.median(mi)), 4),
         "p10_mi_bits": round(float(np.percentile(mi, 10)), 4),
+        "below_threshold_classes": {
+            str(c): int(n) for c, n in zip(sure.tolist(), sure_counts.tolist(), strict=True)
+        },
     }
 
 
