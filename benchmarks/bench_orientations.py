@@ -17,7 +17,7 @@ import argparse
 import time
 
 import numpy as np
-from bench_pipeline import write_json
+from bench_pipeline import finish
 
 
 def orientation_scan(model: str, step: float, thresholds=()) -> dict:
@@ -62,10 +62,7 @@ def main(argv=None) -> dict:
     began = time.perf_counter()
     results = {"model": args.model, "step_degrees": args.step}
     results["classes"] = orientation_scan(args.model, args.step, args.thresholds)
-    results["seconds"] = round(time.perf_counter() - began, 1)
-    if args.json:
-        write_json(results, args.json)
-    return results
+    return finish(results, began, args.json)
 
 
 if __name__ == "__main__":

@@ -71,6 +71,15 @@ def write_json(results: dict, path: str) -> None:
     print(f"wrote {path}")
 
 
+def finish(results: dict, began: float, path: str | None) -> dict:
+    """Record a benchmark's run time (since ``began``, a ``perf_counter``), write its JSON
+    when ``path`` is given, and return the results."""
+    results["seconds"] = round(time.perf_counter() - began, 1)
+    if path:
+        write_json(results, path)
+    return results
+
+
 def polycrystal_image(size: int, seed: int = 7) -> np.ndarray:
     """A ``size`` x ``size`` crop of the AI-STEM polycrystal with realistic noise."""
     from hyperspy_symmetry.simulate import polycrystal_scene

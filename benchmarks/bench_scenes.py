@@ -27,7 +27,7 @@ import argparse
 import time
 
 import numpy as np
-from bench_pipeline import write_json
+from bench_pipeline import finish
 
 WINDOW, STRIDE = 100, 10
 
@@ -139,10 +139,7 @@ def main(argv=None) -> dict:
     print("polycrystals", results["polycrystals"], flush=True)
     results["bicrystals"] = bicrystals(args.model, args.bicrystal_seeds, thresholds)
     print("bicrystals", results["bicrystals"], flush=True)
-    results["seconds"] = round(time.perf_counter() - began, 1)
-    if args.json:
-        write_json(results, args.json)
-    return results
+    return finish(results, began, args.json)
 
 
 if __name__ == "__main__":
