@@ -1,6 +1,7 @@
 """Model cards, safe loading with sha256 checks, architectures and the MC-dropout engine."""
 
 import json
+import re
 import shutil
 
 import numpy as np
@@ -95,6 +96,40 @@ def test_card_round_trip_and_load(tiny_aistem, tmp_path):
     assert "tiny_aistem" in repr(model)
     # by the card's own path too
     assert load_model(f"{tiny_aistem}/card.json").card == card
+
+
+def test_card_markdown_names_the_stages_and_the_thresholds_reason():
+    card = ModelCard(
+        "demo", "1.0", ["a", "b"], "fft_haadf", {"name": "aistem_cnn"}, "demo.weights.h5",
+        "0" * 64, "12 Å", "1.2 Å", interface_threshold=0.25,
+        metrics={"interface_threshold_reason": "validation: 0.25 bits, a geometric mean"},
+        training={
+            "command": "train demo --initial-model first", "epochs_run": 3, "best_epoch": 2,
+            "seconds": {"total": 120, "training": 100},
+            "first_stage": {"command": "train demo --epochs 3", "sha256": "ab" * 32,
+                            "seconds": {"total": 600}},
+            "boundary_stage": {"settings": {"epochs": 2, "windows": 30, "weight": 0.5},
+                               "seed": 4, "history": {"boundary_mi_bits": [0.2, 0.3]},
+                               "seconds": 60},
+        },
+    )  # fmt: skip
+    rows = dict(re.findall(r"^\| ([^|]+?) \| (.*) \|$", card.to_markdown(), re.MULTILINE))
+    assert rows["interface threshold (default of `u.segment()`)"].startswith(
+        "0.25 bits (validation: 0.25 bits, a geometric mean)"
+    )
+    run = rows["training run"]
+    assert "2 min in all" in run and "`train demo --epochs 3` (10 min, sha256 abababababab" in run
+    assert rows["boundary stage"].startswith(
+        "2 epochs on 30 boundary windows (seed 4), weight 0.5; their mean MI 0.200 -> 0.300 bits"
+    )
+    # a card without stages or reason: no such rows, and the paper's threshold is named
+    plain = ModelCard(
+        "demo", "1.0", ["a", "b"], "fft_haadf", {"name": "aistem_cnn"}, "demo.weights.h5",
+        "0" * 64, "12 Å", "1.2 Å", training={"command": "c", "seconds": {}},
+    )  # fmt: skip
+    text = plain.to_markdown()
+    assert "boundary stage" not in text and "first stage" not in text
+    assert "| 0.1 bits (the paper's) |" in text
 
 
 def _h5_groups(path):
