@@ -12,7 +12,10 @@ them (``mc_uncertainty``, 100 px windows every 10 px, T = 100, seed 0, default s
   with a disordered core, clean and with realistic noise, and sharp; the Fe [100] Σ5; the
   Ti [0001] 13° boundary) for each of ``--bicrystal-seeds``: the share of the windows
   centred on the boundary plane (within half a stride), within a quarter window of it, and
-  of the windows wholly inside a grain, above or below the threshold.
+  of the windows wholly inside a grain, above or below the threshold;
+- the card's out-of-distribution windows (``training.ood.ood_descriptors("aistem", seed=2)``:
+  40 windows each of amorphous Cu, Fe, Ti and C and featureless ones, with the HAADF-STEM
+  imperfections): the share above the threshold, of all and of each kind.
 
 Every figure is given at the model's own threshold and at each of ``--thresholds``. The
 table in ``docs/training.md`` comes from::
@@ -30,6 +33,8 @@ import numpy as np
 from bench_pipeline import finish
 
 WINDOW, STRIDE = 100, 10
+#: The kinds of ``ood_descriptors("aistem")``, in its order (equal blocks).
+OOD_KINDS = ("amorphous Cu", "amorphous Fe", "amorphous Ti", "amorphous C", "featureless")
 
 #: The card's bicrystals: class, misorientation, rotation, realistic noise, core disorder (Å).
 BICRYSTALS = {
@@ -115,6 +120,26 @@ def bicrystals(model: str, seeds, thresholds) -> dict:
     return out
 
 
+def out_of_distribution(model: str, thresholds) -> dict:
+    """Share of the card's out-of-distribution windows above each threshold, by kind."""
+    import hyperspy_symmetry as hss
+    from hyperspy_symmetry.training.ood import ood_descriptors
+
+    loaded = hss.load_model(model)
+    x, _ = ood_descriptors("aistem", seed=2)
+    adaptive = bool(loaded.card.adaptive_sampling)  # the defaults, as a user samples
+    stats = loaded.statistics(x, 100, 0, precision="auto", adaptive=adaptive, dropout="model")
+    mi = stats[:, len(loaded.class_names) + 1]
+    kinds = dict(zip(OOD_KINDS, np.array_split(mi, len(OOD_KINDS)), strict=True))
+    return {
+        f"{t:g}": {
+            "all": round(float(np.mean(mi > t)), 4),
+            **{kind: round(float(np.mean(v > t)), 4) for kind, v in kinds.items()},
+        }
+        for t in thresholds
+    }
+
+
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="aistem", help="a model name or folder")
@@ -139,6 +164,8 @@ def main(argv=None) -> dict:
     print("polycrystals", results["polycrystals"], flush=True)
     results["bicrystals"] = bicrystals(args.model, args.bicrystal_seeds, thresholds)
     print("bicrystals", results["bicrystals"], flush=True)
+    results["out_of_distribution"] = out_of_distribution(args.model, thresholds)
+    print("out of distribution", results["out_of_distribution"], flush=True)
     return finish(results, began, args.json)
 
 
