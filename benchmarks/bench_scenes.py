@@ -151,11 +151,12 @@ def main(argv=None) -> dict:
     import hyperspy_symmetry as hss
 
     began = time.perf_counter()
-    own = hss.load_model(args.model).card.threshold
+    card = hss.load_model(args.model).card
+    own = card.threshold
     thresholds = sorted({own, *args.thresholds})
     results = {
         "model": args.model,
-        "model_version": hss.load_model(args.model).card.version,
+        "model_version": card.version,
         "model_threshold": own,
         "seeds": args.seeds,
         "bicrystal_seeds": args.bicrystal_seeds,

@@ -299,7 +299,14 @@ def summarize(probabilities, uncertainty) -> dict[str, Any]:
     }
     values = np.asarray(uncertainty.data, dtype=np.float64).ravel()
     values = values[np.isfinite(values)]
-    threshold = float(getattr(uncertainty, "interface_threshold", MI_THRESHOLD_BITS))
+    # The model's interface threshold is in bits of mutual information; other measures
+    # keep AI-STEM's figure, as before models recorded their own.
+    measure = uncertainty.metadata.get_item("Symmetry.measure", "mutual_information")
+    threshold = (
+        float(uncertainty.interface_threshold)
+        if measure == "mutual_information"
+        else MI_THRESHOLD_BITS
+    )
     stats: dict[str, Any] = {
         "measure": uncertainty.metadata.get_item("Symmetry.measure"),
         "quantity": uncertainty.metadata.get_item("Signal.quantity"),

@@ -343,6 +343,23 @@ def test_console_script_error(tmp_path):
     assert done.stderr.strip().endswith("does not exist.") and done.stderr.count("\n") == 1
 
 
+def test_summary_counts_other_measures_against_ai_stems_figure():
+    """The model's interface threshold is in bits of mutual information: an entropy map's
+    summary keeps the 0.1 of maps made before models recorded one, and does not fail."""
+    from test_plotting import make_probabilities, make_uncertainty
+
+    u = make_uncertainty()
+    u.metadata.set_item("Symmetry.interface_threshold", 0.3)
+    mi = u.data[np.isfinite(u.data)]
+    summary = report.summarize(make_probabilities(), u)["mutual_information"]
+    assert summary["threshold_bits"] == 0.3
+    assert summary["fraction_above_threshold"] == pytest.approx(float(np.mean(mi > 0.3)))
+    u.metadata.set_item("Symmetry.measure", "predictive_entropy")
+    summary = report.summarize(make_probabilities(), u)["mutual_information"]
+    assert summary["threshold_bits"] == report.MI_THRESHOLD_BITS == 0.1
+    assert summary["fraction_above_threshold"] == pytest.approx(float(np.mean(mi > 0.1)))
+
+
 def test_summary_leaves_nan_windows_out():
     from test_plotting import NAMES, make_probabilities, make_uncertainty
 

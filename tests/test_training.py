@@ -298,6 +298,7 @@ def test_initial_model_replaces_the_first_stage(tiny_haadf_model, tmp_path):
     card = train_model("aistem", tmp_path / "second", initial_model=tiny_haadf_model, **kw)
     first = json.loads((tiny_haadf_model / "card.json").read_text())
     assert card.training["first_stage"]["sha256"] == first["sha256"]
+    assert card.training["first_stage"]["model"].startswith(f"{tiny_haadf_model} (its card: ")
     assert card.training["history"] == first["training"]["history"]
     assert "--initial-model" in card.training["command"]
     assert card.sha256 != first["sha256"]  # the boundary stage changed the weights

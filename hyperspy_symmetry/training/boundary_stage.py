@@ -1,8 +1,7 @@
 """A training stage that teaches a HAADF model to be unsure where its classes end.
 
-Not part of the shipped ``aistem`` plan: a trial of it flagged every boundary of the card's
-scenes but also the interior of a fresh polycrystal's Fe grain (docs/training.md, "A boundary
-stage"). A plan with ``boundary_stage`` set runs it after the fit.
+A plan with ``boundary_stage`` set runs it after the fit; the shipped ``aistem`` plan does
+since version 0.5.0 of that model, at weight 0.5 (docs/training.md, "A boundary stage").
 
 The AI-STEM paper reads interfaces by the mutual information (MI) of the Monte-Carlo
 dropout samples: a window over a boundary holds two grains, and the samples should disagree

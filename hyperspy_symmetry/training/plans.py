@@ -123,7 +123,7 @@ PLANS: dict[str, TrainingPlan] = {
         # ends the fit (29 epochs, best 26, on seed 0).
         epochs=40,
         # Then a boundary stage at half weight (docs/training.md, "A boundary stage"): with
-        # the longer fit and a threshold chosen on fresh polycrystals it raises the MI of
+        # the longer fit and a threshold chosen on validation scenes it raises the MI of
         # boundaries and of unseen structures while crystal interiors stay below it.
         boundary_stage={"weight": 0.5},
         card={

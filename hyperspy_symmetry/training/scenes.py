@@ -9,8 +9,8 @@ For ``aistem``-like models (classes named as in
   windows wholly inside crystalline grains;
 - :func:`bicrystal_metrics`: on :func:`~hyperspy_symmetry.simulate.bicrystal`, the median MI
   of windows that straddle the boundary over that of windows wholly inside a grain;
-- :func:`validation_threshold`: the interface threshold that fresh polycrystals support, by
-  the paper's criterion (crystal interiors below it, the amorphous grain above it).
+- :func:`validation_threshold`: the interface threshold that validation crystals and
+  polycrystals support, by the paper's criterion (crystals below it, amorphous grains above).
 
 Both use the public ``classify_symmetry``/``mc_uncertainty`` path, as a user would.
 """
@@ -269,10 +269,11 @@ def validation_threshold(
                 model, seed, 40.0, stride, n_samples, augmentation, None, classify=False
             )
             for g, name in enumerate(grains):
+                grain = mi[inside == g]
                 if name == "amorphous":
-                    amorphous.append(mi[inside == g])
-                elif (inside == g).any():
-                    crystals.append([float(np.median(mi[inside == g]))])
+                    amorphous.append(grain)
+                elif grain.size:
+                    crystals.append([float(np.median(grain))])
         crystals.append(_orientation_readings(model, rotations, 2, n_samples, augmentation))
     crystal_mi, amorphous_mi = np.concatenate(crystals), np.concatenate(amorphous)
     threshold, why = choose_threshold(

@@ -384,7 +384,7 @@ def train_model(
     if plan.data["model"] == "aistem":
         # Held-out crystals (with every imperfection of the recipe) below, never-seen
         # amorphous structures above. With ``scenes``, measure_threshold replaces it by the
-        # same criterion on fresh polycrystals, the paper's own (see measure_threshold).
+        # same criterion on validation crystals and polycrystals, the paper's own.
         threshold, why = choose_threshold(mi["in"], mi["out"])
         metrics["interface_threshold_reason"] = f"held-out windows: {why}"
     if train_recipe.holes is not None:
@@ -433,7 +433,7 @@ def train_model(
     )
     card = save_model(network, card, out)
     if scenes and plan.data.get("model") == "aistem":
-        log("choosing the interface threshold on fresh polycrystals")
+        log("choosing the interface threshold on validation crystals and polycrystals")
         card = measure_threshold(out, seeds=range(int(seed) + 200, int(seed) + 208))
         log(f"interface threshold {card.threshold:g} bits")
         log("measuring on the polycrystal and bicrystal scenes")
@@ -499,10 +499,12 @@ def _initial_weights(network, model: str | Path, log):
     earlier = load_model(model)
     network.set_weights(earlier.network.get_weights())
     training = earlier.card.training
-    log(f"first stage: the weights of {earlier.card.name} {earlier.card.version}")
+    # Named as given: the card of an unshipped run carries the package's version.
+    label = f"{model} (its card: {earlier.card.name}, version {earlier.card.version})"
+    log(f"first stage: the weights of {label}")
     first = {
         "first_stage": {
-            "model": f"{earlier.card.name} {earlier.card.version}",
+            "model": label,
             "sha256": earlier.card.sha256,
             "command": training.get("command"),
             "seconds": training.get("seconds"),
@@ -553,10 +555,11 @@ def measure_threshold(
     rotations=range(1, 180, 2),
     n_samples: int = 100,
 ):
-    """Choose an ``aistem``-like model's interface threshold on fresh polycrystals.
+    """Choose an ``aistem``-like model's interface threshold on validation scenes.
 
-    Runs :func:`~hyperspy_symmetry.training.scenes.validation_threshold` (crystal interiors
-    below, the amorphous grain above, read with the default sampling) and writes the
+    Runs :func:`~hyperspy_symmetry.training.scenes.validation_threshold` (perfect crystals
+    and polycrystal grains below, the amorphous grains above, read with the default
+    sampling) and writes the
     threshold, the reason and the figures behind it to the card
     (``interface_threshold``, ``metrics["interface_threshold_reason"]`` and
     ``metrics["threshold_validation"]``); the weights are untouched. Run it before
