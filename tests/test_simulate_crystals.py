@@ -104,6 +104,25 @@ def test_every_column_holds_the_same_number_of_atoms(name):
     assert slab.cell[2, 2] >= 10.0
 
 
+@pytest.mark.parametrize("name", list(AISTEM_CLASSES))
+def test_every_atom_lies_inside_the_slab(name):
+    # abTEM leaves out atoms outside [0, depth) along the beam; a rounding error below z = 0
+    # (no z shift, as a scene's grains have), displacements and a tilt must not lose any.
+    crystal = AISTEM_CLASSES[name]
+    bulk = bulk_atoms(crystal)
+    for kwargs in (
+        {},
+        {"displacement": 0.1, "rng": np.random.default_rng(0)},
+        {"tilt": (20.0, 30.0)},
+    ):
+        for rotation in (0.0, 17.0, 45.0):
+            slab = zone_axis_atoms(
+                bulk, crystal.zone_axis, (15.0, 15.0), rotation=rotation, **kwargs
+            )
+            z = slab.positions[:, 2]
+            assert z.min() >= 0.0 and z.max() < slab.cell[2, 2], (kwargs, rotation)
+
+
 def test_the_ten_classes_give_ten_different_images():
     spectra = []
     for name in AISTEM_CLASSES:

@@ -284,6 +284,12 @@ def zone_axis_atoms(
         centre = np.array([lx / 2, ly / 2, depth / 2])
         turn = Rotation.from_rotvec(-axis * float(tilt[0]) * 1e-3).as_matrix()
         positions = (positions - centre) @ turn.T + centre
+    # abTEM leaves out atoms outside [0, depth) along the beam. A lattice plane at z = 0 can
+    # come out of the rotation a rounding error below it (a scene's grains have no z shift),
+    # and displacements or a tilt push atoms across either face: without this, some columns
+    # silently lose an atom. The cell is periodic along z, so wrap (the projection is kept).
+    z = np.mod(positions[:, 2], depth)
+    positions[:, 2] = np.where(z >= depth, 0.0, z)
     return Atoms(numbers=numbers, positions=positions, cell=[lx, ly, depth], pbc=True)
 
 
