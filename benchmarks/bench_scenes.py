@@ -13,6 +13,12 @@ them (``mc_uncertainty``, 100 px windows every 10 px, T = 100, seed 0, default s
   Ti [0001] 13° boundary) for each of ``--bicrystal-seeds``: the share of the windows
   centred on the boundary plane (within half a stride), within a quarter window of it, and
   of the windows wholly inside a grain, above or below the threshold;
+- ``--boundary-windows`` windows of random bicrystals (``simulate.boundaries.
+  boundary_windows``, seed ``--boundary-seed``; the boundary stage trains on seed 4): any
+  two classes, the same one with at least 8° of effective misorientation half of the time,
+  the HAADF-STEM imperfections. Of those whose smaller grain holds at least 0.3 of the
+  descriptor's taper (the plane near the centre), the share above the threshold: all,
+  same-class and two-class boundaries, same-class ones under 15°, and by class;
 - the card's out-of-distribution windows (``training.ood.ood_descriptors("aistem", seed=2)``:
   40 windows each of amorphous Cu, Fe, Ti and C and featureless ones, with the HAADF-STEM
   imperfections): the share above the threshold, of all and of each kind.
@@ -120,16 +126,55 @@ def bicrystals(model: str, seeds, thresholds) -> dict:
     return out
 
 
-def out_of_distribution(model: str, thresholds) -> dict:
-    """Share of the card's out-of-distribution windows above each threshold, by kind."""
+def _descriptor_mi(model: str, x: np.ndarray) -> np.ndarray:
+    """MI of descriptors ``x`` (n, 64, 64, 1) with the defaults' sampling, T = 100, seed 0."""
     import hyperspy_symmetry as hss
-    from hyperspy_symmetry.training.ood import ood_descriptors
 
     loaded = hss.load_model(model)
-    x, _ = ood_descriptors("aistem", seed=2)
     adaptive = bool(loaded.card.adaptive_sampling)  # the defaults, as a user samples
     stats = loaded.statistics(x, 100, 0, precision="auto", adaptive=adaptive, dropout="model")
-    mi = stats[:, len(loaded.class_names) + 1]
+    return stats[:, len(loaded.class_names) + 1]
+
+
+#: Smallest share of the descriptor's taper held by the smaller grain, for a window of
+#: ``boundary_windows`` to count as on the boundary.
+ON_BOUNDARY_SHARE = 0.3
+
+
+def random_bicrystals(model: str, n: int, seed: int, thresholds) -> dict:
+    """Share of random bicrystal windows on the boundary above each threshold, by kind."""
+    import hyperspy_symmetry as hss
+    from hyperspy_symmetry.descriptors import get_descriptor
+    from hyperspy_symmetry.simulate.boundaries import boundary_draws, boundary_windows
+
+    windows, share = boundary_windows(n, seed, num_workers=2)
+    draws = boundary_draws(n, seed)
+    descriptor = get_descriptor(hss.load_model(model).card.descriptor)
+    mi = _descriptor_mi(model, descriptor(windows)[..., None])
+    on = share >= ON_BOUNDARY_SHARE
+    same = np.array([d["classes"][0] == d["classes"][1] for d in draws])
+    low = same & np.array([d["misorientation"] < 15.0 for d in draws])
+    groups = {"all": on, "same class": on & same, "two classes": on & ~same}
+    groups["same class, under 15°"] = on & low
+    for name in sorted({d["classes"][0] for d in draws}):
+        groups[f"same class: {name}"] = (
+            on & same & np.array([d["classes"][0] == name for d in draws])
+        )
+    out = {"windows": int(n), "seed": int(seed), "on_boundary": int(on.sum())}
+    for t in thresholds:
+        out[f"{t:g}"] = {
+            k: {"n": int(v.sum()), "above": round(float(np.mean(mi[v] > t)), 4)}
+            for k, v in groups.items()
+        }
+    return out
+
+
+def out_of_distribution(model: str, thresholds) -> dict:
+    """Share of the card's out-of-distribution windows above each threshold, by kind."""
+    from hyperspy_symmetry.training.ood import ood_descriptors
+
+    x, _ = ood_descriptors("aistem", seed=2)
+    mi = _descriptor_mi(model, x)
     kinds = dict(zip(OOD_KINDS, np.array_split(mi, len(OOD_KINDS)), strict=True))
     return {
         f"{t:g}": {
@@ -145,6 +190,8 @@ def main(argv=None) -> dict:
     parser.add_argument("--model", default="aistem", help="a model name or folder")
     parser.add_argument("--seeds", type=int, nargs="+", default=list(range(20, 40)))
     parser.add_argument("--bicrystal-seeds", type=int, nargs="+", default=[103, 104, 105])
+    parser.add_argument("--boundary-windows", type=int, default=1500)
+    parser.add_argument("--boundary-seed", type=int, default=77)
     parser.add_argument("--thresholds", type=float, nargs="*", default=[0.1])
     parser.add_argument("--json")
     args = parser.parse_args(argv)
@@ -165,6 +212,10 @@ def main(argv=None) -> dict:
     print("polycrystals", results["polycrystals"], flush=True)
     results["bicrystals"] = bicrystals(args.model, args.bicrystal_seeds, thresholds)
     print("bicrystals", results["bicrystals"], flush=True)
+    results["random_bicrystals"] = random_bicrystals(
+        args.model, args.boundary_windows, args.boundary_seed, thresholds
+    )
+    print("random bicrystals", results["random_bicrystals"], flush=True)
     results["out_of_distribution"] = out_of_distribution(args.model, thresholds)
     print("out of distribution", results["out_of_distribution"], flush=True)
     return finish(results, began, args.json)

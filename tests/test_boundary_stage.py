@@ -7,8 +7,10 @@ import numpy as np
 import pytest
 
 from hyperspy_symmetry.simulate.boundaries import (
+    PROJECTED_ROTATION_ORDER,
     BoundaryRecipe,
     _effective_misorientation,
+    boundary_draws,
     boundary_windows,
 )
 
@@ -29,6 +31,31 @@ def test_a_boundary_through_the_centre_splits_the_taper_evenly():
     np.testing.assert_allclose(share, 0.5, atol=0.03)
     far = BoundaryRecipe(max_offset=30.0)
     assert boundary_windows(20, seed=1, recipe=far)[1].min() < 0.25
+
+
+def test_boundary_draws_name_the_grains_of_each_window(monkeypatch):
+    import hyperspy_symmetry.simulate.scenes as scenes
+
+    simulated = []
+    bicrystal = scenes.bicrystal
+
+    def spy(class_name, misorientation, **kwargs):
+        simulated.append((class_name, kwargs["second_class"], misorientation))
+        return bicrystal(class_name, misorientation, **kwargs)
+
+    monkeypatch.setattr(scenes, "bicrystal", spy)
+    boundary_windows(4, seed=77)
+    draws = boundary_draws(4, seed=77)
+    for draw, (first, second, misorientation) in zip(draws, simulated, strict=True):
+        assert draw["classes"] == (first, second)
+        order = PROJECTED_ROTATION_ORDER[first]
+        assert draw["misorientation"] == pytest.approx(
+            _effective_misorientation(misorientation, order), abs=1e-3
+        )
+    many = boundary_draws(400, seed=3)
+    same = [d for d in many if d["classes"][0] == d["classes"][1]]
+    assert 150 < len(same) < 250  # same_class_probability 0.5
+    assert min(d["misorientation"] for d in same) >= BoundaryRecipe().min_misorientation
 
 
 @pytest.mark.parametrize(

@@ -13,12 +13,13 @@ Importing this module imports neither abTEM nor TensorFlow.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 
 from ..checks import check_number
 
-__all__ = ["BoundaryRecipe", "PROJECTED_ROTATION_ORDER", "boundary_windows"]
+__all__ = ["BoundaryRecipe", "PROJECTED_ROTATION_ORDER", "boundary_draws", "boundary_windows"]
 
 #: Rotational symmetry of each ``aistem`` class's power spectrum (centrosymmetric, so at
 #: least 2): a grain turned by a multiple of 360° / order looks the same.
@@ -74,15 +75,44 @@ def _effective_misorientation(angle: float, order: int) -> float:
     return abs((angle + step / 2) % step - step / 2)
 
 
-def _one_window(index: int, seed: int, recipe: BoundaryRecipe) -> tuple[np.ndarray, float]:
-    from scipy import ndimage
+def boundary_draws(
+    n: int, seed: int = 0, recipe: BoundaryRecipe | None = None
+) -> list[dict[str, Any]]:
+    """The grains of each window :func:`boundary_windows` cuts, without simulating them.
 
-    from ..descriptors import _sqrt_hann_2d
-    from .augment import AugmentationRecipe
+    Parameters
+    ----------
+    n, seed, recipe
+        As in :func:`boundary_windows`.
+
+    Returns
+    -------
+    list of dict
+        Per window: ``classes`` (the two grains' classes) and ``misorientation`` (degrees,
+        effective: modulo the first class's projected rotational symmetry).
+
+    Examples
+    --------
+    >>> draws = boundary_draws(3, seed=0)
+    >>> sorted(draws[0])
+    ['classes', 'misorientation']
+    """
+    recipe = recipe or BoundaryRecipe()
+    out = []
+    for index in range(int(n)):
+        first, second, misorientation, _ = _draw_grains(
+            np.random.default_rng([int(seed), index]), recipe
+        )
+        order = PROJECTED_ROTATION_ORDER[first]
+        effective = _effective_misorientation(misorientation, order)
+        out.append({"classes": (first, second), "misorientation": round(effective, 3)})
+    return out
+
+
+def _draw_grains(rng: np.random.Generator, recipe: BoundaryRecipe):
+    """The first draws of a window: its classes and misorientation (``rng`` moves on)."""
     from .crystals import AISTEM_CLASSES
-    from .scenes import bicrystal
 
-    rng = np.random.default_rng([seed, index])
     names = list(AISTEM_CLASSES)
     first = names[int(rng.integers(len(names)))]
     same = rng.random() < recipe.same_class_probability
@@ -94,6 +124,18 @@ def _one_window(index: int, seed: int, recipe: BoundaryRecipe) -> tuple[np.ndarr
             _effective_misorientation(misorientation, order) >= recipe.min_misorientation
         ):
             break
+    return first, second, misorientation, rng
+
+
+def _one_window(index: int, seed: int, recipe: BoundaryRecipe) -> tuple[np.ndarray, float]:
+    from scipy import ndimage
+
+    from ..descriptors import _sqrt_hann_2d
+    from .augment import AugmentationRecipe
+    from .scenes import bicrystal
+
+    rng = np.random.default_rng([seed, index])
+    first, second, misorientation, rng = _draw_grains(rng, recipe)
     offset = rng.uniform(-recipe.max_offset, recipe.max_offset)
     turn = rng.uniform(0.0, 360.0)
     core = (
