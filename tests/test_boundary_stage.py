@@ -70,14 +70,11 @@ def test_bad_number_of_windows_is_refused():
         boundary_windows(0)
 
 
-def test_boundary_stage_raises_the_mutual_information_of_boundary_windows():
-    """On a tiny network: after the stage, the Monte-Carlo samples disagree more on the
-    boundary inputs than before, and the crystal inputs keep their classes."""
+def _tiny_network_and_windows():
+    """A tiny trained dropout network, its crystal inputs and two-crystal boundary inputs."""
     import keras
 
     from hyperspy_symmetry.models.tf_runtime import import_tensorflow
-    from hyperspy_symmetry.training.boundary_stage import BoundaryStage, boundary_stage
-    from hyperspy_symmetry.training.trainer import mc_predictions
 
     import_tensorflow()
     rng = np.random.default_rng(0)
@@ -102,6 +99,16 @@ def test_boundary_stage_raises_the_mutual_information_of_boundary_windows():
     share = np.full(40, 0.5, np.float32)
     net.compile(keras.optimizers.Adam(1e-2), "sparse_categorical_crossentropy")
     net.fit(x, y, epochs=5, verbose=0)
+    return net, x, y, xb, share
+
+
+def test_boundary_stage_raises_the_mutual_information_of_boundary_windows():
+    """On a tiny network: after the stage, the Monte-Carlo samples disagree more on the
+    boundary inputs than before, and the crystal inputs keep their classes."""
+    from hyperspy_symmetry.training.boundary_stage import BoundaryStage, boundary_stage
+    from hyperspy_symmetry.training.trainer import mc_predictions
+
+    net, x, y, xb, share = _tiny_network_and_windows()
     _, mi_before = mc_predictions(net, xb, 30, seed=0)
     stage = BoundaryStage(base_windows=400, epochs=3, learning_rate=3e-3, boundary_batch=16)
     history = boundary_stage(net, x, y, xb, share, stage, seed=0, log=lambda s: None)
@@ -110,3 +117,25 @@ def test_boundary_stage_raises_the_mutual_information_of_boundary_windows():
     assert np.median(mi_after) > np.median(mi_before) + 0.1
     p_crystal, _ = mc_predictions(net, x, 30, seed=0)
     assert np.mean(p_crystal.argmax(1) == y) > 0.95
+
+
+def test_agreement_keeps_the_crystal_windows_certain():
+    """The stage alone raises the MI of the crystal inputs too; with ``agreement`` it asks
+    their samples to agree, and their MI stays where it was while the boundary inputs'
+    MI still rises."""
+    from hyperspy_symmetry.training.boundary_stage import BoundaryStage, boundary_stage
+    from hyperspy_symmetry.training.trainer import mc_predictions
+
+    rise = {}
+    for agreement in (0.0, 10.0):
+        net, x, y, xb, share = _tiny_network_and_windows()
+        _, boundary_before = mc_predictions(net, xb, 30, seed=0)
+        crystal_before = mc_predictions(net, x, 30, seed=0)[1].mean()
+        stage = BoundaryStage(
+            base_windows=400, epochs=3, learning_rate=3e-3, boundary_batch=16, agreement=agreement
+        )
+        boundary_stage(net, x, y, xb, share, stage, seed=0, log=lambda s: None)
+        _, boundary_after = mc_predictions(net, xb, 30, seed=0)
+        assert np.median(boundary_after) > np.median(boundary_before) + 0.1
+        rise[agreement] = mc_predictions(net, x, 30, seed=0)[1].mean() / crystal_before
+    assert rise[0.0] > 1.2 and rise[10.0] < 1.02

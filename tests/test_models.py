@@ -108,7 +108,8 @@ def test_card_markdown_names_the_stages_and_the_thresholds_reason():
             "seconds": {"total": 120, "training": 100},
             "first_stage": {"command": "train demo --epochs 3", "sha256": "ab" * 32,
                             "seconds": {"total": 600}},
-            "boundary_stage": {"settings": {"epochs": 2, "windows": 30, "weight": 0.5},
+            "boundary_stage": {"settings": {"epochs": 2, "windows": 30, "weight": 0.5,
+                                            "agreement": 1.0},
                                "seed": 4, "history": {"boundary_mi_bits": [0.2, 0.3]},
                                "seconds": 60},
         },
@@ -120,8 +121,11 @@ def test_card_markdown_names_the_stages_and_the_thresholds_reason():
     run = rows["training run"]
     assert "2 min in all" in run and "`train demo --epochs 3` (10 min, sha256 abababababab" in run
     assert rows["boundary stage"].startswith(
-        "2 epochs on 30 boundary windows (seed 4), weight 0.5; their mean MI 0.200 -> 0.300 bits"
+        "2 epochs on 30 boundary windows (seed 4), weight 0.5, agreement 1.0; their mean MI "
+        "0.200 -> 0.300 bits"
     )
+    del card.training["boundary_stage"]["settings"]["agreement"]  # a stage without it
+    assert "weight 0.5; their mean MI" in card.to_markdown()
     # a card without stages or reason: no such rows, and the paper's threshold is named
     plain = ModelCard(
         "demo", "1.0", ["a", "b"], "fft_haadf", {"name": "aistem_cnn"}, "demo.weights.h5",

@@ -243,7 +243,13 @@ class ModelCard:
                         "boundary stage",
                         f"{settings.get('epochs')} epochs on {settings.get('windows')} "
                         f"boundary windows (seed {stage.get('seed')}), weight "
-                        f"{settings.get('weight')}; their mean MI "
+                        f"{settings.get('weight')}"
+                        + (
+                            f", agreement {settings['agreement']}"
+                            if settings.get("agreement")
+                            else ""
+                        )
+                        + "; their mean MI "
                         + " -> ".join(f"{v:.3f}" for v in history)
                         + f" bits, {stage.get('seconds', 0):.0f} s",
                     )

@@ -1,7 +1,8 @@
 """A training stage that teaches a HAADF model to be unsure where its classes end.
 
 A plan with ``boundary_stage`` set runs it after the fit; the shipped ``aistem`` plan does
-since version 0.5.0 of that model, at weight 0.5 (docs/training.md, "A boundary stage").
+since version 0.5.0 of that model (at weight 0.5; since 0.5.2 at weight 1 with
+``agreement`` 1: docs/training.md, "A boundary stage").
 
 The AI-STEM paper reads interfaces by the mutual information (MI) of the Monte-Carlo
 dropout samples: a window over a boundary holds two grains, and the samples should disagree
@@ -17,7 +18,9 @@ This stage fine-tunes a trained network on two losses at once:
   boundary_windows`), minus their MI over ``samples`` dropout passes, capped at ``cap``
   bits and weighted by ``min(1, 2 x share)`` (the other grain's share of the descriptor's
   taper): the samples are asked to disagree, in proportion to how much of the window is the
-  other grain.
+  other grain;
+- optionally (``agreement``), plus the MI of some of the training windows: their samples
+  are asked to agree, so that the stage does not make crystals uncertain as well.
 """
 
 from __future__ import annotations
@@ -53,6 +56,9 @@ class BoundaryStage:
         Weight of the MI term against the cross-entropy.
     cap
         Bits above which a window's MI is not pushed further.
+    agreement
+        Weight of the MI of ``boundary_batch`` training windows per step, added to the loss
+        (their samples asked to agree); 0 leaves it out.
     """
 
     windows: int = 3000
@@ -64,6 +70,7 @@ class BoundaryStage:
     samples: int = 4
     weight: float = 1.0
     cap: float = 0.6
+    agreement: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -134,6 +141,9 @@ def boundary_stage(
             mi = mutual_information(xw)
             boundary = tf.reduce_sum(ww * tf.minimum(mi, stage.cap)) / tf.reduce_sum(ww)
             loss = ce - stage.weight * boundary
+            if stage.agreement:
+                crystals = mutual_information(xc[: stage.boundary_batch])
+                loss += stage.agreement * tf.reduce_mean(crystals)
             if network.losses:
                 loss += tf.add_n(network.losses)
         grads = tape.gradient(loss, network.trainable_variables)
