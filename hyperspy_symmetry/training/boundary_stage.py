@@ -11,7 +11,7 @@ window (one class's spots, twice), most of all at sharp and low-angle boundaries
 (docs/training.md). A target that leaves the class open (the uniform distribution) does
 not help: every sample learns to be flat, and the MI falls.
 
-This stage fine-tunes a trained network on two losses at once:
+This stage fine-tunes a trained network on two losses at once (three with ``agreement``):
 
 - the usual cross-entropy on windows of its training set, so that crystals stay known;
 - on windows across simulated boundaries (:func:`~hyperspy_symmetry.simulate.boundaries.
