@@ -92,7 +92,7 @@ def bicrystals(model: str, seeds, thresholds) -> dict:
     interiors above or below each threshold, per boundary."""
     from hyperspy_symmetry.simulate import bicrystal
     from hyperspy_symmetry.simulate.augment import AugmentationRecipe
-    from hyperspy_symmetry.training.scenes import window_labels
+    from hyperspy_symmetry.training.scenes import boundary_bands, window_labels
 
     maps = {}
     for name, (cls, misorientation, rotation, noisy, core) in BICRYSTALS.items():
@@ -103,13 +103,10 @@ def bicrystals(model: str, seeds, thresholds) -> dict:
                 core_disorder=core,
             )  # fmt: skip
             mi, _ = _mi(image, model)
-            column = int(np.argmax(labels.data[0] == 1))
-            centres = np.arange(mi.shape[-1]) * STRIDE + (WINDOW - 1) / 2
-            distance = np.abs(centres - (column - 0.5))
+            bands = boundary_bands(labels.data, mi.shape[-1], WINDOW, STRIDE)
             inside = window_labels(labels.data, WINDOW, STRIDE)
-            plane = mi[:, distance <= max(STRIDE / 2, distance.min())]
             maps.setdefault(name, []).append(
-                (plane, mi[:, distance <= WINDOW / 4], mi[inside >= 0])
+                (mi[:, bands["plane"]], mi[:, bands["quarter"]], mi[inside >= 0])
             )
     out = {}
     for t in thresholds:

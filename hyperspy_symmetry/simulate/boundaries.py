@@ -100,7 +100,7 @@ def boundary_draws(
     recipe = recipe or BoundaryRecipe()
     out = []
     for index in range(int(n)):
-        first, second, misorientation, _ = _draw_grains(
+        first, second, misorientation = _draw_grains(
             np.random.default_rng([int(seed), index]), recipe
         )
         order = PROJECTED_ROTATION_ORDER[first]
@@ -110,7 +110,7 @@ def boundary_draws(
 
 
 def _draw_grains(rng: np.random.Generator, recipe: BoundaryRecipe):
-    """The first draws of a window: its classes and misorientation (``rng`` moves on)."""
+    """The first draws of a window from ``rng``: its classes and misorientation."""
     from .crystals import AISTEM_CLASSES
 
     names = list(AISTEM_CLASSES)
@@ -124,7 +124,7 @@ def _draw_grains(rng: np.random.Generator, recipe: BoundaryRecipe):
             _effective_misorientation(misorientation, order) >= recipe.min_misorientation
         ):
             break
-    return first, second, misorientation, rng
+    return first, second, misorientation
 
 
 def _one_window(index: int, seed: int, recipe: BoundaryRecipe) -> tuple[np.ndarray, float]:
@@ -135,7 +135,7 @@ def _one_window(index: int, seed: int, recipe: BoundaryRecipe) -> tuple[np.ndarr
     from .scenes import bicrystal
 
     rng = np.random.default_rng([seed, index])
-    first, second, misorientation, rng = _draw_grains(rng, recipe)
+    first, second, misorientation = _draw_grains(rng, recipe)
     offset = rng.uniform(-recipe.max_offset, recipe.max_offset)
     turn = rng.uniform(0.0, 360.0)
     core = (

@@ -21,7 +21,13 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["window_labels", "polycrystal_metrics", "bicrystal_metrics", "validation_threshold"]
+__all__ = [
+    "window_labels",
+    "boundary_bands",
+    "polycrystal_metrics",
+    "bicrystal_metrics",
+    "validation_threshold",
+]
 
 
 def window_labels(labels: np.ndarray, window: int, stride: int) -> np.ndarray:
@@ -38,6 +44,35 @@ def window_labels(labels: np.ndarray, window: int, stride: int) -> np.ndarray:
     w = sliding_windows(np.asarray(labels), window, stride)
     lo, hi = w.min(axis=(-2, -1)), w.max(axis=(-2, -1))
     return np.where(lo == hi, lo, -1)
+
+
+def boundary_bands(
+    labels: np.ndarray, n_columns: int, window: int, stride: int
+) -> dict[str, np.ndarray]:
+    """Which columns of a window grid lie on a bicrystal's boundary, and how near.
+
+    ``labels`` is a :func:`~hyperspy_symmetry.simulate.bicrystal` label image (0 left of a
+    vertical boundary, 1 right of it); the grid has ``n_columns`` columns of ``window`` px
+    windows every ``stride`` px. Returns boolean masks over the columns: ``"plane"``, the
+    windows centred on the plane (within half a stride of it, or the nearest column);
+    ``"eighth"`` and ``"quarter"``, those centred within an eighth or a quarter of a window
+    of it.
+
+    Examples
+    --------
+    >>> labels = np.zeros((8, 40), int); labels[:, 20:] = 1
+    >>> bands = boundary_bands(labels, 7, 10, 5)
+    >>> bands["plane"].nonzero()[0].tolist(), bands["quarter"].nonzero()[0].tolist()
+    ([3], [3])
+    """
+    column = int(np.argmax(labels[0] == 1))  # first pixel column of the right grain
+    centres = np.arange(n_columns) * stride + (window - 1) / 2
+    distance = np.abs(centres - (column - 0.5))
+    return {
+        "plane": distance <= max(stride / 2, distance.min()),
+        "eighth": distance <= window / 8,
+        "quarter": distance <= window / 4,
+    }
 
 
 def _maps(image, model, stride: int, n_samples: int, seed: int, window=None, classify=True):
@@ -163,14 +198,11 @@ def bicrystal_metrics(
     predicted = np.asarray(p.predicted_class().data)
     # Windows centred within a quarter window of the boundary plane: the Hann taper of the
     # descriptor all but hides a boundary that only crosses a window's edge.
-    column = int(np.argmax(labels.data[0] == 1))
-    centres = np.arange(mi.shape[-1]) * stride + (window - 1) / 2
-    distance = np.abs(centres - (column - 0.5))
-    near = distance <= window / 4
-    bulk, boundary = mi[inside >= 0], mi[:, near]
+    bands = boundary_bands(labels.data, mi.shape[-1], window, stride)
+    bulk, boundary = mi[inside >= 0], mi[:, bands["quarter"]]
     bulk_median = float(np.median(bulk))
-    eighth = mi[:, distance <= window / 8]
-    plane = mi[:, distance <= max(stride / 2, distance.min())]
+    eighth = mi[:, bands["eighth"]]
+    plane = mi[:, bands["plane"]]
     return {
         "bulk_accuracy": round(
             float(np.mean(predicted[inside >= 0] == list(p.class_names).index(class_name))), 5
