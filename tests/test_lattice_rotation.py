@@ -255,7 +255,15 @@ def test_existing_probabilities_and_lazy_twin(bicrystal_15_37):
     ]
     r.compute(show_progressbar=False)
     np.testing.assert_array_equal(r.data[0], eager.data)
-    both = np.isfinite(r.data[0]) & np.isfinite(r.data[1][:, ::-1])
+    # Each window's lattice is measured against its predicted class's reference. Windows
+    # beside the boundary hold both grains, lie above the model's interface threshold, and
+    # their Monte-Carlo class can differ between a frame and its mirror image (bcc Fe [100]
+    # in one, fcc Cu [100] in the other): compare the windows of one class in both frames.
+    classes = np.asarray(
+        movie.classify_symmetry(stride=20, n_samples=10, seed=0).predicted_class().data
+    )
+    same_class = classes[0] == classes[1][:, ::-1]
+    both = np.isfinite(r.data[0]) & np.isfinite(r.data[1][:, ::-1]) & same_class
     assert both.sum() >= 80
     mirrored = wrap_angle(-r.data[1][:, ::-1][both], 90.0)
     np.testing.assert_allclose(mirrored, r.data[0][both], atol=0.05)

@@ -2,7 +2,7 @@
 
 A plan with ``boundary_stage`` set runs it after the fit; the shipped ``aistem`` plan does
 since version 0.5.0 of that model (at weight 0.5; since 0.5.2 at weight 1 with
-``agreement`` 1: docs/training.md, "A boundary stage").
+``agreement`` 1; since 0.5.3 for 8 epochs: docs/training.md, "A boundary stage").
 
 The AI-STEM paper reads interfaces by the mutual information (MI) of the Monte-Carlo
 dropout samples: a window over a boundary holds two grains, and the samples should disagree
