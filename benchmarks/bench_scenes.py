@@ -123,11 +123,9 @@ def bicrystals(model: str, seeds, thresholds) -> dict:
     return out
 
 
-def _descriptor_mi(model: str, x: np.ndarray) -> np.ndarray:
-    """MI of descriptors ``x`` (n, 64, 64, 1) with the defaults' sampling, T = 100, seed 0."""
-    import hyperspy_symmetry as hss
-
-    loaded = hss.load_model(model)
+def _descriptor_mi(loaded, x: np.ndarray) -> np.ndarray:
+    """MI of descriptors ``x`` (n, 64, 64, 1) by a loaded model with the defaults' sampling,
+    T = 100, seed 0."""
     adaptive = bool(loaded.card.adaptive_sampling)  # the defaults, as a user samples
     stats = loaded.statistics(x, 100, 0, precision="auto", adaptive=adaptive, dropout="model")
     return stats[:, len(loaded.class_names) + 1]
@@ -146,8 +144,8 @@ def random_bicrystals(model: str, n: int, seed: int, thresholds) -> dict:
 
     windows, share = boundary_windows(n, seed, num_workers=2)
     draws = boundary_draws(n, seed)
-    descriptor = get_descriptor(hss.load_model(model).card.descriptor)
-    mi = _descriptor_mi(model, descriptor(windows)[..., None])
+    loaded = hss.load_model(model)
+    mi = _descriptor_mi(loaded, get_descriptor(loaded.card.descriptor)(windows)[..., None])
     on = share >= ON_BOUNDARY_SHARE
     same = np.array([d["classes"][0] == d["classes"][1] for d in draws])
     low = same & np.array([d["misorientation"] < 15.0 for d in draws])
@@ -168,10 +166,11 @@ def random_bicrystals(model: str, n: int, seed: int, thresholds) -> dict:
 
 def out_of_distribution(model: str, thresholds) -> dict:
     """Share of the card's out-of-distribution windows above each threshold, by kind."""
+    import hyperspy_symmetry as hss
     from hyperspy_symmetry.training.ood import ood_descriptors
 
     x, _ = ood_descriptors("aistem", seed=2)
-    mi = _descriptor_mi(model, x)
+    mi = _descriptor_mi(hss.load_model(model), x)
     kinds = dict(zip(OOD_KINDS, np.array_split(mi, len(OOD_KINDS)), strict=True))
     return {
         f"{t:g}": {
