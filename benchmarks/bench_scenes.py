@@ -42,15 +42,6 @@ WINDOW, STRIDE = 100, 10
 #: The kinds of ``ood_descriptors("aistem")``, in its order (equal blocks).
 OOD_KINDS = ("amorphous Cu", "amorphous Fe", "amorphous Ti", "amorphous C", "featureless")
 
-#: The card's bicrystals: class, misorientation, rotation, realistic noise, core disorder (Å).
-BICRYSTALS = {
-    "Cu [100] 22°, disordered core, clean": ("FCC_Cu_100", 22.0, 15.0, False, 0.4),
-    "Cu [100] 22°, disordered core, realistic noise": ("FCC_Cu_100", 22.0, 15.0, True, 0.4),
-    "Cu [100] 22°, sharp, realistic noise": ("FCC_Cu_100", 22.0, 15.0, True, 0.0),
-    "Fe [100] Σ5 38°, realistic noise": ("BCC_Fe_100", 38.0, 10.0, True, 0.4),
-    "Ti [0001] 13°, realistic noise": ("HCP_Ti_0001", 13.0, 20.0, True, 0.4),
-}
-
 
 def _mi(image, model: str) -> tuple[np.ndarray, float]:
     u = image.mc_uncertainty(
@@ -92,20 +83,20 @@ def bicrystals(model: str, seeds, thresholds) -> dict:
     interiors above or below each threshold, per boundary."""
     from hyperspy_symmetry.simulate import bicrystal
     from hyperspy_symmetry.simulate.augment import AugmentationRecipe
-    from hyperspy_symmetry.training.scenes import boundary_bands, window_labels
+    from hyperspy_symmetry.training.scenes import CARD_BICRYSTALS, boundary_bands, window_labels
 
     maps = {}
-    for name, (cls, misorientation, rotation, noisy, core) in BICRYSTALS.items():
+    for b in CARD_BICRYSTALS.values():
         for seed in seeds:
             image, labels = bicrystal(
-                cls, misorientation, size=400, rotation=rotation, seed=seed,
-                augmentation=AugmentationRecipe.realistic() if noisy else None,
-                core_disorder=core,
+                b.class_name, b.misorientation, size=400, rotation=b.rotation, seed=seed,
+                augmentation=AugmentationRecipe.realistic() if b.realistic else None,
+                core_disorder=b.core_disorder,
             )  # fmt: skip
             mi, _ = _mi(image, model)
             bands = boundary_bands(labels.data, mi.shape[-1], WINDOW, STRIDE)
             inside = window_labels(labels.data, WINDOW, STRIDE)
-            maps.setdefault(name, []).append(
+            maps.setdefault(b.label, []).append(
                 (mi[:, bands["plane"]], mi[:, bands["quarter"]], mi[inside >= 0])
             )
     out = {}

@@ -17,17 +17,54 @@ Both use the public ``classify_symmetry``/``mc_uncertainty`` path, as a user wou
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 __all__ = [
+    "CARD_BICRYSTALS",
+    "CardBicrystal",
     "window_labels",
     "boundary_bands",
     "polycrystal_metrics",
     "bicrystal_metrics",
     "validation_threshold",
 ]
+
+
+class CardBicrystal(NamedTuple):
+    """One of the boundaries a HAADF model's card is measured on (:data:`CARD_BICRYSTALS`)."""
+
+    label: str
+    class_name: str
+    misorientation: float
+    rotation: float
+    realistic: bool  # with AugmentationRecipe.realistic()
+    core_disorder: float
+
+
+#: The card's bicrystals by their key in ``card.metrics["scenes"]``
+#: (:func:`~hyperspy_symmetry.training.trainer.measure_scenes`; ``benchmarks/bench_scenes.py``
+#: measures the same five on other seeds): Cu [100] with a disordered core, clean and noisy,
+#: an idealised sharp one (two perfect half-crystals), and the paper's experimental
+#: boundaries, Fe [001] Σ5 38° and Ti [0001] 13°.
+CARD_BICRYSTALS: dict[str, CardBicrystal] = {
+    "bicrystal_FCC_Cu_100_15_37": CardBicrystal(
+        "Cu [100] 22°, disordered core, clean", "FCC_Cu_100", 22.0, 15.0, False, 0.4
+    ),
+    "bicrystal_FCC_Cu_100_15_37_realistic_noise": CardBicrystal(
+        "Cu [100] 22°, disordered core, realistic noise", "FCC_Cu_100", 22.0, 15.0, True, 0.4
+    ),
+    "bicrystal_FCC_Cu_100_15_37_sharp_realistic_noise": CardBicrystal(
+        "Cu [100] 22°, sharp, realistic noise", "FCC_Cu_100", 22.0, 15.0, True, 0.0
+    ),
+    "bicrystal_BCC_Fe_100_10_48_realistic_noise": CardBicrystal(
+        "Fe [100] Σ5 38°, realistic noise", "BCC_Fe_100", 38.0, 10.0, True, 0.4
+    ),
+    "bicrystal_HCP_Ti_0001_20_33_realistic_noise": CardBicrystal(
+        "Ti [0001] 13°, realistic noise", "HCP_Ti_0001", 13.0, 20.0, True, 0.4
+    ),
+}
 
 
 def window_labels(labels: np.ndarray, window: int, stride: int) -> np.ndarray:

@@ -587,15 +587,15 @@ def measure_threshold(
 def measure_scenes(folder: str | Path, seed: int = 100, n_samples: int = 30):
     """Add the polycrystal and bicrystal figures of an ``aistem``-like model to its card.
 
-    Runs :func:`~hyperspy_symmetry.training.scenes.polycrystal_metrics` and
-    :func:`~hyperspy_symmetry.training.scenes.bicrystal_metrics` (clean and with the
-    realistic augmentation; boundaries with a disordered core, and one idealised sharp
-    boundary) and stores them in ``card.metrics["scenes"]``; the weights and
-    their sha256 are untouched.
+    Runs :func:`~hyperspy_symmetry.training.scenes.polycrystal_metrics` (clean and with the
+    realistic augmentation) and
+    :func:`~hyperspy_symmetry.training.scenes.bicrystal_metrics` on each boundary of
+    :data:`~hyperspy_symmetry.training.scenes.CARD_BICRYSTALS`, and stores them in
+    ``card.metrics["scenes"]``; the weights and their sha256 are untouched.
     """
     from ..models.cards import CARD_FILENAME, ModelCard
     from ..simulate.augment import AugmentationRecipe
-    from .scenes import bicrystal_metrics, polycrystal_metrics
+    from .scenes import CARD_BICRYSTALS, bicrystal_metrics, polycrystal_metrics
 
     folder = Path(folder)
     realistic = AugmentationRecipe.realistic()
@@ -604,33 +604,19 @@ def measure_scenes(folder: str | Path, seed: int = 100, n_samples: int = 30):
         "polycrystal_realistic_noise": polycrystal_metrics(
             folder, seed=seed, n_samples=n_samples, augmentation=realistic
         ),
-        "bicrystal_FCC_Cu_100_15_37": bicrystal_metrics(folder, seed=seed, n_samples=n_samples),
-        "bicrystal_FCC_Cu_100_15_37_realistic_noise": bicrystal_metrics(
-            folder, seed=seed, n_samples=n_samples, augmentation=realistic
-        ),
-        # An idealised boundary: two perfect half-crystals, no disordered core.
-        "bicrystal_FCC_Cu_100_15_37_sharp_realistic_noise": bicrystal_metrics(
-            folder, seed=seed, n_samples=n_samples, augmentation=realistic, core_disorder=0.0
-        ),
-        # The paper's experimental boundaries: Fe [001] Sigma5 38 deg, Ti [0001] 13 deg.
-        "bicrystal_BCC_Fe_100_10_48_realistic_noise": bicrystal_metrics(
-            folder,
-            "BCC_Fe_100",
-            38.0,
-            rotation=10.0,
-            seed=seed,
-            n_samples=n_samples,
-            augmentation=realistic,
-        ),
-        "bicrystal_HCP_Ti_0001_20_33_realistic_noise": bicrystal_metrics(
-            folder,
-            "HCP_Ti_0001",
-            13.0,
-            rotation=20.0,
-            seed=seed,
-            n_samples=n_samples,
-            augmentation=realistic,
-        ),
+        **{
+            key: bicrystal_metrics(
+                folder,
+                b.class_name,
+                b.misorientation,
+                rotation=b.rotation,
+                seed=seed,
+                n_samples=n_samples,
+                augmentation=realistic if b.realistic else None,
+                core_disorder=b.core_disorder,
+            )
+            for key, b in CARD_BICRYSTALS.items()
+        },
         "seed": int(seed),
         "mc_samples": int(n_samples),
     }
