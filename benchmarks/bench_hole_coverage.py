@@ -23,6 +23,7 @@ import argparse
 from dataclasses import replace
 
 import numpy as np
+from bench_hole_readings import movie_readings, window_coverage
 from bench_pipeline import write_json
 
 #: Coverage bins (upper edges a little above 1 so that full windows fall in the last).
@@ -50,30 +51,9 @@ def binned(coverage: np.ndarray, p_noise: np.ndarray) -> list[dict]:
 
 def movie_windows(seeds: list[int], stride: int, samples: int) -> tuple[np.ndarray, np.ndarray]:
     """Hann-weighted coverage and ``p(noise)`` of every window of every frame."""
-    from hyperspy_symmetry.descriptors import _sqrt_hann_2d
-    from hyperspy_symmetry.simulate import damage_movie
-    from hyperspy_symmetry.windows import sliding_windows
-
-    window = 128
-    weight = _sqrt_hann_2d(window)
-    weight = weight / weight.sum()
-    coverage, p_noise = [], []
-    for seed in seeds:
-        movie, truth = damage_movie(n_frames=24, seed=seed)
-        p = movie.classify_symmetry(
-            "bravais",
-            window_size=window,
-            stride=stride,
-            n_samples=samples,
-            seed=0,
-            show_progressbar=False,
-        )
-        noise = p.metadata.Symmetry.class_names.index("noise")
-        holes = np.asarray(truth["labels"].data) == 1
-        views = sliding_windows(holes, window, stride)
-        coverage.append(np.einsum("fijab,ab->fij", views, weight).ravel())
-        p_noise.append(np.asarray(p.data)[:, noise].ravel())
-    return np.concatenate(coverage), np.concatenate(p_noise)
+    movies = movie_readings(seeds, samples, stride).values()
+    coverage = [window_coverage(m["holes"], 1.0, stride).ravel() for m in movies]
+    return np.concatenate(coverage), np.concatenate([m["p_noise"].ravel() for m in movies])
 
 
 def recipe_windows(reach: float, per_class: int, samples: int) -> tuple[np.ndarray, np.ndarray]:
