@@ -60,6 +60,7 @@ def movie_readings(seeds: list[int], samples: int, stride: int = STRIDE) -> dict
             "hole_fraction": np.asarray(truth["hole_fraction"], dtype=float),
             "rho": float(truth["rho"]),
             "time_scale": float(movie.axes_manager["time"].scale),
+            "stride": stride,
         }
     return out
 
@@ -98,7 +99,7 @@ def score(movies: dict[int, dict], reading, kernel_power: float = 1.0) -> dict:
     # covered_area takes the windows' weights from the descriptor's window function.
     with mock.patch.object(descriptors, "_sqrt_hann_2d", lambda n: root_hann(n) ** kernel_power):
         for seed, m in movies.items():
-            area = covered_area(reading(m["p_noise"]), WINDOW, STRIDE)
+            area = covered_area(reading(m["p_noise"]), WINDOW, m["stride"])
             mae = float(np.mean(np.abs(area - m["hole_fraction"])))
             error = fitted_rho(area, m["time_scale"]) / m["rho"] - 1.0
             rows.append(
@@ -113,29 +114,22 @@ def score(movies: dict[int, dict], reading, kernel_power: float = 1.0) -> dict:
 
 
 def isotonic(x: np.ndarray, y: np.ndarray):
-    """The isotonic (non-decreasing) least-squares regression of ``y`` on ``x``, as a
-    function interpolating between the sorted ``x`` (pool-adjacent-violators)."""
-    order = np.argsort(x, kind="stable")
-    values, weights = [], []
-    for v in y[order]:
-        values.append(float(v))
-        weights.append(1)
-        while len(values) > 1 and values[-2] > values[-1]:
-            w = weights[-2] + weights[-1]
-            values[-2] = (values[-2] * weights[-2] + values[-1] * weights[-1]) / w
-            weights[-2] = w
-            del values[-1], weights[-1]
-    fitted = np.repeat(values, weights)
-    xs = x[order]
-    return lambda q: np.interp(q, xs, fitted)
+    """The isotonic (non-decreasing) regression of ``y`` on ``x`` (scikit-learn's), as a
+    function of arrays of any shape."""
+    from sklearn.isotonic import IsotonicRegression
+
+    fit = IsotonicRegression(out_of_bounds="clip").fit(x, y)
+    return lambda q: fit.predict(np.ravel(q)).reshape(np.shape(q))
 
 
 def inverse(x: np.ndarray, y: np.ndarray):
-    """The inverse of the isotonic regression of ``y`` on ``x``: ``y`` to ``x``."""
-    order = np.argsort(x, kind="stable")
-    fitted = isotonic(x, y)(x[order])
-    levels, first = np.unique(fitted, return_index=True)
-    return lambda q: np.interp(q, levels, x[order][first])
+    """The inverse of the isotonic regression of ``y`` on ``x``: ``y`` to ``x`` (each level
+    to the ``x`` where it begins, linear in between)."""
+    from sklearn.isotonic import IsotonicRegression
+
+    fit = IsotonicRegression(out_of_bounds="clip").fit(x, y)
+    levels, first = np.unique(fit.y_thresholds_, return_index=True)
+    return lambda q: np.interp(q, levels, fit.X_thresholds_[first])
 
 
 def sensitivity(truth: dict, errors: list[float], draws: int) -> list[dict]:
