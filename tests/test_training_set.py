@@ -112,6 +112,31 @@ def test_holes_may_reach_into_the_window_from_outside():
             TrainingSetRecipe.default("bravais", holes=bad)
 
 
+def test_low_coverage_draws_the_holes_of_that_share_smaller():
+    """``holes["low_coverage"]``: that share of the hole windows covers at most a quarter
+    of its square; 0 (the default) draws nothing more, so the samples stay the same."""
+    from hyperspy_symmetry.simulate.training_set import BRAVAIS_HOLES, PARAMETER_NAMES
+
+    column = PARAMETER_NAMES["bravais"].index("hole_coverage")
+    lattice = dict(BRAVAIS_HOLES, lattice_probability=1.0)
+
+    def coverages(holes):
+        recipe = TrainingSetRecipe.default("bravais", n_per_class=8, seed=4, holes=holes)
+        descriptors, labels, params = make_samples(recipe, 0, recipe.n_samples)
+        lattices = labels != recipe.class_names.index("noise")
+        return descriptors, params[lattices, column]
+
+    d_default, default = coverages(lattice)
+    d_zero, zero = coverages(dict(lattice, low_coverage=0.0))
+    np.testing.assert_array_equal(d_default, d_zero)
+    np.testing.assert_array_equal(default, zero)
+    _, low = coverages(dict(lattice, low_coverage=1.0))
+    assert 0 < low.mean() < 0.5 * default.mean()
+    assert np.quantile(low, 0.9) < 0.4 < np.quantile(default, 0.9)
+    with pytest.raises(ValueError, match="holes needs"):
+        TrainingSetRecipe.default("bravais", holes=dict(BRAVAIS_HOLES, low_coverage=2.0))
+
+
 def test_aistem_parameters_vary_as_the_recipe_says():
     recipe = TrainingSetRecipe.default("aistem", n_per_class=3, seed=2, rotation=(0, 90, 5))
     _, labels, params = make_samples(recipe, 0, recipe.n_samples)

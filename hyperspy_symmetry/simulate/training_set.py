@@ -47,7 +47,9 @@ __all__ = [
 #: Holes in the default ``bravais`` recipe, see :class:`TrainingSetRecipe`.
 BRAVAIS_HOLES = {"lattice_probability": 0.5, "noise_empty_probability": 0.3}
 #: Optional keys of a recipe's ``holes`` and their values when left out.
-_OPTIONAL_HOLE_KEYS = {"centre_reach": 0.0}
+_OPTIONAL_HOLE_KEYS = {"centre_reach": 0.0, "low_coverage": 0.0}
+#: The coverage range of the ``low_coverage`` share of hole windows.
+LOW_COVERAGE_MAX = 0.25
 
 #: Fraction of pristine windows in the default ``aistem`` recipe, see
 #: :class:`TrainingSetRecipe`.
@@ -101,8 +103,10 @@ class TrainingSetRecipe:
     holes
         ``bravais`` only: windows with holes (regions without atoms, as where the beam has
         sputtered a 2D material away), ``{"lattice_probability", "noise_empty_probability"}``
-        and optionally ``"centre_reach"``. A lattice window gets, with
-        ``lattice_probability``, holes covering a uniform random fraction of it, centred
+        and optionally ``"centre_reach"`` and ``"low_coverage"``. A lattice window gets, with
+        ``lattice_probability``, holes covering a uniform random fraction of it (in
+        [0, 1], or with probability ``low_coverage``, default 0, in [0, 0.25]; 0.5 was a
+        trial), centred
         anywhere up to ``centre_reach`` windows beyond its edges (default 0: inside the
         window; 0.5 was a trial, see docs/training.md, "Holes in the bravais training
         set"); its ``hole_coverage`` parameter is that fraction weighted as the
@@ -404,7 +408,10 @@ def _bravais_window(
         if lattice == "noise":
             empty = rng.random() < holes["noise_empty_probability"]
         elif rng.random() < holes["lattice_probability"]:
-            target = rng.uniform(0.0, 1.0)
+            low = float(holes.get("low_coverage", _OPTIONAL_HOLE_KEYS["low_coverage"]))
+            # drawn only when asked for, so that recipes without it keep their streams
+            top = LOW_COVERAGE_MAX if low > 0 and rng.random() < low else 1.0
+            target = rng.uniform(0.0, top)
     geometry = BRAVAIS_CLASSES[int(rng.integers(5))] if empty else lattice
     rotation = _draw_rotation(recipe.rotation, rng)
     image, params = bravais_array(geometry, size, rng, rotation=rotation)
