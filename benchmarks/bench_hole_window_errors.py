@@ -30,7 +30,7 @@ import argparse
 import time
 
 import numpy as np
-from bench_hole_readings import score, window_coverage
+from bench_hole_readings import STRIDE, score, window_coverage
 from bench_pipeline import finish
 
 
@@ -43,11 +43,11 @@ def true_movies(seeds: list[int]) -> dict[int, dict]:
         movie, truth = damage_movie(n_frames=24, seed=seed)
         holes = np.asarray(truth["labels"].data) == 1
         out[seed] = {
-            "coverage": window_coverage(holes, 1.0),
+            "coverage": window_coverage(holes, 1.0, STRIDE),
             "hole_fraction": np.asarray(truth["hole_fraction"], dtype=float),
             "rho": float(truth["rho"]),
             "time_scale": float(movie.axes_manager["time"].scale),
-            "stride": 32,
+            "stride": STRIDE,
         }
     return out
 
@@ -65,7 +65,7 @@ def network_errors(movies: dict[int, dict], samples: int) -> dict:
 
     from hyperspy_symmetry.models import resolve_model
 
-    read = movie_readings(list(movies), samples)
+    read = movie_readings(list(movies), samples, STRIDE)
     with_holes, without = [], []
     for seed, m in movies.items():
         p, coverage = read[seed]["p_noise"], m["coverage"]
@@ -106,9 +106,8 @@ def main(argv=None) -> dict:
     results: dict = {"arguments": vars(args)}
 
     def scored(readings: dict[int, np.ndarray]) -> dict:
-        for seed, m in movies.items():
-            m["p_noise"] = readings[seed]
-        return summary(score(movies, lambda p: p))
+        read = {s: dict(m, p_noise=readings[s]) for s, m in movies.items()}
+        return summary(score(read, lambda p: p))
 
     results["exact coverage"] = scored({s: m["coverage"] for s, m in movies.items()})
     print("exact coverage:", {k: v for k, v in results["exact coverage"].items() if k != "rows"})
