@@ -98,18 +98,14 @@ def held_out_figures(per_class: int, samples: int) -> dict:
 
 def _sampling_copy(folder: str, sampled: list[str], into: str) -> str:
     """A copy of the model in ``folder`` whose card samples the dropout layers ``sampled``."""
-    import json
     import shutil
+    from dataclasses import replace
 
-    from hyperspy_symmetry.models.registry import CARD_FILENAME
+    from hyperspy_symmetry.models.cards import CARD_FILENAME, ModelCard
 
     copy = shutil.copytree(folder, os.path.join(into, "model"))
     path = os.path.join(copy, CARD_FILENAME)
-    with open(path) as f:
-        card = json.load(f)
-    card["sampled_dropout"] = list(sampled)
-    with open(path, "w") as f:
-        json.dump(card, f, indent=2)
+    replace(ModelCard.load(path), sampled_dropout=list(sampled)).save(path)
     return copy
 
 

@@ -38,30 +38,39 @@ from bench_pipeline import finish
 WINDOW, STRIDE = 128, 32
 
 
-def movie_readings(seeds: list[int], samples: int, stride: int = STRIDE) -> dict[int, dict]:
-    """Per seed: ``p(noise)`` of every window, the hole masks and the truth of the movie."""
+def movie_truth(seed: int, stride: int = STRIDE):
+    """The damage movie of ``seed`` and its truth: hole masks, hole fraction, rho, time step."""
     from hyperspy_symmetry.simulate import damage_movie
 
+    movie, truth = damage_movie(n_frames=24, seed=seed)
+    return movie, {
+        "holes": np.asarray(truth["labels"].data) == 1,
+        "hole_fraction": np.asarray(truth["hole_fraction"], dtype=float),
+        "rho": float(truth["rho"]),
+        "time_scale": float(movie.axes_manager["time"].scale),
+        "stride": stride,
+    }
+
+
+def noise_probability(movie, samples: int, stride: int = STRIDE) -> np.ndarray:
+    """``(frames, gy, gx)`` ``p(noise)`` of every window of ``movie`` (shipped ``bravais``)."""
+    p = movie.classify_symmetry(
+        "bravais",
+        window_size=WINDOW,
+        stride=stride,
+        n_samples=samples,
+        seed=0,
+        show_progressbar=False,
+    )
+    return np.asarray(p.data)[:, p.metadata.Symmetry.class_names.index("noise")]
+
+
+def movie_readings(seeds: list[int], samples: int, stride: int = STRIDE) -> dict[int, dict]:
+    """Per seed: ``p(noise)`` of every window, the hole masks and the truth of the movie."""
     out = {}
     for seed in seeds:
-        movie, truth = damage_movie(n_frames=24, seed=seed)
-        p = movie.classify_symmetry(
-            "bravais",
-            window_size=WINDOW,
-            stride=stride,
-            n_samples=samples,
-            seed=0,
-            show_progressbar=False,
-        )
-        noise = p.metadata.Symmetry.class_names.index("noise")
-        out[seed] = {
-            "p_noise": np.asarray(p.data)[:, noise],
-            "holes": np.asarray(truth["labels"].data) == 1,
-            "hole_fraction": np.asarray(truth["hole_fraction"], dtype=float),
-            "rho": float(truth["rho"]),
-            "time_scale": float(movie.axes_manager["time"].scale),
-            "stride": stride,
-        }
+        movie, truth = movie_truth(seed, stride)
+        out[seed] = dict(truth, p_noise=noise_probability(movie, samples, stride))
     return out
 
 

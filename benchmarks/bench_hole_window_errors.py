@@ -30,26 +30,18 @@ import argparse
 import time
 
 import numpy as np
-from bench_hole_readings import STRIDE, score, window_coverage
+from bench_hole_readings import STRIDE, movie_truth, noise_probability, score, window_coverage
 from bench_pipeline import finish
 
 
-def true_movies(seeds: list[int]) -> dict[int, dict]:
-    """Per seed: each window's square-root-Hann hole coverage and the movie's truth."""
-    from hyperspy_symmetry.simulate import damage_movie
-
-    out = {}
+def true_movies(seeds: list[int]) -> tuple[dict[int, dict], dict]:
+    """Per seed: each window's square-root-Hann hole coverage and the movie's truth; and
+    the movies themselves."""
+    truths, signals = {}, {}
     for seed in seeds:
-        movie, truth = damage_movie(n_frames=24, seed=seed)
-        holes = np.asarray(truth["labels"].data) == 1
-        out[seed] = {
-            "coverage": window_coverage(holes, 1.0, STRIDE),
-            "hole_fraction": np.asarray(truth["hole_fraction"], dtype=float),
-            "rho": float(truth["rho"]),
-            "time_scale": float(movie.axes_manager["time"].scale),
-            "stride": STRIDE,
-        }
-    return out
+        signals[seed], truth = movie_truth(seed, STRIDE)
+        truths[seed] = dict(truth, coverage=window_coverage(truth.pop("holes"), 1.0, STRIDE))
+    return truths, signals
 
 
 def with_errors(coverage: np.ndarray, error: float, rng, hole_windows_only: bool) -> np.ndarray:
@@ -59,16 +51,13 @@ def with_errors(coverage: np.ndarray, error: float, rng, hole_windows_only: bool
     return np.where(coverage > 0, reading, 0.0) if hole_windows_only else reading
 
 
-def network_errors(movies: dict[int, dict], samples: int) -> dict:
+def network_errors(movies: dict[int, dict], signals: dict, samples: int) -> dict:
     """How the ``bravais`` model's windows read the coverage of ``movies``."""
-    from bench_hole_readings import movie_readings
-
     from hyperspy_symmetry.models import resolve_model
 
-    read = movie_readings(list(movies), samples, STRIDE)
     with_holes, without = [], []
     for seed, m in movies.items():
-        p, coverage = read[seed]["p_noise"], m["coverage"]
+        p, coverage = noise_probability(signals[seed], samples, STRIDE), m["coverage"]
         with_holes.append((p - coverage)[coverage > 0])
         without.append(p[coverage == 0])
     errors, free = np.concatenate(with_holes), np.concatenate(without)
@@ -102,7 +91,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--json")
     args = parser.parse_args(argv)
     t0 = time.perf_counter()
-    movies = true_movies(args.seeds)
+    movies, signals = true_movies(args.seeds)
     results: dict = {"arguments": vars(args)}
 
     def scored(readings: dict[int, np.ndarray]) -> dict:
@@ -133,7 +122,7 @@ def main(argv=None) -> dict:
             }
             print(key, {k: v for k, v in results[key].items() if k != "draws"}, flush=True)
     if args.network:
-        results["network"] = network_errors(movies, args.samples)
+        results["network"] = network_errors(movies, signals, args.samples)
         print("network:", results["network"])
     return finish(results, t0, args.json)
 

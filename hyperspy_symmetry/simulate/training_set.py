@@ -104,10 +104,9 @@ class TrainingSetRecipe:
         ``bravais`` only: windows with holes (regions without atoms, as where the beam has
         sputtered a 2D material away), ``{"lattice_probability", "noise_empty_probability"}``
         and optionally ``"centre_reach"`` and ``"low_coverage"``. A lattice window gets, with
-        ``lattice_probability``, holes covering a uniform random fraction of it (in
-        [0, 1], or with probability ``low_coverage``, default 0, in [0, 0.25]; 0.5 was a
-        trial), centred
-        anywhere up to ``centre_reach`` windows beyond its edges (default 0: inside the
+        ``lattice_probability``, holes covering a uniform random fraction of it (in [0, 1],
+        or with probability ``low_coverage``, default 0, in [0, 0.25]; 0.5 was a trial),
+        centred anywhere up to ``centre_reach`` windows beyond its edges (default 0: inside the
         window; 0.5 was a trial, see docs/training.md, "Holes in the bravais training
         set"); its ``hole_coverage`` parameter is that fraction weighted as the
         descriptor weights pixels, and the trainer's target becomes ``1 - coverage`` of its
