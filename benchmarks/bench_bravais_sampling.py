@@ -1,29 +1,32 @@
 """``bravais``: which dropout layers to sample, judged by accuracy, uncertainty and speed.
 
 The shipped ``bravais`` network (Vasudevan et al. 2018) has dropout after each of its three
-convolutions and its dense layer, and was trained so. Sampling all four (``dropout="all"``)
-makes each of the T samples a full pass of about 60 M multiply-adds. Sampling only the dense
-layer's (``dropout="model"``, the card's ``sampled_dropout``) runs everything before it once
-per window; a sample is then the last layer, 128 x 6 multiply-adds. Version 0.1.0 sampled the
-third convolution's dropout and the dense layer's.
+convolutions and its dense layer, and was trained so. Sampling all four with masks
+(``dropout="all"``) makes each of the T samples a full pass of about 60 M multiply-adds.
+The card's way (``dropout="model"``, version 0.2.1) samples the third convolution's dropout
+from the Gaussian it gives the dense layer (``gaussian_dropout``) and the dense layer's with
+masks (``sampled_dropout``): everything up to the dense layer runs once per window, and a
+sample is the last layer, 128 x 6 multiply-adds. Version 0.1.0 sampled the masks of the
+third convolution's dropout and the dense layer's, version 0.2.0 the dense layer's alone.
 
-Part 1, on the card's held-out data, each of those ways the network has (all three for the
-shipped one), with the same weights and masks: the held-out windows (``bravais`` recipe,
-seed 1, no holes), the out-of-distribution windows (decagonal quasicrystals) and lattice
-windows with holes (seed 3). Reports accuracy, top-2, expected calibration error, median
-mutual information (MI) in and out of distribution, how well MI separates them (AUROC), the
-noise probability against the hole coverage, and the agreement of the card's way with every
-layer (same predicted class, MI correlation).
+Part 1, on the card's held-out data, each of those ways the network has, with the same
+weights and masks: the held-out windows (``bravais`` recipe, seed 1, no holes), the
+out-of-distribution windows (decagonal quasicrystals) and lattice windows with holes
+(seed 3). Reports accuracy, top-2, expected calibration error, median mutual information
+(MI) in and out of distribution, how well MI separates them (AUROC), the noise probability
+against the hole coverage, and the agreement of the card's way with every layer (same
+predicted class, MI correlation).
 
 Part 2, speed: frame ``--frame`` of a ``--size`` px
 :func:`hyperspy_symmetry.simulate.damage_movie` (seed 3: a hexagonal lattice, with holes
 growing from frame 0 on), 128 px windows every 16 px, T = 100, after one untimed run of the
 defaults with another seed (the process's one-off costs), classified in the exact mode
-(float32, all samples, all layers), with adaptive stopping over all layers (the defaults
-of version 0.1.0), with adaptive stopping over the card's layers, with the defaults
-(the card's layers and its ``adaptive_sampling``), and with all T samples of the third
-convolution's and the dense layer's dropout (a copy of the model whose card samples both),
-each end to end (``classify_symmetry`` + ``mc_uncertainty``), against the exact mode.
+(float32, all samples, all layers), in the exact mode with another seed, with adaptive
+stopping over all layers (the defaults of the first release), with adaptive stopping over
+the card's layers, with the defaults (the card's layers and its ``adaptive_sampling``), and
+with all T samples of the masks of the dense layer alone and of the third convolution's
+and the dense layer's dropout (copies of the model whose cards sample those), each end to
+end (``classify_symmetry`` + ``mc_uncertainty``), against the exact mode.
 
 The figures in ``docs/benchmarks.md`` and the card come from::
 
@@ -63,28 +66,38 @@ def held_out_figures(per_class: int, samples: int) -> dict:
     x, y, _ = make_samples(recipe, 0, recipe.n_samples)
     ood, _ = ood_descriptors("bravais", n=max(200, per_class), seed=1)
     hole_recipe = TrainingSetRecipe.from_dict(card.training["data_recipe"])
+    # each way: the engine's sampled_layers and gaussian_layers
     ways = {
-        "all": None,
-        "conv3 and dense (version 0.1.0)": ["dropout_conv3", "dropout_dense"],
-        "model": card.sampled_dropout,
+        "all": {},
+        "conv3 and dense (version 0.1.0)": {"sampled_layers": ["dropout_conv3", "dropout_dense"]},
+        "dense only (version 0.2.0)": {"sampled_layers": ["dropout_dense"]},
+        "model": card.sampling,
     }
     # Only the ways this network has: one trained with dropout after the dense layer alone
     # (bravais_cnn(dropout_from=4), the trials in docs/training.md) has no dropout_conv3, and
     # there "all" and "model" are the same.
     names = {layer.name for layer in model.network.layers}
-    ways = {w: layers for w, layers in ways.items() if layers is None or set(layers) <= names}
+    ways = {w: kw for w, kw in ways.items() if set(kw.get("sampled_layers") or []) <= names}
     out, arrays = {}, {}
-    for way, layers in ways.items():
+    for way, sampling in ways.items():
         mi: dict = {}
         t0 = time.perf_counter()
         m = evaluate_network(
-            model.network, x, y, samples, 0, ood=ood, mi_out=mi, sampled_layers=layers
+            model.network,
+            x,
+            y,
+            samples,
+            0,
+            ood=ood,
+            mi_out=mi,
+            **sampling,
         )
         m.pop("confusion_matrix")
         m["auroc_in_vs_out"] = auroc(mi["in"], mi["out"])
-        m["holes"] = hole_metrics(model.network, hole_recipe, 100, samples, 3, layers)
+        m["holes"] = hole_metrics(model.network, hole_recipe, 100, samples, 3, **sampling)
         m["seconds"] = round(time.perf_counter() - t0, 1)
-        m["sampled_layers"] = layers or "all"
+        m["sampled_layers"] = sampling.get("sampled_layers") or "all"
+        m["gaussian_layers"] = sampling.get("gaussian_layers") or []
         out[way], arrays[way] = m, mi
         print(way, {k: v for k, v in m.items() if k != "holes"}, m["holes"])
     same = np.mean(arrays["model"]["p_in"].argmax(1) == arrays["all"]["p_in"].argmax(1))
@@ -96,16 +109,18 @@ def held_out_figures(per_class: int, samples: int) -> dict:
     return out
 
 
-def _sampling_copy(folder: str, sampled: list[str], into: str) -> str:
-    """A copy of the model in ``folder`` whose card samples the dropout layers ``sampled``."""
+def _sampling_copy(folder: str, sampled: list[str], into: str, name: str = "model") -> str:
+    """A copy of the model in ``folder`` whose card samples the dropout layers ``sampled``,
+    all with masks."""
     import shutil
     from dataclasses import replace
 
     from hyperspy_symmetry.models.cards import CARD_FILENAME, ModelCard
 
-    copy = shutil.copytree(folder, os.path.join(into, "model"))
+    copy = shutil.copytree(folder, os.path.join(into, name))
     path = os.path.join(copy, CARD_FILENAME)
-    replace(ModelCard.load(path), sampled_dropout=list(sampled)).save(path)
+    card = ModelCard.load(path)
+    replace(card, sampled_dropout=list(sampled), gaussian_dropout=None).save(path)
     return copy
 
 
@@ -129,6 +144,7 @@ def frame_speed(size: int, samples: int, frame_index: int = 0) -> dict:
     cached_model(shipped)  # TensorFlow and the weights: not timed
     scratch = tempfile.TemporaryDirectory()
     conv3 = _sampling_copy(shipped.folder, ["dropout_conv3", "dropout_dense"], scratch.name)
+    dense = _sampling_copy(shipped.folder, ["dropout_dense"], scratch.name, "dense")
     modes = {
         "exact": dict(precision="float32", adaptive=False, dropout="all"),
         # how well the exact mode agrees with itself: its Monte-Carlo noise
@@ -136,6 +152,10 @@ def frame_speed(size: int, samples: int, frame_index: int = 0) -> dict:
         "all layers, adaptive": dict(precision="auto", adaptive=True, dropout="all"),
         "card's layers, adaptive": dict(precision="auto", adaptive=True, dropout="model"),
         "defaults": dict(precision="auto", adaptive=None, dropout="model"),
+        # the defaults of version 0.2.0: the dense layer's masks alone
+        "dense only, all samples": dict(
+            precision="auto", adaptive=False, dropout="model", model=dense
+        ),
         # the masks of both layers are the exact mode's (each keeps its place among all four)
         "conv3 and dense, all samples": dict(
             precision="auto", adaptive=False, dropout="model", model=conv3
@@ -174,7 +194,12 @@ def frame_speed(size: int, samples: int, frame_index: int = 0) -> dict:
             "cpu_over_wall": round(cpu / wall, 2),
             "windows": n,
             **mode,
-            "model": "bravais" if mode.get("model") is None else "bravais, conv3 and dense",
+            "model": (
+                "bravais"
+                if mode.get("model") is None
+                else "bravais, masks of "
+                + ("conv3 and dense" if mode["model"] == conv3 else "dense only")
+            ),
             "adaptive": bool(p.metadata.Symmetry.adaptive),
         }
         print(name, out[name])

@@ -66,7 +66,7 @@ def recipe_windows(reach: float, per_class: int, samples: int) -> tuple[np.ndarr
     recipe = TrainingSetRecipe.from_dict(model.card.training["data_recipe"])
     recipe = replace(recipe, holes=dict(recipe.holes, centre_reach=reach))
     coverage, p_noise = hole_window_predictions(
-        model.network, recipe, per_class, samples, 5, model.card.sampled_dropout
+        model.network, recipe, per_class, samples, 5, **model.card.sampling
     )
     return coverage.astype(float), p_noise
 

@@ -509,6 +509,7 @@ def classify_file(
         "adaptive": bool(sym.adaptive),
         "dropout": sym.get_item("dropout", "all"),
         "sampled_dropout": sym.get_item("sampled_dropout", "all"),
+        "gaussian_dropout": sym.get_item("gaussian_dropout", []),
         "grid_shape": list(p.data.shape[-2:]),
         "plotted_frame": list(frame),
     }

@@ -400,6 +400,38 @@ def test_dropout_layers_sampled_follow_the_card(tmp_path, tiny_bravais):
     assert original.metadata.Symmetry.sampled_dropout == "all"
     u = s.mc_uncertainty(model=str(folder), **kw)  # the same computation as `late`
     assert np.all(np.asarray(u.data) >= 0)
+    assert list(late.metadata.Symmetry.gaussian_dropout) == []
+
+
+def test_gaussian_dropout_follows_the_card(tmp_path, tiny_bravais):
+    """A card's ``gaussian_dropout`` draws that layer from its Gaussian with
+    ``dropout="model"`` (recorded in the metadata); ``"all"`` still draws masks."""
+    import shutil
+
+    from hyperspy_symmetry.models import ModelCard
+
+    s = calibrated(lattice_image((256, 256), period=(10, 10)))
+    kw = dict(window_size=128, stride=64, n_samples=8, seed=0, precision="float32", adaptive=False)
+    results = {}
+    for name, gaussian in (("tiny_masks", None), ("tiny_fast", ["dropout_conv3"])):
+        folder = tmp_path / name
+        shutil.copytree(tiny_bravais, folder)
+        card = ModelCard.load(folder / "card.json")
+        card.name, card.sampled_dropout = name, ["dropout_conv3", "dropout_dense"]
+        card.gaussian_dropout = gaussian
+        card.save(folder / "card.json")
+        assert ModelCard.load(folder / "card.json").gaussian_dropout == gaussian
+        results[name] = s.classify_symmetry(model=str(folder), **kw)
+        results[name, "all"] = s.classify_symmetry(model=str(folder), dropout="all", **kw)
+    fast = results["tiny_fast"]
+    assert list(fast.metadata.Symmetry.gaussian_dropout) == ["dropout_conv3"]
+    assert list(fast.metadata.Symmetry.sampled_dropout) == ["dropout_conv3", "dropout_dense"]
+    assert not np.array_equal(fast.data, results["tiny_masks"].data)
+    np.testing.assert_allclose(np.asarray(fast.data).sum(axis=0), 1, atol=1e-5)
+    np.testing.assert_array_equal(
+        results["tiny_fast", "all"].data, results["tiny_masks", "all"].data
+    )
+    assert list(results["tiny_fast", "all"].metadata.Symmetry.gaussian_dropout) == []
 
 
 def test_adaptive_default_follows_the_card(tmp_path, tiny_bravais, monkeypatch):
@@ -442,12 +474,14 @@ def test_adaptive_default_follows_the_card(tmp_path, tiny_bravais, monkeypatch):
     assert ModelCard.load(folder / "card.json").adaptive_sampling is False
 
 
-def test_shipped_bravais_samples_its_dense_layer_with_every_sample():
-    """The shipped ``bravais`` card: only ``dropout_dense`` is sampled, and every window
-    gets all T samples (no adaptive stopping) by default."""
+def test_shipped_bravais_samples_conv3_from_its_gaussian_with_every_sample():
+    """The shipped ``bravais`` card: ``dropout_conv3`` is sampled from its Gaussian at the
+    dense layer and ``dropout_dense`` with masks, and every window gets all T samples (no
+    adaptive stopping) by default."""
     from hyperspy_symmetry.models import resolve_model
 
     card, _ = resolve_model("bravais")
-    assert card.sampled_dropout == ["dropout_dense"]
+    assert card.sampled_dropout == ["dropout_conv3", "dropout_dense"]
+    assert card.gaussian_dropout == ["dropout_conv3"]
     assert card.adaptive_sampling is False
     assert resolve_model("aistem")[0].adaptive_sampling is True

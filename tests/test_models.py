@@ -441,6 +441,103 @@ def test_late_dropout_engine_matches_explicit_networks(late_engine):
     np.testing.assert_allclose(late_engine.statistics(x, 5, 7), expected, atol=2e-5)
 
 
+# -- Gaussian ("fast") dropout sampling of a convolution's dropout (issue 15) ----------------
+
+GAUSSIAN = dict(
+    sampled_layers=["dropout_conv3", "dropout_dense"], gaussian_layers=["dropout_conv3"]
+)
+
+
+@pytest.fixture(scope="module")
+def tiny_bravais():
+    import keras
+
+    keras.utils.set_random_seed(3)
+    return bravais_cnn(filters=(4, 4, 3), dense=8, dropout=0.3)
+
+
+def _conv3_output(net, x):
+    """The third convolution's output, the layers before it in inference mode."""
+    import keras
+
+    h = x[..., None]
+    for layer in net.layers:
+        if not isinstance(layer, keras.layers.Dropout):
+            h = np.asarray(layer(h, training=False))
+        if layer.name == "conv3":
+            return h.astype(np.float64)
+
+
+def test_gaussian_moments_are_those_of_the_masks(tiny_bravais):
+    """The mean and standard deviation of the dense pre-activation that the engine computes
+    are those of the masked passes: measured over 20,000 random masks of dropout_conv3."""
+    engine = MCDropoutEngine(tiny_bravais, **GAUSSIAN)
+    assert engine.gaussian_layers == ["dropout_conv3"] and engine.trunk_shape == (2, 8)
+    x = _x(2, seed=4)
+    moments = engine.trunk_features(x)
+    kernel, bias = tiny_bravais.get_layer("dense").get_weights()
+    rate = tiny_bravais.get_layer("dropout_conv3").rate
+    rng = np.random.default_rng(0)
+    for h, (mean, sd) in zip(_conv3_output(tiny_bravais, x), moments, strict=True):
+        z = []
+        for _ in range(10):  # 10 x 2,000 masks
+            keep = rng.random((2000,) + h.shape) >= rate
+            pooled = (h * keep / (1 - rate)).reshape(2000, 32, 2, 32, 2, 3).mean(axis=(2, 4))
+            z.append(pooled.reshape(2000, -1) @ kernel + bias)
+        z = np.concatenate(z)
+        assert np.all(sd > 0)
+        np.testing.assert_allclose(mean, z.mean(0), atol=4 * sd.max() / np.sqrt(20000))
+        np.testing.assert_allclose(sd, z.std(0), rtol=0.03)
+
+
+def test_gaussian_engine_matches_explicit_networks(tiny_bravais):
+    """Sample t: the dense pre-activation mean + sd * g_t, then the dense layer's activation,
+    its dropout masks (the same as when every layer is sampled with masks) and the output."""
+    engine = MCDropoutEngine(tiny_bravais, **GAUSSIAN)
+    masks = MCDropoutEngine(tiny_bravais)
+    x, n_samples, seed = _x(5, seed=5), 7, 2
+    draws, keep = engine._keep_masks(seed, n_samples)
+    np.testing.assert_array_equal(keep, masks._keep_masks(seed, n_samples)[3])
+    assert draws.shape == (n_samples, 8) and abs(draws.mean()) < 1
+    mean, sd = engine.trunk_features(x).transpose(1, 0, 2)
+    output = tiny_bravais.get_layer("probabilities")
+    rate = tiny_bravais.get_layer("dropout_dense").rate
+    samples = [
+        np.asarray(
+            output(np.maximum(mean + sd * draws[t], 0) * keep[t] / (1 - rate), training=False)
+        )
+        for t in range(n_samples)
+    ]
+    np.testing.assert_allclose(
+        engine.statistics(x, n_samples, seed), mc_statistics(np.array(samples)), atol=2e-5
+    )
+    # a window's result does not depend on the others in its batch
+    np.testing.assert_array_equal(
+        engine.statistics(x[2:3], n_samples, seed)[0], engine.statistics(x, n_samples, seed)[2]
+    )
+
+
+def test_gaussian_layers_are_checked(tiny_bravais):
+    """Only the first sampled layer, and only with linear layers up to a Dense layer."""
+    with pytest.raises(ValueError, match="first sampled dropout layer"):
+        MCDropoutEngine(tiny_bravais, gaussian_layers=["dropout_dense"])
+    with pytest.raises(ValueError, match="first sampled dropout layer"):
+        MCDropoutEngine(tiny_bravais, gaussian_layers=["dropout_conv3"])  # conv1's is first
+    # the output layer is a Dense layer too: its logits get the Gaussian
+    last = MCDropoutEngine(
+        tiny_bravais, sampled_layers=["dropout_dense"], gaussian_layers=["dropout_dense"]
+    )
+    assert last.trunk_shape == (2, 6)
+    np.testing.assert_allclose(last.statistics(_x(2), 5, 0)[:, :6].sum(1), 1, atol=1e-5)
+    # a convolution between the dropout and the dense layer is not linear in the masks
+    with pytest.raises(ValueError, match="conv3.*Conv2D"):
+        MCDropoutEngine(
+            tiny_bravais,
+            sampled_layers=["dropout_conv2", "dropout_dense"],
+            gaussian_layers=["dropout_conv2"],
+        )
+
+
 def test_adaptive_stops_converged_windows_early(late_engine):
     x = _x(30, seed=4)
     exact = late_engine.statistics(x, 60, seed=1)

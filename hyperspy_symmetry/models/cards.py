@@ -76,6 +76,12 @@ class ModelCard:
         (``classify_symmetry(dropout="model")``); ``None``: all of them. The layers before
         the first one run once per window, so late layers make samples cheap;
         ``dropout="all"`` samples every dropout layer, as in training.
+    gaussian_dropout
+        Names of layers in ``sampled_dropout`` drawn by default from the Gaussian their
+        masks give the next dense layer's pre-activation ("fast dropout"; see
+        :mod:`~hyperspy_symmetry.models.mc_dropout`) instead of with masks: a sample of
+        such a layer costs no pass through the layers between; ``dropout="all"`` still
+        draws masks. ``None``: masks for every layer.
     adaptive_sampling
         Whether ``classify_symmetry(adaptive=None)`` (the default) stops sampling a window
         once its estimate has converged. ``False`` where that misleads: when a few of the T
@@ -111,11 +117,19 @@ class ModelCard:
     metrics: dict[str, Any] = field(default_factory=dict)
     interface_threshold: float | None = None
     sampled_dropout: list[str] | None = None
+    gaussian_dropout: list[str] | None = None
     adaptive_sampling: bool = True
 
     @property
     def n_classes(self) -> int:
         return len(self.classes)
+
+    @property
+    def sampling(self) -> dict[str, list[str] | None]:
+        """The card's default way of sampling, as keyword arguments of
+        :class:`~.mc_dropout.MCDropoutEngine`: ``sampled_layers`` (:attr:`sampled_dropout`)
+        and ``gaussian_layers`` (:attr:`gaussian_dropout`)."""
+        return {"sampled_layers": self.sampled_dropout, "gaussian_layers": self.gaussian_dropout}
 
     @property
     def threshold(self) -> float:
@@ -152,6 +166,11 @@ class ModelCard:
             ]
             for name, row in sf["accuracy"].items():
                 lines.append(f"| `{name}` | " + " | ".join(f"{100 * a:.0f} %" for a in row) + " |")
+            if sf.get("note"):
+                lines += [
+                    "",
+                    f"Sampling: {sf.get('sampling', 'the defaults')}. Note: {sf['note']}.",
+                ]
         for r in self.metrics.get("real_data", []):
             fractions = ", ".join(
                 f"{name} {100 * f:.1f} %" for name, f in r["class_fractions"].items() if f > 0
@@ -202,7 +221,14 @@ class ModelCard:
                 "all"
                 if self.sampled_dropout is None
                 else ", ".join(f"`{n}`" for n in self.sampled_dropout)
-                + ' (`dropout="all"`: every dropout layer)',
+                + (
+                    " ("
+                    + ", ".join(f"`{n}`" for n in self.gaussian_dropout)
+                    + ' from its Gaussian at the dense layer, "fast dropout")'
+                    if self.gaussian_dropout
+                    else ""
+                )
+                + ' (`dropout="all"`: every dropout layer, with masks)',
             ),
             (
                 "adaptive sampling by default",

@@ -21,6 +21,21 @@ and applies the same T networks to every window. So:
 
 The masks are scaled by ``1 / (1 - rate)`` (inverted dropout, as Keras trains with).
 
+Gaussian dropout sampling
+-------------------------
+A dropout layer followed only by linear layers (average pooling, flattening) and then a
+``Dense`` layer can be sampled without masks (``gaussian_layers``). The dense layer's
+pre-activation is then a sum of many independent terms, one per dropped unit, and its
+distribution over the masks is close to a Gaussian with mean ``W.T @ pool(x) + b`` and
+variance ``(W**2).T @ pool2(x**2) * rate / (1 - rate)``, where ``pool2`` sums the squared
+pooling weights ("fast dropout", Wang & Manning, ICML 2013). Sample ``t`` draws one
+standard normal vector ``g_t`` per layer from ``numpy.random.default_rng([seed, layer, t])``
+and every window's pre-activation is ``mean + sd * g_t``. The two moments cost one more
+pass of the dense layer per window, where masks cost one per sample: for ``bravais`` the
+third convolution's dropout so costs about what the dense layer's does (measured in
+docs/benchmarks.md). Units are drawn independently, as in fast dropout; the covariance the
+shared inputs give them is left out (keeping it was measured no closer to exact sampling).
+
 Adaptive sampling
 -----------------
 With ``adaptive=True`` the samples are drawn in groups of :data:`ADAPTIVE_STEP`; after each
@@ -205,6 +220,11 @@ class MCDropoutEngine:
         form the deterministic trunk, so sampling only late layers makes samples cheap. A
         layer's masks depend on its place among all the network's dropout layers, so a layer
         gets the same masks whichever others are sampled.
+    gaussian_layers
+        Names of sampled dropout layers to draw from their Gaussian at the next ``Dense``
+        layer's pre-activation instead of with masks (see "Gaussian dropout sampling" in
+        this module's notes). Only the first sampled layer can be one, and only average
+        pooling and flattening may sit between it and that ``Dense`` layer.
 
     Examples
     --------
@@ -216,6 +236,12 @@ class MCDropoutEngine:
     (3, 13)
     >>> MCDropoutEngine(net, sampled_layers=["dropout_dense"]).dropout_layers
     ['dropout_dense']
+    >>> from hyperspy_symmetry.models.architectures import bravais_cnn
+    >>> fast = MCDropoutEngine(bravais_cnn(filters=(4, 4, 2), dense=8),
+    ...                        sampled_layers=["dropout_conv3", "dropout_dense"],
+    ...                        gaussian_layers=["dropout_conv3"])
+    >>> fast.trunk_shape  # the dense layer's pre-activation: mean and standard deviation
+    (2, 8)
     """
 
     def __init__(
@@ -224,6 +250,7 @@ class MCDropoutEngine:
         passes_per_batch: int | None = None,
         precision: str = "float32",
         sampled_layers: Sequence[str] | None = None,
+        gaussian_layers: Sequence[str] | None = None,
     ):
         import_tensorflow()
         import keras
@@ -261,10 +288,18 @@ class MCDropoutEngine:
         self.input_shape = tuple(int(d) for d in model.input_shape[1:])
         self.trunk_shape = tuple(int(d) for d in self._layers[self._first].output.shape[1:])
         self.n_classes = int(model.output_shape[-1])
+        # Gaussian sampling of the first sampled layer: the head starts after its Dense layer
+        self._gaussian = self._gaussian_plan(list(gaussian_layers or []))
+        head_start = self._first
+        if self._gaussian is not None:
+            head_start = self._gaussian["dense"]
+            units = int(self._layers[head_start].units)
+            self._mask_shapes[0] = (units,)
+            self.trunk_shape = (2, units)
 
         budget = GPU_BATCH_BYTES if gpu_available() else CPU_BATCH_BYTES
         # Activations of one pass through the head (x2: a layer's input and output coexist).
-        per_pass = 2 * 4 * sum(_numel(layer.output.shape) for layer in self._layers[self._first :])
+        per_pass = 2 * 4 * sum(_numel(layer.output.shape) for layer in self._layers[head_start:])
         self.passes_per_batch = int(passes_per_batch or max(64, budget // per_pass))
         per_window = (
             2 * 4 * sum(_numel(layer.output.shape) for layer in self._layers[: self._first])
@@ -279,22 +314,65 @@ class MCDropoutEngine:
         """Names of the dropout layers that are sampled."""
         return [self._layers[i].name for i in self._dropout_index]
 
+    @property
+    def gaussian_layers(self) -> list[str]:
+        """Names of the sampled dropout layers drawn from their Gaussian, not with masks."""
+        return [] if self._gaussian is None else [self._layers[self._first].name]
+
+    def _gaussian_plan(self, names: list[str]) -> dict | None:
+        """How to sample ``names`` (at most the first sampled layer) from its Gaussian: the
+        index of the ``Dense`` layer it feeds, and its kernel, squared kernel and bias."""
+        import keras
+
+        if not names:
+            return None
+        sampled = self.dropout_layers
+        if len(names) > 1 or names[0] != sampled[0]:
+            raise ValueError(
+                f"`gaussian_layers` can only name the first sampled dropout layer "
+                f"({sampled[0]!r}), got {list(names)!r}."
+            )
+        for i in range(self._first + 1, len(self._layers)):
+            layer = self._layers[i]
+            if isinstance(layer, keras.layers.Dense):
+                # the float32 weights of the model (the bfloat16 copy computes with them too)
+                kernel, *bias = (
+                    np.asarray(w, np.float32) for w in self.model.layers[i].get_weights()
+                )
+                bias = bias[0] if bias else np.zeros(kernel.shape[1], np.float32)
+                return {"dense": i, "kernel": kernel, "squared": kernel**2, "bias": bias}
+            pooling = isinstance(layer, keras.layers.AveragePooling2D) and (
+                tuple(layer.strides) == tuple(layer.pool_size)
+                and layer.padding == "valid"
+                and layer.data_format == "channels_last"
+            )
+            if not (pooling or isinstance(layer, keras.layers.Flatten)):
+                raise ValueError(
+                    f"Dropout layer {names[0]!r} cannot be sampled from a Gaussian: layer "
+                    f"{layer.name!r} ({type(layer).__name__}) sits between it and the next "
+                    "Dense layer; only non-overlapping average pooling and flattening may."
+                )
+        raise ValueError(f"No Dense layer follows dropout layer {names[0]!r}.")
+
     # -- masks ------------------------------------------------------------------------
 
     def _keep_masks(self, seed: int, n_samples: int) -> list[np.ndarray]:
-        """Boolean keep-masks ``(T, *feature_shape)`` of each dropout layer (cached)."""
+        """Boolean keep-masks ``(T, *feature_shape)`` of each dropout layer (cached); for a
+        Gaussian layer, the standard normal draws ``(T, units)`` instead."""
         key = (int(seed), int(n_samples))
         with self._lock:
             if key in self._masks:
                 self._masks.move_to_end(key)
                 return self._masks[key]
         masks = []
-        for layer, rate, shape in zip(
-            self._mask_keys, self._rates, self._mask_shapes, strict=True
+        for k, (layer, rate, shape) in enumerate(
+            zip(self._mask_keys, self._rates, self._mask_shapes, strict=True)
         ):
-            keep = np.empty((n_samples,) + shape, dtype=bool)
+            gaussian = k == 0 and self._gaussian is not None
+            keep = np.empty((n_samples,) + shape, dtype=np.float32 if gaussian else bool)
             for t in range(n_samples):
-                keep[t] = np.random.default_rng([int(seed), layer, t]).random(shape) >= rate
+                rng = np.random.default_rng([int(seed), layer, t])
+                keep[t] = rng.standard_normal(shape) if gaussian else rng.random(shape) >= rate
             masks.append(keep)
         with self._lock:
             self._masks[key] = masks
@@ -314,18 +392,49 @@ class MCDropoutEngine:
             i: 1.0 / (1.0 - r) for i, r in zip(self._dropout_index, self._rates, strict=False)
         }
 
+        gaussian = self._gaussian
+        if gaussian is not None:
+            kernel, squared, bias = (
+                tf.constant(gaussian[k]) for k in ("kernel", "squared", "bias")
+            )
+            spread = self._rates[0] / (1.0 - self._rates[0])
+            dense = gaussian["dense"]
+
+        def moments(h):
+            # mean and standard deviation of the dense pre-activation over the masks, in
+            # the network's precision as its dense layer computes (TensorFlow's own ops:
+            # the layers' dtype policy would not apply to the squares)
+            dtype = h.dtype
+            mean, square = h, tf.square(h)
+            for layer in layers[first + 1 : dense]:
+                if hasattr(layer, "pool_size"):
+                    size = list(layer.pool_size)
+                    mean, square = (
+                        tf.nn.avg_pool2d(a, size, size, "VALID") for a in (mean, square)
+                    )
+                    square = square / float(np.prod(size))  # squared weights sum to 1 / area
+            mean, square = (tf.reshape(a, [tf.shape(a)[0], -1]) for a in (mean, square))
+            mean = tf.matmul(mean, tf.cast(kernel, dtype)) + tf.cast(bias, dtype)
+            sd = tf.sqrt(tf.matmul(square * spread, tf.cast(squared, dtype)))
+            return tf.cast(tf.stack([mean, sd], axis=1), tf.float32)
+
         def trunk(x):
             h = x
             for layer in layers[:first]:
                 h = layer(h, training=False)
-            return tf.cast(h, tf.float32)
+            return tf.cast(h, tf.float32) if gaussian is None else moments(h)
 
         def head(h, *masks):
             # h: (b, *trunk) features; masks[k]: (tg, *feature) as float 0/1.
             tg = tf.shape(masks[0])[0]
             b = tf.shape(h)[0]
-            k = 0
-            for i in range(first, len(layers)):
+            k, start = 0, first
+            if gaussian is not None:
+                # h: (b, 2, units) moments; masks[0]: (tg, units) standard normal draws
+                z = h[None, :, 0] + h[None, :, 1] * masks[0][:, None]
+                h = layers[dense].activation(tf.reshape(z, [tg * b, -1]))
+                k, start = 1, dense + 1
+            for i in range(start, len(layers)):
                 if i in dropout_index:
                     m = tf.cast(masks[k] * scale[i], h.dtype)
                     k += 1
@@ -349,7 +458,9 @@ class MCDropoutEngine:
         )
 
     def trunk_features(self, x: np.ndarray) -> np.ndarray:
-        """The deterministic layers' output of each window, ``(n, *trunk_shape)`` float32."""
+        """The deterministic layers' output of each window, ``(n, *trunk_shape)`` float32; with
+        a Gaussian layer, the mean and standard deviation of the dense pre-activation it
+        feeds, ``(n, 2, units)``."""
         tf = import_tensorflow()
 
         x = np.asarray(x, dtype=np.float32).reshape((-1,) + self.input_shape)

@@ -172,7 +172,7 @@ class SymmetryModel:
         self.network = network
         self.folder = folder
         self.engine = MCDropoutEngine(network)
-        self._engines = {(self.engine.precision, None): self.engine}
+        self._engines = {(self.engine.precision, None, ()): self.engine}
         self._engines_lock = threading.Lock()
         if self.engine.n_classes != card.n_classes:
             raise ValueError(
@@ -192,18 +192,19 @@ class SymmetryModel:
         """The MC-dropout engine computing in ``precision`` (built once, then reused).
 
         ``dropout``: ``"model"`` samples the dropout layers the card names
-        (:attr:`~.cards.ModelCard.sampled_dropout`), ``"all"`` every dropout layer.
+        (:attr:`~.cards.ModelCard.sampled_dropout`, those of
+        :attr:`~.cards.ModelCard.gaussian_dropout` from their Gaussian), ``"all"`` every
+        dropout layer with masks.
         """
         from .mc_dropout import MCDropoutEngine, check_dropout, resolve_precision
 
         precision = resolve_precision(precision)
-        sampled = self.card.sampled_dropout if check_dropout(dropout) == "model" else None
-        key = (precision, None if sampled is None else tuple(sampled))
+        sampling = self.card.sampling if check_dropout(dropout) == "model" else {}
+        sampled, gaussian = sampling.get("sampled_layers"), sampling.get("gaussian_layers")
+        key = (precision, None if sampled is None else tuple(sampled), tuple(gaussian or ()))
         with self._engines_lock:
             if key not in self._engines:
-                self._engines[key] = MCDropoutEngine(
-                    self.network, precision=precision, sampled_layers=sampled
-                )
+                self._engines[key] = MCDropoutEngine(self.network, precision=precision, **sampling)
             return self._engines[key]
 
     def statistics(

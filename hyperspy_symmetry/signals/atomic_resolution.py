@@ -64,10 +64,11 @@ _COMMON_PARAMETERS = """
             information (bits) in adaptive mode.
         dropout : {"model", "all"}, default "model"
             Which dropout layers the Monte-Carlo samples draw from: ``"model"``, those the
-            model card names (``sampled_dropout``: the dense layer of ``bravais``, all of
-            ``aistem``'s), so the layers before them run once per window; ``"all"``, every
-            dropout layer, as in training. ``precision="float32", adaptive=False,
-            dropout="all"`` is the exact mode."""
+            model card names (``sampled_dropout``: the third convolution's and the dense
+            layer's of ``bravais``, the first drawn from its Gaussian at the dense layer
+            (``gaussian_dropout``); all of ``aistem``'s), so the layers before them run once
+            per window; ``"all"``, every dropout layer with masks, as in training.
+            ``precision="float32", adaptive=False, dropout="all"`` is the exact mode."""
 
 _CALIBRATION_WARNS = """
         Warns
@@ -375,6 +376,9 @@ class AtomicResolution2D(Signal2D):
                 "all"
                 if plan.dropout == "all" or card.sampled_dropout is None
                 else list(card.sampled_dropout)
+            ),
+            "gaussian_dropout": (
+                list(card.gaussian_dropout or []) if plan.dropout == "model" else []
             ),
             "interface_threshold": card.threshold,
         }

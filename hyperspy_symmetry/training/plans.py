@@ -155,11 +155,14 @@ PLANS: dict[str, TrainingPlan] = {
             "default_window": 128,
             "default_stride": 16,
             "period_range": [6.0, 20.0],
-            # Monte-Carlo samples draw only the dense layer's dropout, and every window gets
-            # all T of them (issue 15; docs/training.md "Where `bravais` is sampled"): a
-            # sample then costs 128 x 6 multiply-adds, and a few of the T sample networks
-            # carry most of every window's mutual information, which adaptive stopping misses.
-            "sampled_dropout": ["dropout_dense"],
+            # Monte-Carlo samples draw the third convolution's dropout from its Gaussian at
+            # the dense layer ("fast dropout") and the dense layer's with masks, and every
+            # window gets all T of them (issue 15; docs/training.md "Where `bravais` is
+            # sampled"): the convolutions and the dense layer run once per window, a sample
+            # costs the last layer, and a few of the T sample networks carry most of every
+            # window's mutual information, which adaptive stopping misses.
+            "sampled_dropout": ["dropout_conv3", "dropout_dense"],
+            "gaussian_dropout": ["dropout_conv3"],
             "adaptive_sampling": False,
         },
     ),

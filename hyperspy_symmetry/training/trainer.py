@@ -64,15 +64,17 @@ def stratified_split(
     return np.sort(np.concatenate(first)), np.sort(np.concatenate(second))
 
 
-def mc_predictions(
-    network, descriptors: np.ndarray, n_samples: int, seed: int, sampled_layers=None
-):
-    """Mean class probabilities and mutual information (bits) of MC-dropout samples
-    (of the dropout layers ``sampled_layers``, default all)."""
+def mc_predictions(network, descriptors: np.ndarray, n_samples: int, seed: int, **sampling):
+    """Mean class probabilities and mutual information (bits) of MC-dropout samples.
+
+    ``sampling``: the dropout layers sampled, as keyword arguments of
+    :class:`~..models.mc_dropout.MCDropoutEngine` (``sampled_layers``, ``gaussian_layers``;
+    a card's way is :attr:`~..models.cards.ModelCard.sampling`); default: every layer, with
+    masks."""
     from ..models.mc_dropout import MCDropoutEngine
     from ..uncertainty import MEASURES
 
-    engine = MCDropoutEngine(network, sampled_layers=sampled_layers)
+    engine = MCDropoutEngine(network, **sampling)
     stats = engine.statistics(descriptors, n_samples=n_samples, seed=seed)
     n_classes = engine.n_classes
     return stats[:, :n_classes], stats[:, n_classes + MEASURES.index("mutual_information")]
@@ -86,7 +88,7 @@ def evaluate_network(
     seed: int,
     ood: np.ndarray | None = None,
     mi_out: dict | None = None,
-    sampled_layers=None,
+    **sampling,
 ) -> dict[str, Any]:
     """MC-dropout metrics of a network on labelled descriptors (and optional OOD inputs).
 
@@ -94,10 +96,10 @@ def evaluate_network(
     expected calibration error, and the median and 90th percentile of the mutual
     information (bits) in distribution and, with ``ood``, out of distribution. With
     ``mi_out``, the per-window MI arrays are also stored there (``"in"``, ``"out"``), and
-    the mean probabilities (``"p_in"``). ``sampled_layers``: the dropout layers sampled
-    (default all).
+    the mean probabilities (``"p_in"``). ``sampling``: the dropout layers sampled, as
+    for :func:`mc_predictions`.
     """
-    p, mi = mc_predictions(network, descriptors, n_samples, seed, sampled_layers)
+    p, mi = mc_predictions(network, descriptors, n_samples, seed, **sampling)
     n_classes = p.shape[1]
     result: dict[str, Any] = {
         "n_windows": int(len(labels)),
@@ -112,7 +114,7 @@ def evaluate_network(
     if mi_out is not None:
         mi_out["in"], mi_out["p_in"] = mi, p
     if ood is not None:
-        _, ood_mi = mc_predictions(network, ood, n_samples, seed, sampled_layers)
+        _, ood_mi = mc_predictions(network, ood, n_samples, seed, **sampling)
         result.update(
             {
                 "mi_out_of_distribution_median": float(np.median(ood_mi)),
@@ -161,14 +163,14 @@ def training_targets(path: Path, labels: np.ndarray, recipe) -> np.ndarray:
 
 
 def hole_window_predictions(
-    network, recipe, n_per_class: int, n_samples: int, seed: int, sampled_layers=None
+    network, recipe, n_per_class: int, n_samples: int, seed: int, **sampling
 ) -> tuple[np.ndarray, np.ndarray]:
     """The hole coverage of lattice windows and the network's mean ``noise`` probability.
 
     Windows of every lattice class of ``recipe`` (``bravais``), each with holes (as
     ``recipe.holes`` places them) of a uniform random coverage, from ``seed``, which also
-    seeds the Monte-Carlo masks. ``sampled_layers``: the dropout layers sampled (default
-    all).
+    seeds the Monte-Carlo masks. ``sampling``: the dropout layers sampled, as for
+    :func:`mc_predictions`.
 
     Returns
     -------
@@ -187,24 +189,21 @@ def hole_window_predictions(
     noise = test.class_names.index("noise")
     keep = y != noise
     coverage = params[keep, PARAMETER_NAMES[test.model].index("hole_coverage")]
-    engine = MCDropoutEngine(network, sampled_layers=sampled_layers)
-    stats = engine.statistics(x[keep][..., None], n_samples, seed)
+    stats = MCDropoutEngine(network, **sampling).statistics(x[keep][..., None], n_samples, seed)
     return np.asarray(coverage), stats[:, noise]
 
 
-def hole_metrics(
-    network, recipe, n_per_class: int, n_samples: int, seed: int, sampled_layers=None
-):
+def hole_metrics(network, recipe, n_per_class: int, n_samples: int, seed: int, **sampling):
     """How well the mean ``noise`` probability follows the hole coverage of lattice windows.
 
     Windows of every lattice class, each with holes of a uniform random coverage, from a
     seed never used in training (:func:`hole_window_predictions`). Returns the mean
     absolute error of ``p(noise)`` against the coverage, the least-squares slope and
-    intercept, and the correlation. ``sampled_layers``: the dropout layers sampled
-    (default all).
+    intercept, and the correlation. ``sampling``: the dropout layers sampled, as for
+    :func:`mc_predictions`.
     """
     coverage, p_noise = hole_window_predictions(
-        network, recipe, n_per_class, n_samples, seed, sampled_layers
+        network, recipe, n_per_class, n_samples, seed, **sampling
     )
     slope, intercept = np.polyfit(coverage, p_noise, 1)
     return {
