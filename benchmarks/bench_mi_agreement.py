@@ -20,7 +20,7 @@ of the other seeds, and with the mean MI of the exact runs of the other seeds (a
 with less Monte-Carlo noise than one run; for ``exact`` itself, its agreement with the
 others).
 
-Run (about 14 minutes on 2 cores)::
+Run (about 16 minutes on 2 cores)::
 
     nice .venv/bin/python benchmarks/bench_mi_agreement.py \\
         --json benchmarks/results/mi_agreement.json
