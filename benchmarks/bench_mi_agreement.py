@@ -34,9 +34,6 @@ import time
 import numpy as np
 from bench_pipeline import finish
 
-#: Column of the mutual information in the engine's statistics (after 6 class probabilities).
-MI_COLUMN = 6 + 1
-
 
 def frame_descriptors(frame_index: int, size: int, every: int) -> np.ndarray:
     """Descriptors of every ``every``-th 128 px window (every 16 px) of one damage-movie frame."""
@@ -81,6 +78,7 @@ def main(argv=None) -> dict:
 
     from hyperspy_symmetry.models import cached_model, resolve_model
     from hyperspy_symmetry.models.mc_dropout import MCDropoutEngine
+    from hyperspy_symmetry.uncertainty import MEASURES
 
     model = cached_model(resolve_model("bravais")[1])
     card, network = model.card, model.network
@@ -93,6 +91,8 @@ def main(argv=None) -> dict:
     engines = {
         way: MCDropoutEngine(network, precision="float32", **kw) for way, kw in ways.items()
     }
+    # the statistics' column of the mutual information, after the class probabilities
+    column = card.n_classes + MEASURES.index("mutual_information")
     results: dict = {
         "model": f"{card.name} {card.version}",
         "arguments": vars(args),
@@ -103,7 +103,7 @@ def main(argv=None) -> dict:
         x = frame_descriptors(frame_index, args.size, args.every)
         mi = {
             way: np.array(
-                [engine.statistics(x, 100, seed)[:, MI_COLUMN] for seed in range(args.seeds)]
+                [engine.statistics(x, 100, seed)[:, column] for seed in range(args.seeds)]
             )
             for way, engine in engines.items()
         }
