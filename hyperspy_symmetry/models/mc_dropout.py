@@ -321,7 +321,8 @@ class MCDropoutEngine:
 
     def _gaussian_plan(self, names: list[str]) -> dict | None:
         """How to sample ``names`` (at most the first sampled layer) from its Gaussian: the
-        index of the ``Dense`` layer it feeds, and its kernel, squared kernel and bias."""
+        index of the ``Dense`` layer it feeds, its kernel and bias, and the pool sizes of the
+        average poolings on the way."""
         import keras
 
         if not names:
@@ -332,6 +333,7 @@ class MCDropoutEngine:
                 f"`gaussian_layers` can only name the first sampled dropout layer "
                 f"({sampled[0]!r}), got {list(names)!r}."
             )
+        pools = []
         for i in range(self._first + 1, len(self._layers)):
             layer = self._layers[i]
             if isinstance(layer, keras.layers.Dense):
@@ -340,13 +342,15 @@ class MCDropoutEngine:
                     np.asarray(w, np.float32) for w in self.model.layers[i].get_weights()
                 )
                 bias = bias[0] if bias else np.zeros(kernel.shape[1], np.float32)
-                return {"dense": i, "kernel": kernel, "squared": kernel**2, "bias": bias}
+                return {"dense": i, "kernel": kernel, "bias": bias, "pools": pools}
             pooling = isinstance(layer, keras.layers.AveragePooling2D) and (
                 tuple(layer.strides) == tuple(layer.pool_size)
                 and layer.padding == "valid"
                 and layer.data_format == "channels_last"
             )
-            if not (pooling or isinstance(layer, keras.layers.Flatten)):
+            if pooling:
+                pools.append(list(layer.pool_size))
+            elif not isinstance(layer, keras.layers.Flatten):
                 raise ValueError(
                     f"Dropout layer {names[0]!r} cannot be sampled from a Gaussian: layer "
                     f"{layer.name!r} ({type(layer).__name__}) sits between it and the next "
@@ -394,9 +398,8 @@ class MCDropoutEngine:
 
         gaussian = self._gaussian
         if gaussian is not None:
-            kernel, squared, bias = (
-                tf.constant(gaussian[k]) for k in ("kernel", "squared", "bias")
-            )
+            kernel, bias = tf.constant(gaussian["kernel"]), tf.constant(gaussian["bias"])
+            squared = tf.square(kernel)
             spread = self._rates[0] / (1.0 - self._rates[0])
             dense = gaussian["dense"]
 
@@ -406,13 +409,9 @@ class MCDropoutEngine:
             # the layers' dtype policy would not apply to the squares)
             dtype = h.dtype
             mean, square = h, tf.square(h)
-            for layer in layers[first + 1 : dense]:
-                if hasattr(layer, "pool_size"):
-                    size = list(layer.pool_size)
-                    mean, square = (
-                        tf.nn.avg_pool2d(a, size, size, "VALID") for a in (mean, square)
-                    )
-                    square = square / float(np.prod(size))  # squared weights sum to 1 / area
+            for size in gaussian["pools"]:
+                mean, square = (tf.nn.avg_pool2d(a, size, size, "VALID") for a in (mean, square))
+                square = square / float(np.prod(size))  # squared weights sum to 1 / area
             mean, square = (tf.reshape(a, [tf.shape(a)[0], -1]) for a in (mean, square))
             mean = tf.matmul(mean, tf.cast(kernel, dtype)) + tf.cast(bias, dtype)
             sd = tf.sqrt(tf.matmul(square * spread, tf.cast(squared, dtype)))
