@@ -124,6 +124,16 @@ def _sampling_copy(folder: str, sampled: list[str], into: str, name: str = "mode
     return copy
 
 
+def damage_frame(size: int, frame_index: int) -> np.ndarray:
+    """Frame ``frame_index`` of the ``size`` px ``damage_movie(seed=3)``, float32; prints its
+    hole fraction."""
+    from hyperspy_symmetry.simulate import damage_movie
+
+    movie, truth = damage_movie(n_frames=frame_index + 1, seed=3, size=size)
+    print(f"frame {frame_index}: hole fraction {truth['hole_fraction'][frame_index]:.3f}")
+    return np.asarray(movie.data[frame_index], dtype=np.float32)
+
+
 def frame_speed(size: int, samples: int, frame_index: int = 0) -> dict:
     """Part 2: seconds per frame in the exact mode and the other modes, and how they agree."""
     import tempfile
@@ -133,12 +143,8 @@ def frame_speed(size: int, samples: int, frame_index: int = 0) -> dict:
 
     from hyperspy_symmetry import pipeline
     from hyperspy_symmetry.models import cached_model, resolve_model
-    from hyperspy_symmetry.simulate import damage_movie
 
-    movie, truth = damage_movie(n_frames=frame_index + 1, seed=3, size=size)
-    frame = np.asarray(movie.data[frame_index], dtype=np.float32)
-    print(f"frame {frame_index}: hole fraction {truth['hole_fraction'][frame_index]:.3f}")
-    s = hs.signals.Signal2D(frame)
+    s = hs.signals.Signal2D(damage_frame(size, frame_index))
     s.set_signal_type("atomic_resolution")
     shipped = resolve_model("bravais")[1]
     cached_model(shipped)  # TensorFlow and the weights: not timed

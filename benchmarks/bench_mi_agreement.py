@@ -32,17 +32,16 @@ import argparse
 import time
 
 import numpy as np
+from bench_bravais_sampling import damage_frame
 from bench_pipeline import finish
 
 
 def frame_descriptors(frame_index: int, size: int, every: int) -> np.ndarray:
     """Descriptors of every ``every``-th 128 px window (every 16 px) of one damage-movie frame."""
     from hyperspy_symmetry.descriptors import fft_amplitude
-    from hyperspy_symmetry.simulate import damage_movie
     from hyperspy_symmetry.windows import sliding_windows
 
-    movie, _ = damage_movie(n_frames=frame_index + 1, seed=3, size=size)
-    frame = np.asarray(movie.data[frame_index], dtype=np.float32)
+    frame = damage_frame(size, frame_index)
     return fft_amplitude(sliding_windows(frame, 128, 16).reshape(-1, 128, 128)[::every])
 
 
