@@ -472,6 +472,18 @@ def lattice_array(
     )
 
 
+def bragg_amplitude_array(images: da.Array, window: int, stride: int) -> da.Array:
+    """Lazy ``(..., gy, gx)`` Bragg amplitude of every window of whole-image blocks
+    (:func:`hyperspy_symmetry.analysis.lattice_coverage.bragg_amplitude`)."""
+    from .analysis.lattice_coverage import bragg_amplitude
+
+    gy, gx = window_grid_shape(images.shape[-2:], window, stride)
+    name = "symmetry-bragg-amplitude-" + dask.base.tokenize(images.name, window, stride)
+    return _blockwise_images(
+        bragg_amplitude, images, {"i": gy, "j": gx}, np.float64, name, window=window, stride=stride
+    )
+
+
 def progress_wanted(show_progressbar: bool | None) -> bool:
     """``show_progressbar``, or HyperSpy's preference for ``None``."""
     if show_progressbar is None:

@@ -27,6 +27,7 @@ __all__ = [
     "fetch_wheel_member",
     "load_real",
     "bright_share",
+    "holed_movie",
     "AU_NANOPARTICLE",
     "MOS2",
     "ATOMAP_ADF",
@@ -128,3 +129,34 @@ def bright_share(image, window: int, stride: int, grid_shape: tuple[int, int]):
     rows = window // 2 + stride * np.arange(grid_shape[0])
     cols = window // 2 + stride * np.arange(grid_shape[1])
     return covered[np.ix_(rows, cols)]
+
+
+def holed_movie(image, n_frames: int, n_holes: int, seed: int):
+    """``(frames, masks)``: ``image`` with round holes growing from 0 to 40 % of it.
+
+    ``n_holes`` sites of random relative sizes grow together; hole pixels are set to the
+    image's 1st-percentile intensity plus Gaussian noise of the image's pixel-to-pixel
+    noise (vacuum in HAADF: the dark level, with the detector's noise).
+    """
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    h, w = image.shape
+    centres = rng.uniform(0.1, 0.9, (n_holes, 2)) * (h, w)
+    sizes = rng.uniform(0.5, 1.0, n_holes)
+    yy, xx = np.mgrid[:h, :w]
+    # distance of every pixel to each site, relative to the site's size
+    reach = np.min(
+        [np.hypot(yy - cy, xx - cx) / s for (cy, cx), s in zip(centres, sizes, strict=True)],
+        axis=0,
+    )
+    targets = np.linspace(0.0, 0.4, n_frames)
+    radii = [np.quantile(reach, t) if t > 0 else -1.0 for t in targets]
+    vacuum = np.percentile(image, 1)
+    sigma = float(np.std(np.diff(image, axis=1)) / np.sqrt(2))
+    frames, masks = [], []
+    for r in radii:
+        mask = reach < r
+        frames.append(np.where(mask, vacuum + rng.normal(0, sigma, image.shape), image))
+        masks.append(mask)
+    return np.stack(frames).astype(np.float32), np.stack(masks)

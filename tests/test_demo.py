@@ -51,6 +51,8 @@ def test_demo_writes_maps_fractions_and_a_true_summary(tmp_path):
     np.testing.assert_allclose(f.data.sum(axis=0), 1.0, rtol=1e-5)
     assert movie["true_rho"] == 0.02 and np.isfinite(movie["noise_fit"]["rho"])
     assert abs(movie["hole_threshold_rho_error"]) < 0.3
+    # the hole area from the Bragg amplitudes follows the true hole fraction frame by frame
+    assert movie["hole_area_mae"] < 0.03 and abs(movie["hole_area_rho_error"]) < 0.3
     for png in (
         "polycrystal_classes.png",
         "polycrystal_uncertainty.png",

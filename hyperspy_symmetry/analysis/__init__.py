@@ -6,7 +6,9 @@ Pure NumPy/SciPy functions on arrays (the signal methods ``u.segment``,
 - :mod:`.segmentation`: bulk windows below an uncertainty threshold, grains as connected
   bulk regions (split where the predicted class changes), interface bands.
 - :mod:`.kinetics`: mean class probability per frame, the intensity-threshold hole
-  fraction, and fits of ``A(t) = A0 exp(rho t) + C``.
+  fraction, the hole area from window coverages, and fits of ``A(t) = A0 exp(rho t) + C``.
+- :mod:`.lattice_coverage`: each window's hole coverage from the lattice's Bragg amplitude
+  (``p.phase_fractions(hole_area=True, image=movie)``).
 - :mod:`.rotation`: local lattice rotation relative to a reference lattice
   (``s.lattice_rotation``).
 - :mod:`.latent`: 2D embeddings of the networks' latent features, and their plots
@@ -18,6 +20,7 @@ imports neither TensorFlow nor matplotlib.
 
 import importlib
 
+from . import lattice_coverage
 from .kinetics import (
     GROWTH_EXPRESSION,
     baseline_level,
@@ -51,6 +54,7 @@ __all__ = [
     "hole_fraction",
     "initial_growth_guess",
     "label_grains",
+    "lattice_coverage",
     "lattice_period",
     "mean_fractions",
     "segment_arrays",
