@@ -153,6 +153,26 @@ def test_covered_area_edge_cases():
         covered_area(np.zeros(4), 64, 16)
 
 
+def test_bounded_least_squares_matches_scipy_bvls():
+    from scipy import sparse
+    from scipy.optimize import lsq_linear
+
+    from hyperspy_symmetry.analysis.kinetics import _bounded_least_squares
+
+    rng = np.random.default_rng(0)
+    dense = rng.uniform(0, 1, (60, 40)) * (rng.uniform(0, 1, (60, 40)) < 0.2)
+    target = rng.uniform(-1.0, 3.0, 60)  # beyond the bounds: some x end on 0 or 1
+    exact = lsq_linear(dense, target, bounds=(0.0, 1.0), method="bvls").x
+    assert (exact == 0).any() and (exact == 1).any()
+    matrix = sparse.csr_matrix(dense)
+    lipschitz = np.linalg.norm(dense, 2) ** 2
+    fast = _bounded_least_squares(matrix, target, lipschitz, np.zeros(40), tol=1e-9)
+    np.testing.assert_allclose(fast, exact, atol=1e-5)
+    # no convergence within the steps: SciPy's exact solver answers
+    fallback = _bounded_least_squares(matrix, target, lipschitz * 1e6, np.zeros(40), tol=0.0)
+    np.testing.assert_allclose(fallback, exact, atol=1e-12)
+
+
 # -- signals ------------------------------------------------------------------------------
 
 
