@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..checks import check_number
+from ..windows import window_grid_shape
 
 __all__ = ["N_PEAKS", "frame_bragg_vectors", "bragg_amplitude", "lattice_coverage"]
 
@@ -139,7 +140,7 @@ def bragg_amplitude(
     shape = frames.shape
     if min(shape[-2:]) < window:
         raise ValueError(f"window {window} px is larger than the frames {shape[-2:]}.")
-    gy, gx = (shape[-2] - window) // stride + 1, (shape[-1] - window) // stride + 1
+    gy, gx = window_grid_shape(shape[-2:], window, stride)
     flat = frames.reshape((-1,) + shape[-2:])
     out = np.zeros((len(flat), gy, gx))
     # the 1D factor of the descriptor's window: sqrt(outer(hann, hann)) = outer(s, s)
@@ -150,10 +151,9 @@ def bragg_amplitude(
         for kx, ky in frame_bragg_vectors(frame, n_peaks):
             demodulated = frame * np.exp(-2j * np.pi * (kx * xx + ky * yy))
             out[t] += np.abs(_window_sums(demodulated, weight, stride))
-        # windows holding non-finite pixels, also in a frame without peaks
-        out[t][
-            np.isnan(_window_sums(np.where(np.isfinite(frame), 0.0, np.nan), weight, stride))
-        ] = np.nan
+        finite = np.isfinite(frame)
+        if not finite.all():  # windows holding non-finite pixels, also without peaks
+            out[t][np.isnan(_window_sums(np.where(finite, 0.0, np.nan), weight, stride))] = np.nan
     return out.reshape(shape[:-2] + (gy, gx))
 
 
