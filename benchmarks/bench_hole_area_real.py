@@ -30,7 +30,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 
 def main(argv=None):
-    import hyperspy.api as hs
     from realdata import MOS2, holed_movie, load_real
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -41,15 +40,9 @@ def main(argv=None):
     parser.add_argument("--json")
     args = parser.parse_args(argv)
     real = load_real(MOS2)
-    image = np.asarray(real.data, dtype=np.float32)
     rows = []
     for seed in args.seeds:
-        frames, masks = holed_movie(image, args.frames, args.holes, seed)
-        movie = hs.signals.Signal2D(frames)
-        movie.set_signal_type("atomic_resolution")
-        for i, ax in enumerate(real.axes_manager.signal_axes):
-            movie.axes_manager.signal_axes[i].update_from(ax, ("scale", "offset", "units"))
-        movie.axes_manager.navigation_axes[0].name = "frame"
+        movie, masks = holed_movie(real, args.frames, args.holes, seed)
         start = time.perf_counter()
         p = movie.classify_symmetry("bravais", n_samples=args.samples, seed=0)
         seconds = time.perf_counter() - start

@@ -131,15 +131,19 @@ def bright_share(image, window: int, stride: int, grid_shape: tuple[int, int]):
     return covered[np.ix_(rows, cols)]
 
 
-def holed_movie(image, n_frames: int, n_holes: int, seed: int):
-    """``(frames, masks)``: ``image`` with round holes growing from 0 to 40 % of it.
+def holed_movie(real, n_frames: int, n_holes: int, seed: int):
+    """``(movie, masks)``: the real image ``real`` with round holes growing from 0 to 40 %.
 
     ``n_holes`` sites of random relative sizes grow together; hole pixels are set to the
     image's 1st-percentile intensity plus Gaussian noise of the image's pixel-to-pixel
-    noise (vacuum in HAADF: the dark level, with the detector's noise).
+    noise (vacuum in HAADF: the dark level, with the detector's noise). ``movie`` is an
+    ``atomic_resolution`` signal with ``real``'s calibration and a ``frame`` axis;
+    ``masks`` the ``(n_frames, H, W)`` holes.
     """
+    import hyperspy.api as hs
     import numpy as np
 
+    image = np.asarray(real.data, dtype=np.float32)
     rng = np.random.default_rng(seed)
     h, w = image.shape
     centres = rng.uniform(0.1, 0.9, (n_holes, 2)) * (h, w)
@@ -159,4 +163,11 @@ def holed_movie(image, n_frames: int, n_holes: int, seed: int):
         mask = reach < r
         frames.append(np.where(mask, vacuum + rng.normal(0, sigma, image.shape), image))
         masks.append(mask)
-    return np.stack(frames).astype(np.float32), np.stack(masks)
+    movie = hs.signals.Signal2D(np.stack(frames).astype(np.float32))
+    movie.set_signal_type("atomic_resolution")
+    for mine, theirs in zip(
+        movie.axes_manager.signal_axes, real.axes_manager.signal_axes, strict=True
+    ):
+        mine.update_from(theirs, ("scale", "offset", "units"))
+    movie.axes_manager.navigation_axes[0].name = "frame"
+    return movie, np.stack(masks)

@@ -132,14 +132,7 @@ def test_real_mos2_hole_area_from_bragg_amplitudes():
     (measured: mean error 0.008-0.029 over three hole layouts of nine frames), and the
     frame without holes, the real lattice whole, reads under 0.03 (measured 0.024: the
     lattice's amplitude varies by 4 % between windows)."""
-    import hyperspy.api as hs
-
-    real = load_real(MOS2)
-    frames, masks = holed_movie(np.asarray(real.data, dtype=np.float32), 5, 4, 0)
-    movie = hs.signals.Signal2D(frames)
-    movie.set_signal_type("atomic_resolution")
-    for i, ax in enumerate(real.axes_manager.signal_axes):
-        movie.axes_manager.signal_axes[i].update_from(ax, ("scale", "offset", "units"))
+    movie, masks = holed_movie(load_real(MOS2), 5, 4, 0)
     p = movie.classify_symmetry("bravais", seed=0, show_progressbar=False)
     f = p.phase_fractions(hole_area=True, image=movie, show_progressbar=False)
     area = f.data[f.class_names.index("noise")]
