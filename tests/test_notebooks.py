@@ -85,12 +85,16 @@ def test_one_image_notebook(monkeypatch):
 
 def test_movie_notebook(monkeypatch):
     book, text = run_small("movie", monkeypatch)
-    assert images(book) == 2
+    assert images(book) == 3
     rho = {
         name: float(value)
         for name, value in re.findall(r"(noise|hole) fraction: rho = ([0-9.]+)", text)
     }
     assert set(rho) == {"noise", "hole"} and all(value > 0 for value in rho.values())
+    bragg, error = re.search(
+        r"hole area \(Bragg\): rho = ([0-9.]+) .* mean error per frame ([0-9.]+)", text
+    ).groups()
+    assert float(bragg) > 0 and float(error) < 0.03
 
 
 def test_big_data_notebook(monkeypatch):
