@@ -6,8 +6,10 @@ For every lattice class and every period (the shortest lattice spacing, px of th
 ``--noise`` times the image range) are classified with the shipped ``bravais`` model at
 default window and stride (windows scaled to each image's measured period), T =
 ``--samples``. Each image is about 1.8 windows wide, so it holds a few dozen windows. The
-fraction of windows of the true class, the measured period, the window and stride chosen
-and the time of the period measurement are written as JSON. The table in
+fraction of windows of the true class, the measured period, the window and stride chosen,
+the time of the period measurement, and per image its share of windows right and whether
+the lattice geometry check (:mod:`hyperspy_symmetry.class_geometry`) ruled its class out
+are written as JSON. The table in
 ``docs/benchmarks.md`` comes from::
 
     nice .venv/bin/python benchmarks/bench_scale_free.py \\
@@ -24,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+import warnings
 
 import numpy as np
 
@@ -31,6 +34,7 @@ import numpy as np
 def scale_free_table(periods, images, samples, noise, seed=0, classes=None):
     import hyperspy.api as hs
 
+    from hyperspy_symmetry.class_geometry import LatticeGeometryWarning
     from hyperspy_symmetry.fft_lattice import frame_periods
     from hyperspy_symmetry.scale_free import TARGET_PERIOD
     from hyperspy_symmetry.simulate.bravais import BRAVAIS_CLASSES, bravais_array, sample_lattice
@@ -41,7 +45,7 @@ def scale_free_table(periods, images, samples, noise, seed=0, classes=None):
             continue
         for period in periods:
             right = total = 0
-            measured, seconds, windows = [], [], []
+            measured, seconds, windows, per_image = [], [], [], []
             for k in range(images):
                 case = [seed, ci, int(period * 10), k]
                 # The draws do not depend on what is fixed: the same cell, scaled to `period`.
@@ -57,12 +61,20 @@ def scale_free_table(periods, images, samples, noise, seed=0, classes=None):
                 measured.append(float(found[0]))
                 s = hs.signals.Signal2D(img.astype(np.float32))
                 s.set_signal_type("atomic_resolution")
-                prob = s.classify_symmetry(
-                    "bravais", n_samples=samples, seed=0, show_progressbar=False
-                )
+                with warnings.catch_warnings():  # the geometry check is recorded below
+                    warnings.simplefilter("ignore", LatticeGeometryWarning)
+                    prob = s.classify_symmetry(
+                        "bravais", n_samples=samples, seed=0, show_progressbar=False
+                    )
                 labels = prob.predicted_class().data
                 right += int((labels == ci).sum())
                 total += labels.size
+                per_image.append(
+                    {
+                        "accuracy": round(float((labels == ci).mean()), 4),
+                        "lattice_check_ok": prob.metadata.Symmetry.lattice_check.ok,
+                    }
+                )
                 windows.append(
                     (
                         int(prob.metadata.Symmetry.window_size),
@@ -80,6 +92,7 @@ def scale_free_table(periods, images, samples, noise, seed=0, classes=None):
                     "measured_period_median": round(float(np.nanmedian(measured)), 3),
                     "window_stride_image": windows,
                     "period_seconds_mean": round(float(np.mean(seconds)), 3),
+                    "images": per_image,
                 }
             )
             print(
@@ -146,12 +159,25 @@ def main(argv=None):
     rows = scale_free_table(
         args.periods, args.images, args.samples, args.noise, seed=args.seed, classes=args.classes
     )
+    images = [image for row in rows for image in row["images"]]
+    flags = {
+        kind: {
+            "images": len(chosen),
+            "ruled_out": sum(image["lattice_check_ok"] is False for image in chosen),
+        }
+        for kind, chosen in (
+            ("wrong (under 50 % right)", [i for i in images if i["accuracy"] < 0.5]),
+            ("right (90 % or more)", [i for i in images if i["accuracy"] >= 0.9]),
+        )
+    }
+    print("lattice check:", flags, flush=True)
     result = {
         "periods": args.periods,
         "images_per_case": args.images,
         "mc_samples": args.samples,
         "noise": args.noise,
         "seed": args.seed,
+        "lattice_check": flags,
         "rows": rows,
         "seconds": round(time.perf_counter() - t, 1),
     }

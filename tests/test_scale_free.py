@@ -276,6 +276,7 @@ def test_movie_with_changing_magnification_is_classified_frame_by_frame():
     md = p.metadata.Symmetry
     assert md.window_sizes == [89, 179] and md.window_size == 179
     assert md.measured_periods == pytest.approx([7.0, 14.0], rel=0.01)
+    assert md.lattice_check.ok is True and md.lattice_check.frames_checked == 2
     labels = p.predicted_class().data
     assert labels.shape == (2,) + p.data.shape[-2:]
     assert (labels == 0).mean() >= 0.9
@@ -327,6 +328,8 @@ def test_real_mos2_is_hexagonal_at_default_arguments(mos2):
     p = mos2.classify_symmetry("bravais", seed=0, show_progressbar=False)
     hexagonal = (p.predicted_class().data == p.class_names.index("hexagonal")).mean()
     assert hexagonal >= 0.9
+    # The measured lattice (3 % drift) allows hexagonal: no LatticeGeometryWarning.
+    assert p.metadata.Symmetry.lattice_check.ok is True
 
 
 # -- drift and ambiguity: the lattice-parameter readout ---------------------------------------

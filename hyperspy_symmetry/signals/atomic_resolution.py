@@ -79,6 +79,12 @@ _CALIBRATION_WARNS = """
             match none of its classes within 15 % at the scale the model sees: likely nm read
             as Å, a wrong scale, or a material outside the classes. The check is recorded in
             ``metadata.Symmetry.calibration`` (user guide, "Calibration check").
+        hyperspy_symmetry.class_geometry.LatticeGeometryWarning
+            ``classify_symmetry`` with scale-free windows (``bravais`` at default window),
+            eager results: when most lattice windows of a frame get a class that the
+            lattice measured from the frame's FFT peaks rules out (its ideal cell more than
+            0.1 away), e.g. a rhombic cell read as square. Recorded in
+            ``metadata.Symmetry.lattice_check``.
 """
 
 
@@ -524,7 +530,7 @@ class AtomicResolution2D(Signal2D):
         axes += self._grid_axes(plan.window, plan.stride)
         data = stats[..., : card.n_classes, :, :]
         title = f"{self.metadata.General.title or 'Image'} class probabilities ({card.name})"
-        return self._result(
+        result = self._result(
             "probabilities",
             data,
             axes,
@@ -534,6 +540,22 @@ class AtomicResolution2D(Signal2D):
             lazy,
             progress,
         )
+        if scale is not None and not lazy:
+            self._geometry_check(result, card, scale)
+        return result
+
+    def _geometry_check(self, result, card, scale) -> None:
+        """Check each frame's dominant lattice class against the lattice measured from its
+        FFT peaks (:mod:`hyperspy_symmetry.class_geometry`); record it in
+        ``metadata.Symmetry.lattice_check`` and warn once if a class is ruled out."""
+        from ..class_geometry import LatticeGeometryWarning, check_class_geometry
+
+        labels = np.asarray(result.predicted_class().data)
+        check = check_class_geometry(labels, list(card.classes), scale.periods)
+        result.metadata.Symmetry.lattice_check = check.metadata()
+        if check.ok is False:
+            n_frames = int(np.prod(scale.periods.shape[:-1], dtype=int))
+            warnings.warn(check.message(card.name, n_frames), LatticeGeometryWarning, stacklevel=3)
 
     def mc_uncertainty(
         self,
