@@ -33,8 +33,9 @@ __all__ = [
 ]
 
 #: A class whose ideal cell is further than this from the measured lattice cannot be it.
-#: Half-way between the drift of real images (MoS2 of the test tier: 0.033) and the
-#: sampling margin of the training lattices (0.15).
+#: Above the drift of real images (MoS2 of the test tier: 0.033) and below the sampling
+#: margin of the training lattices (0.15); on the period table's images the classes read
+#: right lie within 0.01 of the measured lattice, those ruled out 0.16-0.22 from it.
 GEOMETRY_TOLERANCE = 0.1
 #: A frame is checked when its most frequent lattice class holds at least this share of
 #: its lattice windows (one lattice dominates, so the frame's Bragg peaks are its).
