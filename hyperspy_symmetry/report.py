@@ -516,6 +516,8 @@ def classify_file(
     calibration = sym.get_item("calibration")
     if calibration is not None:  # the calibration check of fixed-scale models
         summary["calibration"] = calibration.as_dictionary()
+    if p.metadata.has_item("Symmetry.measured_lattices"):  # scale-free windows
+        summary["lattice_check"] = p.lattice_check()
     summary.update(summarize(p, u))
     summary["outputs"] = {role: str(p_) for role, p_ in paths.items()}
     summary["run_time_s"] = round(time.perf_counter() - start, 3)

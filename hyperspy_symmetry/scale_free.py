@@ -94,6 +94,8 @@ class ScaleFreeGeometry:
             "resampling_factor": float(np.median(self.factors)),
             "scale_note": self.note,
         }
+        # a, b (px) and gamma of every frame, for the lattice geometry check
+        md["measured_lattices"] = np.round(self.periods, 4).tolist()
         if self.windows.size > 1:
             md["measured_periods"] = np.round(a, 4).tolist()
         if self.per_frame:

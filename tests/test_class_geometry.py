@@ -109,6 +109,17 @@ def test_classify_warns_when_the_measured_lattice_rules_the_class_out():
         lazy = s.as_lazy().classify_symmetry("bravais", n_samples=5, seed=0)
     assert not explicit.metadata.Symmetry.has_item("lattice_check")
     assert not lazy.metadata.Symmetry.has_item("lattice_check")
+    with pytest.raises(ValueError, match="records no measured lattices"):
+        explicit.lattice_check()
+    # The method checks a lazy result alike (and warns); a sliced one no longer matches.
+    with pytest.warns(LatticeGeometryWarning, match="as centered_rectangular"):
+        assert lazy.lattice_check()["ruled_out"][0]["closest_class"] == "oblique"
+    stack = hs.stack([s, s])
+    with pytest.warns(LatticeGeometryWarning, match="windows of frame 0"):
+        both = stack.classify_symmetry("bravais", n_samples=5, seed=0, show_progressbar=False)
+    assert [r["frame"] for r in both.metadata.Symmetry.lattice_check.ruled_out] == [0, 1]
+    with pytest.raises(ValueError, match="no longer match"):
+        both.inav[:, 0].lattice_check()
 
 
 def test_classify_records_a_passing_check_without_warning():
@@ -122,3 +133,22 @@ def test_classify_records_a_passing_check_without_warning():
         p = s.classify_symmetry("bravais", n_samples=10, seed=0, show_progressbar=False)
     check = p.metadata.Symmetry.lattice_check
     assert check.ok is True and check.frames_checked == 1 and check.ruled_out == []
+
+
+def test_cli_summary_records_the_check(tmp_path, capsys):
+    """``hyperspy-symmetry classify --model bravais`` at default window: the summary holds
+    the lattice geometry check of the stored result, and the warning reaches the console."""
+    import json
+
+    import hyperspy.api as hs
+
+    from hyperspy_symmetry.cli import main
+
+    s = hs.signals.Signal2D(_oblique_read_as_centred().astype(np.float32))
+    s.save(tmp_path / "oblique.zspy")
+    out = tmp_path / "res"
+    argv = ["classify", str(tmp_path / "oblique.zspy"), "--model", "bravais", "--out", str(out)]
+    with pytest.warns(LatticeGeometryWarning, match="as centered_rectangular"):
+        assert main(argv + ["--samples", "30", "--seed", "0", "--quiet"]) == 0
+    check = json.loads((out / "summary.json").read_text())["lattice_check"]
+    assert check["ok"] is False and check["ruled_out"][0]["closest_class"] == "oblique"

@@ -84,7 +84,7 @@ _CALIBRATION_WARNS = """
             eager results: when most lattice windows of a frame get a class that the
             lattice measured from the frame's FFT peaks rules out (its ideal cell more than
             0.1 away), e.g. a rhombic cell read as square. Recorded in
-            ``metadata.Symmetry.lattice_check``.
+            ``metadata.Symmetry.lattice_check``; lazy results: ``p.lattice_check()``.
 """
 
 
@@ -540,22 +540,9 @@ class AtomicResolution2D(Signal2D):
             lazy,
             progress,
         )
-        if scale is not None and not lazy:
-            self._geometry_check(result, card, scale)
+        if scale is not None and not lazy:  # the lattice geometry check, recorded
+            result.metadata.Symmetry.lattice_check = result._lattice_check(stacklevel=4)
         return result
-
-    def _geometry_check(self, result, card, scale) -> None:
-        """Check each frame's dominant lattice class against the lattice measured from its
-        FFT peaks (:mod:`hyperspy_symmetry.class_geometry`); record it in
-        ``metadata.Symmetry.lattice_check`` and warn once if a class is ruled out."""
-        from ..class_geometry import LatticeGeometryWarning, check_class_geometry
-
-        labels = np.asarray(result.predicted_class().data)
-        check = check_class_geometry(labels, list(card.classes), scale.periods)
-        result.metadata.Symmetry.lattice_check = check.metadata()
-        if check.ok is False:
-            n_frames = int(np.prod(scale.periods.shape[:-1], dtype=int))
-            warnings.warn(check.message(card.name, n_frames), LatticeGeometryWarning, stacklevel=3)
 
     def mc_uncertainty(
         self,

@@ -111,6 +111,75 @@ class SymmetryProbabilities(SymmetryResultMixin, Signal2D):
         super().plot(navigator=navigator, **kwargs)
         finish()
 
+    def lattice_check(self) -> dict:
+        """Check each frame's dominant lattice class against its measured lattice.
+
+        For results of scale-free classification (a scale-free model such as ``bravais`` at
+        default ``window_size``), which record the lattice measured from each frame's Bragg
+        peaks (``metadata.Symmetry.measured_lattices``): the class that at least three
+        quarters of a frame's lattice windows get is ruled out when its ideal cell is more
+        than 0.1 from that lattice (:func:`hyperspy_symmetry.class_geometry.check_class_geometry`).
+        ``classify_symmetry`` runs it on eager results and records it in
+        ``metadata.Symmetry.lattice_check``; call it on a lazy result (it computes the
+        predicted classes) or on a loaded one.
+
+        Returns
+        -------
+        dict
+            ``ok`` (``False`` if a class is ruled out, ``None`` if no frame could be
+            checked), ``frames_checked``, ``ruled_out`` (per frame: ``frame``, ``class``,
+            ``share``, ``distance``, ``closest_class``, ``a``, ``b``, ``gamma``),
+            ``tolerance`` and ``dominant_share``.
+
+        Raises
+        ------
+        ValueError
+            If the result records no measured lattices (explicit window, or a model that is
+            not scale-free), or its frames no longer match them (sliced).
+
+        Warns
+        -----
+        hyperspy_symmetry.class_geometry.LatticeGeometryWarning
+            Once, when a frame's class is ruled out.
+
+        Examples
+        --------
+        >>> from hyperspy_symmetry.simulate import bravais_image
+        >>> p = bravais_image("square", 256, seed=0, a=12.0).classify_symmetry(
+        ...     "bravais", n_samples=5, seed=0, show_progressbar=False)
+        >>> check = p.lattice_check()
+        >>> check["ok"], check["frames_checked"]
+        (True, 1)
+        """
+        return self._lattice_check(stacklevel=3)
+
+    def _lattice_check(self, stacklevel: int) -> dict:
+        import warnings
+
+        from ..class_geometry import LatticeGeometryWarning, check_class_geometry
+
+        lattices = self.metadata.get_item("Symmetry.measured_lattices")
+        if lattices is None:
+            raise ValueError(
+                "This result records no measured lattices: only scale-free classification "
+                "(a scale-free model such as 'bravais' at default window_size) measures the "
+                "lattice of each frame."
+            )
+        lattices = np.asarray(lattices, dtype=float)
+        labels = self.predicted_class().data
+        labels = np.asarray(labels.compute() if self._lazy else labels)
+        if labels.shape[:-2] != lattices.shape[:-1]:
+            raise ValueError(
+                f"The result's frames {labels.shape[:-2]} no longer match the "
+                f"{lattices.shape[:-1]} frames whose lattices were measured (sliced along "
+                f"the navigation axes?); check the whole result."
+            )
+        check = check_class_geometry(labels, self.class_names, lattices)
+        if check.ok is False:
+            message = check.message(self.metadata.Symmetry.model, int(np.prod(labels.shape[:-2])))
+            warnings.warn(message, LatticeGeometryWarning, stacklevel=stacklevel)
+        return check.metadata()
+
     def phase_fractions(
         self, hole_area: bool = False, image=None, show_progressbar: bool | None = None
     ):
