@@ -144,12 +144,13 @@ def check_class_geometry(
     True
     """
     from .fft_lattice import lattice_readout
+    from .simulate.bravais import BRAVAIS_CLASSES
 
     labels = np.asarray(labels)
     lattices = np.asarray(lattices, dtype=float).reshape(-1, 3)
     frames = labels.reshape((len(lattices), -1))
-    probe = lattice_readout(1.0, 1.0, 90.0)["class_distances"]
-    lattice_ids = [i for i, name in enumerate(class_names) if name in probe]
+    lattices_only = BRAVAIS_CLASSES[:-1]  # the five lattices; "noise" is last
+    lattice_ids = [i for i, name in enumerate(class_names) if name in lattices_only]
     checked, ruled_out = 0, []
     for n, (frame, (a, b, gamma)) in enumerate(zip(frames, lattices, strict=True)):
         if not np.isfinite([a, b, gamma]).all():
