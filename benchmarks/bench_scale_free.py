@@ -16,9 +16,11 @@ are written as JSON. The table in
         --json benchmarks/results/scale_free.json
 
 ``--seed`` draws other images (the docs also give ``--seed 1``: 100 images never used to
-choose anything). ``--real`` adds the real MoS2 image of the test tier
-(``tests/realdata.py``) at default arguments, T = ``--real-samples``: the fraction of
-windows in each class.
+choose anything). ``--mirror`` mirrors every image: the simulated lattices, like the
+training set's, all have one handedness (an oblique cell's ``b`` turned counter-clockwise
+from ``a``), which rotations keep; real lattices come in both. ``--real`` adds the real
+MoS2 image of the test tier (``tests/realdata.py``) at default arguments, T =
+``--real-samples``: the fraction of windows in each class.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ import warnings
 import numpy as np
 
 
-def scale_free_table(periods, images, samples, noise, seed=0, classes=None):
+def scale_free_table(periods, images, samples, noise, seed=0, classes=None, mirror=False):
     import hyperspy.api as hs
 
     from hyperspy_symmetry.class_geometry import LatticeGeometryWarning
@@ -55,6 +57,8 @@ def scale_free_table(periods, images, samples, noise, seed=0, classes=None):
                 size = int(max(96, 1.8 * 128 * period / TARGET_PERIOD * 1.2))
                 img, p = bravais_array(name, size, np.random.default_rng(case), a=period / nn_unit)
                 img = img + noise * np.random.default_rng(case + [1]).standard_normal(img.shape)
+                if mirror:  # the other handedness: rotations alone never give it
+                    img = img[:, ::-1]
                 t = time.perf_counter()
                 found = frame_periods(img, plausible=True)  # as classify_symmetry measures it
                 seconds.append(time.perf_counter() - t)
@@ -147,6 +151,11 @@ def main(argv=None):
     parser.add_argument("--noise", type=float, default=0.1)
     parser.add_argument("--classes", nargs="*")
     parser.add_argument(
+        "--mirror",
+        action="store_true",
+        help="mirror every image (left-right): lattices of the other handedness",
+    )
+    parser.add_argument(
         "--seed", type=int, default=0, help="seed of the images (0: the table in the docs)"
     )
     parser.add_argument("--json")
@@ -157,7 +166,13 @@ def main(argv=None):
     args = parser.parse_args(argv)
     t = time.perf_counter()
     rows = scale_free_table(
-        args.periods, args.images, args.samples, args.noise, seed=args.seed, classes=args.classes
+        args.periods,
+        args.images,
+        args.samples,
+        args.noise,
+        seed=args.seed,
+        classes=args.classes,
+        mirror=args.mirror,
     )
     images = [image for row in rows for image in row["images"]]
     flags = {
@@ -177,6 +192,7 @@ def main(argv=None):
         "mc_samples": args.samples,
         "noise": args.noise,
         "seed": args.seed,
+        "mirror": args.mirror,
         "lattice_check": flags,
         "rows": rows,
         "seconds": round(time.perf_counter() - t, 1),
